@@ -1,0 +1,1 @@
+"""posbot's adapters: Telegram, the terminal, configuration, storage and the CLI."""

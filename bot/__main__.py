@@ -1,0 +1,5 @@
+"""`python -m bot` is `posbot`."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,171 @@
+"""Turns flow replies into text and keyboards: one jinja2 environment, words from templates/.
+
+Messages are Telegram HTML (autoescaped, so anything a merchant typed is shown, never
+interpreted). Button labels live in each locale's `labels.toml`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from flows.banks import bank_by_code
+from flows.replies import Reply
+from flows.settlement_calendar import DueDate
+
+#: Telegram's limit for one text message.
+MESSAGE_LIMIT = 4096
+BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
+
+
+def templates_root() -> Path:
+    """templates/ of a source checkout, or the copy packed into an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("posbot templates not found next to the bot package")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered message: HTML text and rows of (label, callback data) buttons."""
+
+    text: str
+    keyboard: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+
+def mask(value: object, keep: int = 4) -> str:
+    """Everything but the last `keep` characters hidden: enough to recognise, not to reuse."""
+    text = str(value)
+    if len(text) <= keep:
+        return text
+    return "*" * (len(text) - keep) + text[-keep:]
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split at blank lines, then lines, so no tag or sentence is cut in half."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for block in text.split("\n\n"):
+        pieces = [block] if len(block) <= limit else _hard_split(block, limit)
+        for piece in pieces:
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                parts.append(current)
+                current = piece
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _hard_split(block: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    current = ""
+    for line in block.split("\n"):
+        while len(line) > limit:
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            pieces.append(current)
+            current = line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def grace_day(due: DueDate) -> date:
+    """The last day the money may still arrive before it counts as overdue."""
+    return (due.overdue_after - timedelta(days=1)).date()
+
+
+class Renderer:
+    """Renders replies per locale; templates are compiled once and cached by jinja2."""
+
+    def __init__(self, root: Path | None = None, settings: Mapping[str, Any] | None = None) -> None:
+        self.root = root or templates_root()
+        self.env = Environment(
+            loader=FileSystemLoader(str(self.root)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["mask"] = mask
+        self.env.globals.update(settings or {})
+
+    @lru_cache(maxsize=8)  # noqa: B019 - one renderer per process, locales are few
+    def labels(self, locale: str) -> dict[str, Any]:
+        with (self.root / locale / "labels.toml").open("rb") as handle:
+            return tomllib.load(handle)
+
+    def label(self, locale: str, key: str, **params: Any) -> str:
+        node: Any = self.labels(locale)
+        for part in key.split("."):
+            node = node[part]
+        if not isinstance(node, str):
+            raise KeyError(key)
+        return node.format(**params) if params else node
+
+    def _helpers(self, locale: str) -> dict[str, Any]:
+        babel_locale = BABEL_LOCALES[locale]
+
+        def label(key: str, **params: Any) -> str:
+            return self.label(locale, key, **params)
+
+        def money(amount: Decimal | str) -> str:
+            return format_currency(Decimal(amount), "CNY", locale=babel_locale)
+
+        def day(value: date | str, style: str = "full") -> str:
+            if isinstance(value, str):
+                value = date.fromisoformat(value)
+            return format_date(value, format=style, locale=babel_locale)
+
+        def clock(value: datetime | str) -> str:
+            if isinstance(value, str):
+                value = datetime.fromisoformat(f"2000-01-01T{value}")
+            return format_time(value, format="HH:mm", locale=babel_locale)
+
+        def bank_name(code: str) -> str:
+            bank = bank_by_code(code)
+            return bank.name(locale) if bank else code
+
+        return {
+            "label": label,
+            "money": money,
+            "day": day,
+            "clock": clock,
+            "bank_name": bank_name,
+            "grace_day": grace_day,
+            "locale": locale,
+        }
+
+    def text(self, template: str, locale: str, context: dict[str, Any] | None = None) -> str:
+        jinja_template = self.env.get_template(f"{locale}/{template}.j2")
+        return jinja_template.render(**self._helpers(locale), **(context or {})).strip()
+
+    def render(self, reply: Reply, locale: str) -> Outgoing:
+        text = self.text(reply.template, locale, dict(reply.context))
+        keyboard = tuple(
+            tuple((self.label(locale, f"buttons.{b.label}", **b.params), b.data) for b in row)
+            for row in reply.buttons
+        )
+        return Outgoing(text, keyboard)

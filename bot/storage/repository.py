@@ -1,0 +1,86 @@
+"""Repositories: the few queries the service needs, each on a session it is given."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Case, CaseCounter, Conversation
+
+
+class Conversations:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_for_update(self, channel: str, chat_id: int) -> Conversation | None:
+        """Row-locked on PostgreSQL, so two workers never interleave one chat's updates."""
+        query = (
+            select(Conversation)
+            .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
+            .with_for_update()
+        )
+        return self.session.scalars(query).one_or_none()
+
+    def get_or_create(
+        self, channel: str, chat_id: int, user_id: int | None, locale: str, state: str
+    ) -> Conversation:
+        row = self.get_for_update(channel, chat_id)
+        if row is not None:
+            return row
+        row = Conversation(
+            channel=channel,
+            chat_id=chat_id,
+            user_id=user_id,
+            locale=locale,
+            state=state,
+            answers={},
+            photo_file_ids=[],
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            existing = self.get_for_update(channel, chat_id)
+            assert existing is not None
+            return existing
+        return row
+
+
+class Cases:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_number(self, day: date) -> str:
+        """PB-YYYYMMDD-NNNN from a per-day counter row, safe under concurrent workers."""
+        bump = (
+            update(CaseCounter)
+            .where(CaseCounter.day == day)
+            .values(last=CaseCounter.last + 1)
+            .returning(CaseCounter.last)
+        )
+        value = self.session.execute(bump).scalar_one_or_none()
+        if value is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(CaseCounter(day=day, last=1))
+                value = 1
+            except IntegrityError:
+                value = self.session.execute(bump).scalar_one()
+        return f"PB-{day:%Y%m%d}-{value:04d}"
+
+    def add(self, case: Case) -> Case:
+        self.session.add(case)
+        self.session.flush()
+        return case
+
+    def by_number(self, number: str) -> Case | None:
+        return self.session.scalars(select(Case).where(Case.number == number)).one_or_none()
+
+    def mark_resolved(self, number: str, now: datetime) -> None:
+        case = self.by_number(number)
+        if case is not None and case.status != "resolved":
+            case.status = "resolved"
+            case.resolved_at = now

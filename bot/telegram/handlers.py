@@ -1,0 +1,107 @@
+"""Thin handlers: Telegram update -> channel-neutral Incoming -> service -> sent replies."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import ContextTypes
+
+from bot.rendering import Outgoing
+from bot.service import ChatRef, ConversationService, Incoming
+
+log = logging.getLogger(__name__)
+
+
+def keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
+    if not message.keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in message.keyboard
+        ]
+    )
+
+
+def chat_of(update: Update) -> ChatRef | None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return None
+    return ChatRef(
+        "telegram", chat.id, user.id if user else None, user.language_code if user else None
+    )
+
+
+def incoming_of(message: Message) -> Incoming:
+    """Classify a merchant's message; commands keep their arguments, '@botname' is dropped."""
+    if message.text is not None:
+        if message.text.startswith("/"):
+            head, _, args = message.text[1:].partition(" ")
+            return Incoming("command", text=args.strip(), command=head.split("@", 1)[0])
+        return Incoming("text", text=message.text)
+    if message.photo:
+        return Incoming("photo", file_id=message.photo[-1].file_id)
+    return Incoming("other")
+
+
+class TelegramHandlers:
+    """Bound to one service; every merchant update funnels through `reply`."""
+
+    def __init__(self, service: ConversationService) -> None:
+        self.service = service
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Text, commands, photos and everything else a merchant sends in a private chat."""
+        chat = chat_of(update)
+        if chat is None or update.effective_message is None:
+            return
+        await self.reply(context, chat, incoming_of(update.effective_message))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Inline button presses: acknowledge at once, then answer like a message."""
+        query, chat = update.callback_query, chat_of(update)
+        if query is None or chat is None:
+            return
+        await query.answer()
+        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+            return
+        await self.reply(context, chat, Incoming("button", text=query.data or ""))
+
+    async def reply(
+        self, context: ContextTypes.DEFAULT_TYPE, chat: ChatRef, incoming: Incoming
+    ) -> None:
+        await send_all(context, chat.chat_id, self.service.handle(chat, incoming))
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log with the update id only (no personal data), and never leave the merchant silent."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error(
+            "update failed update_id=%s error=%s",
+            update_id,
+            type(context.error).__name__,
+            exc_info=context.error,
+        )
+        if isinstance(update, Update):
+            chat = chat_of(update)
+            if chat is not None and chat.chat_id > 0:
+                try:
+                    await send_all(
+                        context, chat.chat_id, self.service.error_reply(chat.language_code)
+                    )
+                except Exception:  # the error reply itself failed: logging is all that is left
+                    log.exception("error reply failed update_id=%s", update_id)
+
+
+async def send_all(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, messages: list[Outgoing]
+) -> None:
+    for message in messages:
+        await context.bot.send_message(
+            chat_id,
+            message.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(message),
+            link_preview_options=None,
+        )

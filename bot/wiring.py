@@ -1,0 +1,38 @@
+"""Builds the shared pieces from Settings, once, for every channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.config import Settings
+from bot.rendering import Renderer
+from bot.service import ConversationService
+from bot.storage.db import Database
+from flows.diagnosis import Policy
+from flows.intake import IntakeFlow
+from flows.settlement_calendar import WorkCalendar
+
+
+@dataclass
+class Components:
+    settings: Settings
+    db: Database
+    renderer: Renderer
+    service: ConversationService
+
+
+def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Components:
+    db = Database(settings.database_url)
+    db.create_schema()
+    renderer = Renderer(settings=settings.template_globals())
+    policy = Policy(calendar=WorkCalendar(), cutoff=settings.cutoff)
+    service = ConversationService(
+        db,
+        IntakeFlow(policy),
+        renderer,
+        settings.default_locale,
+        clock or (lambda: datetime.now(UTC)),
+    )
+    return Components(settings, db, renderer, service)

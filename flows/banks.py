@@ -1,0 +1,102 @@
+"""Settlement banks and payment platforms the bot may name, with their published hotlines.
+
+The numbers are the public customer-service lines listed in DOMAIN.md (re-check them yearly).
+Acquirers' own numbers are deliberately absent: the merchant must read them off the receipt,
+the terminal, the official app or the contract, because numbers found by web search can be fake.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Institution:
+    """A bank or platform: short code (stored, used in callback data), names, hotline, aliases."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    hotline: str
+    aliases: tuple[str, ...] = ()
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale == "zh" else self.name_en
+
+
+BANKS: tuple[Institution, ...] = (
+    Institution("icbc", "工商银行", "ICBC", "95588", ("中国工商银行", "工行", "icbc")),
+    Institution(
+        "ccb", "建设银行", "China Construction Bank", "95533", ("中国建设银行", "建行", "ccb")
+    ),
+    Institution(
+        "abc", "农业银行", "Agricultural Bank of China", "95599", ("中国农业银行", "农行", "abc")
+    ),
+    Institution("boc", "中国银行", "Bank of China", "95566", ("中行", "boc", "bank of china")),
+    Institution("bocom", "交通银行", "Bank of Communications", "95559", ("交行", "bocom")),
+    Institution(
+        "psbc",
+        "邮储银行",
+        "Postal Savings Bank of China",
+        "95580",
+        ("中国邮政储蓄银行", "邮政储蓄银行", "邮政银行", "邮储", "psbc"),
+    ),
+    Institution("cmb", "招商银行", "China Merchants Bank", "95555", ("招行", "cmb")),
+    Institution("cib", "兴业银行", "Industrial Bank", "95561", ("兴业", "cib")),
+    Institution("spdb", "浦发银行", "SPD Bank", "95528", ("上海浦东发展银行", "浦发", "spdb")),
+    Institution("citic", "中信银行", "China CITIC Bank", "95558", ("中信", "citic")),
+    Institution(
+        "ceb", "光大银行", "China Everbright Bank", "95595", ("中国光大银行", "光大", "ceb")
+    ),
+    Institution(
+        "cmbc", "民生银行", "China Minsheng Bank", "95568", ("中国民生银行", "民生", "cmbc")
+    ),
+    Institution("pingan", "平安银行", "Ping An Bank", "95511", ("平安", "pingan", "ping an")),
+    Institution("hxb", "华夏银行", "Hua Xia Bank", "95577", ("华夏", "huaxia", "hua xia")),
+    Institution("cgb", "广发银行", "China Guangfa Bank", "95508", ("广发", "cgb", "guangfa")),
+)
+
+#: The banks offered as buttons; the rest are matched from free text.
+BUTTON_BANKS: tuple[str, ...] = ("icbc", "ccb", "abc", "boc", "bocom", "psbc", "cmb")
+
+UNIONPAY = Institution("unionpay", "中国银联", "China UnionPay", "95516", ("银联", "unionpay"))
+WECHAT_PAY = Institution("wechat", "微信支付", "WeChat Pay", "95017", ("微信", "wechat"))
+ALIPAY = Institution("alipay", "支付宝", "Alipay", "95188", ("alipay",))
+#: PBoC financial consumer hotline: payment institutions and payment-settlement matters.
+PBOC = Institution(
+    "pboc", "中国人民银行金融消费者权益保护咨询投诉电话", "PBoC financial consumer hotline", "12363"
+)
+#: National Financial Regulatory Administration: complaints about banks.
+NFRA = Institution("nfra", "国家金融监督管理总局投诉电话", "NFRA hotline", "12378")
+
+_BY_CODE = {bank.code: bank for bank in BANKS}
+
+
+def bank_by_code(code: str) -> Institution | None:
+    return _BY_CODE.get(code)
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
+
+
+def match_bank(text: str) -> Institution | None:
+    """Recognise a bank in what the merchant typed; None when it is not one we know.
+
+    Longest alias first, so "中国银行" is not read as a fragment of a longer bank name.
+    """
+    folded = _fold(text)
+    candidates = sorted(
+        ((alias, bank) for bank in BANKS for alias in (bank.name_zh, *bank.aliases)),
+        key=lambda pair: -len(pair[0]),
+    )
+    for alias, bank in candidates:
+        alias = _fold(alias)
+        if alias.isascii():
+            if re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", folded):
+                return bank
+        elif alias in folded:
+            return bank
+    return None

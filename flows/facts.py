@@ -1,0 +1,122 @@
+"""The merchant's answers as a typed value, the one input the diagnosis rules read.
+
+The intake stores answers as JSON-ready strings (they live in a database row); `Facts` is that
+record parsed once, so rules and templates never re-interpret raw strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Method(StrEnum):
+    CARD = "card"
+    UNIONPAY_QR = "upqr"
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+    OTHER = "other"
+
+
+class CardType(StrEnum):
+    SALE = "sale"
+    PREAUTH = "preauth"
+    UNSURE = "unsure"
+
+
+class TerminalResult(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    NO_RESULT = "noresult"
+    UNKNOWN = "unknown"
+
+
+class Records(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    MISSING = "missing"
+    CANNOT_CHECK = "cantcheck"
+
+
+class Received(StrEnum):
+    NOTHING = "none"
+    PARTIAL = "partial"
+    UNCHECKED = "unchecked"
+
+
+class CycleAnswer(StrEnum):
+    T1 = "t1"
+    D1 = "d1"
+    D0 = "d0"
+    UNSURE = "unsure"
+
+
+class AccountSignal(StrEnum):
+    NONE = "none"
+    CHANGED = "changed"
+    FROZEN = "frozen"
+    VERIFY = "verify"
+    RISK = "risk"
+    TYPE23 = "type23"
+
+
+#: Methods whose receipt carries the card-network keys (reference, terminal, merchant, voucher).
+RECEIPT_METHODS = frozenset({Method.CARD, Method.UNIONPAY_QR, Method.OTHER})
+#: Methods settled by a wallet platform, which has its own order numbers.
+WALLET_METHODS = frozenset({Method.WECHAT, Method.ALIPAY})
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the merchant told us; None where a question was skipped or not asked."""
+
+    day: date
+    time: time | None
+    amount: Decimal
+    method: Method
+    card_type: CardType | None
+    terminal: TerminalResult
+    records: Records
+    received: Received
+    cycle: CycleAnswer
+    bank_code: str | None = None
+    bank_name: str | None = None
+    account: AccountSignal = AccountSignal.NONE
+    acquirer: str | None = None
+    reference: str | None = None
+    terminal_id: str | None = None
+    merchant_id: str | None = None
+    voucher: str | None = None
+    order_no: str | None = None
+
+    @classmethod
+    def from_answers(cls, answers: Mapping[str, Any]) -> Facts:
+        """Build from the stored answer dict; raises KeyError when a required answer is absent."""
+        when = answers["when"]
+        bank = answers.get("bank") or {}
+        method = Method(answers["method"])
+        card_type = answers.get("card_type") if method is Method.CARD else None
+        return cls(
+            day=date.fromisoformat(when["day"]),
+            time=time.fromisoformat(when["time"]) if when.get("time") else None,
+            amount=Decimal(answers["amount"]),
+            method=method,
+            card_type=CardType(card_type) if card_type else None,
+            terminal=TerminalResult(answers["terminal"]),
+            records=Records(answers["records"]),
+            received=Received(answers["received"]),
+            cycle=CycleAnswer(answers["cycle"]),
+            bank_code=bank.get("code"),
+            bank_name=bank.get("name"),
+            account=AccountSignal(answers.get("account") or AccountSignal.NONE),
+            acquirer=answers.get("acquirer"),
+            reference=answers.get("reference") if method in RECEIPT_METHODS else None,
+            terminal_id=answers.get("terminal_id") if method in RECEIPT_METHODS else None,
+            merchant_id=answers.get("merchant_id") if method in RECEIPT_METHODS else None,
+            voucher=answers.get("voucher") if method in RECEIPT_METHODS else None,
+            order_no=answers.get("order_no") if method in WALLET_METHODS else None,
+        )

@@ -1,0 +1,533 @@
+"""The "not credited" conversation as a state machine declared as a table.
+
+States are the questions being asked (plus welcome, review and summary); triggers are what the
+merchant does (answer, back, change, confirm, cancel ...). The machine is built once; for each
+update the service attaches a fresh `Intake` model at the stored state, fires one trigger, reads
+the replies and persists the record. Nothing here sends, stores or renders anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from transitions import EventData, Machine
+
+from flows.answers import InvalidAnswer
+from flows.diagnosis import TRACEABLE_DAYS, Diagnosis, Policy, diagnose
+from flows.facts import Facts
+from flows.questions import (
+    BY_FIELD,
+    BY_STATE,
+    NO_RECEIPT,
+    OTHER,
+    QUESTIONS,
+    RECEIPT_FIELDS,
+    SKIP,
+    Question,
+    WantsFreeText,
+    applicable,
+    parse_answer,
+)
+from flows.replies import Button, Reply, rows
+from flows.settlement_calendar import SHANGHAI
+
+IDLE = "idle"
+REVIEWING = "reviewing"
+SUMMARIZED = "summarized"
+
+#: Failures after which the question offers Skip (when optional) and a person.
+FAILURES_BEFORE_HELP = 3
+LOCALES = ("zh", "en")
+
+
+def _s(name: str) -> str:
+    return BY_FIELD[name].state
+
+
+ASKING = [question.state for question in QUESTIONS]
+STATES = [IDLE, *ASKING, REVIEWING, SUMMARIZED]
+RECEIPT_STATES = [_s(name) for name in RECEIPT_FIELDS]
+
+ACCEPT = "accept_answer"
+
+
+def _t(trigger: str, source: str | list[str], dest: str | None, **extra: str) -> dict[str, Any]:
+    """One row of the table, in the dict form `transitions` takes."""
+    return {"trigger": trigger, "source": source, "dest": dest, **extra}
+
+
+# Order matters: for one trigger and source, the first transition whose conditions hold wins.
+# One row per transition: trigger, source(s), destination (None: stay), then guards and actions.
+# fmt: off
+TRANSITIONS: list[dict[str, Any]] = [
+    # Welcome, consent, starting over.
+    _t("welcome", [IDLE, SUMMARIZED],   IDLE),
+    _t("welcome", [*ASKING, REVIEWING], None, after="resume"),
+    _t("begin",   [IDLE, SUMMARIZED],   _s("when"), before="start_over"),
+    _t("cancel",  [*ASKING, REVIEWING], IDLE, before="drop_answers"),
+    # Answers: "Other" asks for text, invalid answers are re-asked, a change returns to review.
+    _t("answer", ASKING, None, conditions="wants_free_text", after="ask_free_text"),
+    _t("answer", ASKING, None, unless="answer_is_valid", after="reject_answer"),
+    _t("answer", ASKING, REVIEWING, conditions="revising", before=ACCEPT),
+    _t("answer", RECEIPT_STATES, REVIEWING, conditions="no_receipt_at_hand", before=ACCEPT),
+    _t("answer", _s("when"),        _s("amount"),      before=ACCEPT),
+    _t("answer", _s("amount"),      _s("method"),      before=ACCEPT),
+    _t("answer", _s("method"),      _s("card_type"),   before=ACCEPT, conditions="paid_by_card"),
+    _t("answer", _s("method"),      _s("terminal"),    before=ACCEPT),
+    _t("answer", _s("card_type"),   _s("terminal"),    before=ACCEPT),
+    _t("answer", _s("terminal"),    _s("records"),     before=ACCEPT),
+    _t("answer", _s("records"),     _s("received"),    before=ACCEPT),
+    _t("answer", _s("received"),    _s("cycle"),       before=ACCEPT),
+    _t("answer", _s("cycle"),       _s("bank"),        before=ACCEPT),
+    _t("answer", _s("bank"),        _s("account"),     before=ACCEPT),
+    _t("answer", _s("account"),     _s("acquirer"),    before=ACCEPT),
+    _t("answer", _s("acquirer"),    _s("reference"),   before=ACCEPT,
+       conditions="has_receipt_keys"),
+    _t("answer", _s("acquirer"),    _s("order_no"),    before=ACCEPT),
+    _t("answer", _s("reference"),   _s("terminal_id"), before=ACCEPT),
+    _t("answer", _s("terminal_id"), _s("merchant_id"), before=ACCEPT),
+    _t("answer", _s("merchant_id"), _s("voucher"),     before=ACCEPT),
+    _t("answer", _s("voucher"),     REVIEWING,         before=ACCEPT),
+    _t("answer", _s("order_no"),    REVIEWING,         before=ACCEPT),
+    # Back: while changing a field it returns to the review; otherwise to the previous question.
+    _t("back", ASKING,           REVIEWING, conditions="revising"),
+    _t("back", _s("when"),        IDLE),
+    _t("back", _s("amount"),      _s("when")),
+    _t("back", _s("method"),      _s("amount")),
+    _t("back", _s("card_type"),   _s("method")),
+    _t("back", _s("terminal"),    _s("card_type"), conditions="paid_by_card"),
+    _t("back", _s("terminal"),    _s("method")),
+    _t("back", _s("records"),     _s("terminal")),
+    _t("back", _s("received"),    _s("records")),
+    _t("back", _s("cycle"),       _s("received")),
+    _t("back", _s("bank"),        _s("cycle")),
+    _t("back", _s("account"),     _s("bank")),
+    _t("back", _s("acquirer"),    _s("account")),
+    _t("back", _s("reference"),   _s("acquirer")),
+    _t("back", _s("order_no"),    _s("acquirer")),
+    _t("back", _s("terminal_id"), _s("reference")),
+    _t("back", _s("merchant_id"), _s("terminal_id")),
+    _t("back", _s("voucher"),     _s("merchant_id")),
+    _t("back", REVIEWING,         _s("voucher"), conditions="has_receipt_keys"),
+    _t("back", REVIEWING,         _s("order_no")),
+    # Review: change one field, or confirm (a required answer that became needed is asked first).
+    *[_t("change", REVIEWING, question.state, conditions="is_chosen_field")
+      for question in QUESTIONS],
+    _t("confirm", REVIEWING, _s("card_type"), conditions="card_type_missing"),
+    _t("confirm", REVIEWING, SUMMARIZED, before="open_case"),
+    # After the summary.
+    _t("arrived",       SUMMARIZED, None, after="note_arrived"),
+    _t("still_missing", SUMMARIZED, None, after="recheck"),
+    # Anytime.
+    _t("help",         "*", None, after="show_help"),
+    _t("set_language", "*", None, after="switch_language"),
+    _t("ask_person",   "*", None, after="record_person_request"),
+]
+# fmt: on
+
+
+@dataclass
+class IntakeRecord:
+    """The persisted part of a conversation: what the service loads and saves per update."""
+
+    state: str = IDLE
+    locale: str = "zh"
+    answers: dict[str, Any] = field(default_factory=dict)
+    failures: int = 0
+    revising: bool = False
+    consented_at: datetime | None = None
+    person_requested: str | None = None
+    case_number: str | None = None
+
+
+class CaseDesk(Protocol):
+    """The service's side of a confirmed intake: it opens the case and returns its number."""
+
+    def open_case(self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any]) -> str: ...
+
+    def case_resolved(self, case_number: str) -> None: ...
+
+
+class Intake:
+    """The model the machine drives for one update; it records replies instead of sending."""
+
+    state: str
+    trigger: Callable[..., bool]
+
+    def __init__(self, record: IntakeRecord, now: datetime, policy: Policy, desk: CaseDesk) -> None:
+        self.record = record
+        self.now = now.astimezone(SHANGHAI)
+        self.policy = policy
+        self.desk = desk
+        self.replies: list[Reply] = []
+        self._parsed: Any = None
+        self._invalid: InvalidAnswer | None = None
+        self._wants_text = False
+
+    # -- conditions ---------------------------------------------------------------------------
+
+    def _question(self) -> Question:
+        return BY_STATE[self.state]
+
+    def wants_free_text(self, event: EventData) -> bool:
+        self._parse(event)
+        return self._wants_text
+
+    def answer_is_valid(self, event: EventData) -> bool:
+        return self._invalid is None
+
+    def revising(self, event: EventData) -> bool:
+        return self.record.revising
+
+    def paid_by_card(self, event: EventData) -> bool:
+        return self._answers_with_pending().get("method") == "card"
+
+    def has_receipt_keys(self, event: EventData) -> bool:
+        return BY_FIELD["reference"].applies(self._answers_with_pending())
+
+    def no_receipt_at_hand(self, event: EventData) -> bool:
+        return event.kwargs.get("value") == NO_RECEIPT and bool(event.kwargs.get("pressed"))
+
+    def is_chosen_field(self, event: EventData) -> bool:
+        chosen = BY_FIELD.get(event.kwargs.get("field", ""))
+        if chosen is None or chosen not in applicable(self.record.answers):
+            return False
+        return event.transition is not None and event.transition.dest == chosen.state
+
+    def card_type_missing(self, event: EventData) -> bool:
+        question = BY_FIELD["card_type"]
+        return question.applies(self.record.answers) and not self.record.answers.get("card_type")
+
+    def _parse(self, event: EventData) -> None:
+        """Parse the answer once per event (conditions of several transitions share it)."""
+        if "parsed" in event.kwargs:
+            return
+        event.kwargs["parsed"] = True
+        try:
+            self._parsed = parse_answer(
+                self._question(),
+                event.kwargs["value"],
+                pressed=bool(event.kwargs.get("pressed")),
+                now=self.now,
+            )
+        except WantsFreeText:
+            self._wants_text = True
+        except InvalidAnswer as error:
+            self._invalid = error
+        else:
+            if self._question().field == "when" and self._parsed.get("day"):
+                self._check_age(date.fromisoformat(self._parsed["day"]))
+
+    def _answers_with_pending(self) -> dict[str, Any]:
+        answers = dict(self.record.answers)
+        if self.state in BY_STATE and self._invalid is None and not self._wants_text:
+            answers[self._question().field] = self._parsed
+        return answers
+
+    def _check_age(self, day: date) -> None:
+        if self.now.date() - day > timedelta(days=TRACEABLE_DAYS):
+            self.replies.append(Reply("warn_old", {"days": TRACEABLE_DAYS}))
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def start_over(self, event: EventData) -> None:
+        self.record.answers = {}
+        self.record.revising = False
+        self.record.failures = 0
+        self.record.case_number = None
+        if self.record.consented_at is None:
+            self.record.consented_at = self.now
+
+    def drop_answers(self, event: EventData) -> None:
+        self.record.answers = {}
+        self.record.revising = False
+        self.record.failures = 0
+        self.replies.append(Reply("cancelled"))
+
+    def accept_answer(self, event: EventData) -> None:
+        question = self._question()
+        self.record.answers[question.field] = self._parsed
+        self.record.failures = 0
+        if event.kwargs.get("value") == NO_RECEIPT:
+            for name in RECEIPT_FIELDS:
+                self.record.answers.setdefault(name, None)
+
+    def ask_free_text(self, event: EventData) -> None:
+        self.replies.append(
+            Reply(
+                "ask_text",
+                {"field": self._question().field},
+                self._common_buttons(self._question()),
+            )
+        )
+
+    def reject_answer(self, event: EventData) -> None:
+        self.record.failures += 1
+        question = self._question()
+        assert self._invalid is not None
+        offer_help = self.record.failures >= FAILURES_BEFORE_HELP
+        buttons = self._choice_buttons(question) + self._common_buttons(
+            question, offer_help=offer_help
+        )
+        self.replies.append(
+            Reply(
+                "invalid",
+                {
+                    "field": question.field,
+                    "reason": self._invalid.reason,
+                    "attempt": min(self.record.failures, FAILURES_BEFORE_HELP),
+                    "offer_help": offer_help,
+                    "optional": question.optional,
+                },
+                buttons,
+            )
+        )
+
+    def resume(self, event: EventData) -> None:
+        self.replies.append(Reply("resume"))
+        self.announce(event)
+
+    def open_case(self, event: EventData) -> None:
+        facts = Facts.from_answers(self.record.answers)
+        diagnosis = diagnose(facts, self.now, self.policy)
+        self.record.case_number = self.desk.open_case(facts, diagnosis, dict(self.record.answers))
+        self.record.revising = False
+
+    def note_arrived(self, event: EventData) -> None:
+        if self.record.case_number:
+            self.desk.case_resolved(self.record.case_number)
+        self.replies.append(
+            Reply(
+                "arrived",
+                {"case_number": self.record.case_number},
+                rows(Button("new_case", "x:begin")),
+            )
+        )
+
+    def recheck(self, event: EventData) -> None:
+        """'Still missing' after the summary: re-run the rules at today's date."""
+        facts = Facts.from_answers(self.record.answers)
+        diagnosis = diagnose(facts, self.now, self.policy)
+        self.replies.append(self._summary_reply(facts, diagnosis, recheck=True))
+
+    def show_help(self, event: EventData) -> None:
+        self.replies.append(Reply("help"))
+        self.announce(event)
+
+    def switch_language(self, event: EventData) -> None:
+        locale = event.kwargs.get("locale")
+        if locale not in LOCALES:
+            locale = "en" if self.record.locale == "zh" else "zh"
+        self.record.locale = locale
+        self.announce(event)
+
+    def record_person_request(self, event: EventData) -> None:
+        self.record.person_requested = event.kwargs.get("reason", "asked")
+        self.replies.append(Reply("person_requested", {"case_number": self.record.case_number}))
+
+    # -- what each state says on entry --------------------------------------------------------
+
+    def announce(self, event: EventData) -> None:
+        """Say what the current state says on entry: the welcome, a question, review, summary."""
+        if self.state == IDLE:
+            self.replies.append(
+                Reply(
+                    "welcome",
+                    {},
+                    (
+                        (Button("start", "x:begin"),),
+                        (Button("person", "x:person"),),
+                        (Button("lang_zh", "l:zh"), Button("lang_en", "l:en")),
+                    ),
+                )
+            )
+        elif self.state in BY_STATE:
+            self.record.failures = 0
+            question = self._question()
+            current = self.record.answers.get(question.field)
+            self.replies.append(
+                Reply(
+                    f"ask_{question.field}",
+                    {
+                        "current": current,
+                        "revising": self.record.revising,
+                        "optional": question.optional,
+                    },
+                    self._choice_buttons(question) + self._common_buttons(question),
+                )
+            )
+        elif self.state == REVIEWING:
+            self.record.revising = True
+            self.replies.append(self._review_reply())
+        elif self.state == SUMMARIZED:
+            facts = Facts.from_answers(self.record.answers)
+            diagnosis = diagnose(facts, self.now, self.policy)
+            self.replies.append(self._summary_reply(facts, diagnosis))
+
+    def _choice_buttons(self, question: Question) -> tuple[tuple[Button, ...], ...]:
+        buttons = [
+            Button(f"{question.field}.{choice}", f"a:{question.field}:{choice}")
+            for choice in question.choices
+        ]
+        return rows(*buttons, per_row=question.per_row)
+
+    def _common_buttons(
+        self, question: Question, offer_help: bool = False
+    ) -> tuple[tuple[Button, ...], ...]:
+        extra = []
+        if question.optional:
+            extra.append(Button("skip", f"a:{question.field}:{SKIP}"))
+        if question.field in RECEIPT_FIELDS:
+            extra.append(Button("no_receipt", f"a:{question.field}:{NO_RECEIPT}"))
+        extra.append(Button("back", "x:back"))
+        if offer_help:
+            extra.append(Button("person", "x:person"))
+        return rows(*extra)
+
+    def _review_reply(self) -> Reply:
+        questions = applicable(self.record.answers)
+        items = [
+            {
+                "field": q.field,
+                "value": self.record.answers.get(q.field),
+                "answered": q.field in self.record.answers,
+            }
+            for q in questions
+        ]
+        changes = [Button(f"change.{q.field}", f"c:{q.field}") for q in questions]
+        buttons = (
+            (Button("confirm", "x:confirm"),),
+            *rows(*changes, per_row=3),
+            (Button("back", "x:back"), Button("cancel", "x:cancel")),
+        )
+        return Reply("review", {"items": items}, buttons)
+
+    def _summary_reply(self, facts: Facts, diagnosis: Diagnosis, recheck: bool = False) -> Reply:
+        buttons = (
+            (Button("arrived", "x:arrived"), Button("still_missing", "x:missing")),
+            (Button("person", "x:person"), Button("new_case", "x:begin")),
+        )
+        return Reply(
+            "summary",
+            {
+                "case_number": self.record.case_number,
+                "facts": facts,
+                "answers": self.record.answers,
+                "diagnosis": diagnosis,
+                "now": self.now,
+                "recheck": recheck,
+            },
+            buttons,
+        )
+
+
+def build_machine() -> Machine:
+    """The one machine for the intake; models are attached per update and detached after."""
+    return Machine(
+        model=None,
+        states=[{"name": name, "on_enter": "announce"} for name in STATES],
+        transitions=TRANSITIONS,
+        initial=IDLE,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=True,
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    """What the merchant did, channel-neutral: a trigger name and its arguments."""
+
+    trigger: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def event_from_button(data: str) -> Event | None:
+    """Decode our own callback data; None for anything we did not issue."""
+    kind, _, rest = data.partition(":")
+    if kind == "a":
+        name, _, value = rest.partition(":")
+        if name in BY_FIELD and value:
+            return Event("answer", {"field": name, "value": value, "pressed": True})
+    elif kind == "c" and rest in BY_FIELD:
+        return Event("change", {"field": rest})
+    elif kind == "l" and rest in LOCALES:
+        return Event("set_language", {"locale": rest})
+    elif kind == "x":
+        trigger = {
+            "begin": "begin",
+            "back": "back",
+            "cancel": "cancel",
+            "confirm": "confirm",
+            "person": "ask_person",
+            "arrived": "arrived",
+            "missing": "still_missing",
+        }.get(rest)
+        if trigger:
+            return Event(trigger)
+    return None
+
+
+COMMANDS = {
+    "start": "welcome",
+    "back": "back",
+    "cancel": "cancel",
+    "help": "help",
+    "lang": "set_language",
+    "person": "ask_person",
+}
+
+
+def event_from_command(name: str, args: str) -> Event | None:
+    trigger = COMMANDS.get(name.lower())
+    if trigger is None:
+        return None
+    kwargs: dict[str, Any] = {}
+    if trigger == "set_language" and args.strip():
+        kwargs["locale"] = args.strip().lower()[:2]
+    return Event(trigger, kwargs)
+
+
+class IntakeFlow:
+    """Runs one event of one conversation through the shared machine."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.machine = build_machine()
+
+    def current_field(self, record: IntakeRecord) -> str | None:
+        question = BY_STATE.get(record.state)
+        return question.field if question else None
+
+    def handle(
+        self, record: IntakeRecord, event: Event, now: datetime, desk: CaseDesk
+    ) -> list[Reply]:
+        """Fire the event's trigger; the record is updated in place and replies returned."""
+        model = Intake(record, now, self.policy, desk)
+        pressed = event.trigger == "answer" and event.kwargs.get("pressed")
+        if pressed and event.kwargs.get("field") != self.current_field(record):
+            return [Reply("stale_button"), *self.replay(record, now, desk)]
+        if event.trigger == "answer" and record.state not in BY_STATE:
+            return [Reply("off_topic", {"state": record.state})]
+        self.machine.add_model(model, initial=record.state)
+        try:
+            fired = model.trigger(event.trigger, **event.kwargs)
+        finally:
+            record.state = model.state
+            self.machine.remove_model(model)
+        if not fired:
+            return [Reply("stale_button"), *self.replay(record, now, desk)]
+        return model.replies
+
+    def replay(self, record: IntakeRecord, now: datetime, desk: CaseDesk) -> list[Reply]:
+        """What the current state says on entry, again (after a hint or a stale button)."""
+        model = Intake(record, now, self.policy, desk)
+        model.state = record.state
+        model.announce(EventData(None, None, self.machine, model, (), {}))
+        return model.replies
+
+
+__all__ = ["OTHER", "STATES", "TRANSITIONS", "Event", "IntakeFlow", "IntakeRecord"]

@@ -1,0 +1,303 @@
+"""The intake questions as data: field, choices, optional or not, when they apply, how parsed.
+
+Each question's answer is stored JSON-ready under its field name. Choice questions also accept
+the words a merchant is likely to type instead of pressing a button ("微信", "tap", "预授权").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flows.answers import InvalidAnswer, normalize_text, parse_amount, parse_receipt_key, parse_when
+from flows.banks import BUTTON_BANKS, bank_by_code, match_bank
+from flows.facts import RECEIPT_METHODS, WALLET_METHODS, Method
+from flows.settlement_calendar import SHANGHAI
+
+#: Button value that asks for free text instead (the "Other" buttons).
+OTHER = "other"
+#: Button value of "I don't have the receipt at hand": skips every remaining receipt key.
+NO_RECEIPT = "noreceipt"
+#: Value of the Skip button of optional questions.
+SKIP = "skip"
+
+Answers = Mapping[str, Any]
+
+
+class WantsFreeText(Exception):
+    """The merchant pressed "Other": ask them to type the answer."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One intake question; `state` is the machine state that asks it."""
+
+    field: str
+    choices: tuple[str, ...] = ()
+    free_text: bool = False
+    optional: bool = False
+    applies: Callable[[Answers], bool] = dataclasses.field(default=lambda answers: True)
+    synonyms: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    parse: Callable[[str, datetime], Any] | None = None
+    per_row: int = 2
+
+    @property
+    def state(self) -> str:
+        return f"asking_{self.field}"
+
+
+def _paid_by_card(answers: Answers) -> bool:
+    return answers.get("method") == Method.CARD.value
+
+
+def _has_receipt_keys(answers: Answers) -> bool:
+    return answers.get("method") in {m.value for m in RECEIPT_METHODS}
+
+
+def _pays_by_wallet(answers: Answers) -> bool:
+    return answers.get("method") in {m.value for m in WALLET_METHODS}
+
+
+def _parse_when(text: str, now: datetime) -> dict[str, Any]:
+    when = parse_when(text, now)
+    return {
+        "day": when.day.isoformat(),
+        "time": when.time.isoformat("minutes") if when.time else None,
+    }
+
+
+def _parse_amount(text: str, now: datetime) -> str:
+    return str(parse_amount(text))
+
+
+def _parse_bank(text: str, now: datetime) -> dict[str, Any]:
+    bank = match_bank(text)
+    if bank is not None:
+        return {"code": bank.code}
+    name = normalize_text(text)
+    if not 2 <= len(name) <= 40 or not re.search(r"[\w\u4e00-\u9fff]", name):
+        raise InvalidAnswer("unrecognised")
+    return {"name": name}
+
+
+def _parse_name(text: str, now: datetime) -> str:
+    name = normalize_text(text)
+    if not 2 <= len(name) <= 60 or not re.search(r"[\w\u4e00-\u9fff]", name):
+        raise InvalidAnswer("unrecognised")
+    return name
+
+
+def _receipt_parser(kind: str) -> Callable[[str, datetime], str]:
+    def parse(text: str, now: datetime) -> str:
+        return parse_receipt_key(kind, text)
+
+    return parse
+
+
+def _parse_order_no(text: str, now: datetime) -> str:
+    value = re.sub(r"[\s-]", "", normalize_text(text)).upper()
+    if not re.fullmatch(r"[0-9A-Z]{10,64}", value):
+        raise InvalidAnswer("unrecognised")
+    return value
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "when", choices=("today", "yesterday", OTHER), free_text=True, parse=_parse_when, per_row=3
+    ),
+    Question("amount", free_text=True, parse=_parse_amount),
+    Question(
+        "method",
+        choices=("card", "upqr", "wechat", "alipay", "other"),
+        synonyms={
+            "card": (
+                "刷卡",
+                "银行卡",
+                "插卡",
+                "挥卡",
+                "卡",
+                "信用卡",
+                "借记卡",
+                "card",
+                "swipe",
+                "tap",
+                "insert",
+                "bank card",
+            ),
+            "upqr": ("银联二维码", "云闪付", "银联扫码", "unionpay qr", "unionpay"),
+            "wechat": ("微信", "微信支付", "wechat", "weixin"),
+            "alipay": ("支付宝", "alipay"),
+            "other": ("其他", "其它", "other"),
+        },
+    ),
+    Question(
+        "card_type",
+        choices=("sale", "preauth", "unsure"),
+        applies=_paid_by_card,
+        synonyms={
+            "sale": ("消费", "普通消费", "sale", "purchase"),
+            "preauth": ("预授权", "pre-auth", "preauth", "pre-authorization", "pre-authorisation"),
+            "unsure": ("不确定", "不知道", "不清楚", "not sure", "unsure", "don't know"),
+        },
+    ),
+    Question(
+        "terminal",
+        choices=("success", "failed", "noresult", "unknown"),
+        per_row=1,
+        synonyms={
+            "success": ("成功", "交易成功", "打印了", "出单了", "success", "approved", "printed"),
+            "failed": ("失败", "交易失败", "拒绝", "被拒", "failed", "declined", "fail"),
+            "noresult": ("超时", "没结果", "没反应", "卡住", "timeout", "timed out", "no result"),
+            "unknown": ("不记得", "忘了", "不确定", "don't remember", "not sure", "unknown"),
+        },
+    ),
+    Question(
+        "records",
+        choices=("success", "failed", "missing", "cantcheck"),
+        per_row=1,
+        synonyms={
+            "success": ("成功", "显示成功", "有", "yes", "success", "successful"),
+            "failed": (
+                "失败",
+                "冲正",
+                "撤销",
+                "退货",
+                "退款",
+                "failed",
+                "reversed",
+                "voided",
+                "refunded",
+            ),
+            "missing": ("没有", "查不到", "没记录", "not listed", "missing", "no"),
+            "cantcheck": ("查不了", "没法查", "不会查", "cannot check", "can't check"),
+        },
+    ),
+    Question(
+        "received",
+        choices=("none", "partial", "unchecked"),
+        per_row=1,
+        synonyms={
+            "none": ("没有", "一分没到", "都没到", "nothing", "none", "no"),
+            "partial": ("部分", "少了", "到了一部分", "partial", "less", "part"),
+            "unchecked": ("没看", "没查", "还没看", "not checked", "haven't checked"),
+        },
+    ),
+    Question(
+        "cycle",
+        choices=("t1", "d1", "d0", "unsure"),
+        synonyms={
+            "t1": ("t+1", "t1", "次工作日"),
+            "d1": ("d+1", "d1", "次日"),
+            "d0": ("d0", "t0", "d+0", "t+0", "秒到", "当天", "实时", "same day"),
+            "unsure": ("不确定", "不知道", "不清楚", "not sure", "unsure", "don't know"),
+        },
+    ),
+    Question(
+        "bank",
+        choices=(*BUTTON_BANKS, OTHER, "unsure"),
+        free_text=True,
+        parse=_parse_bank,
+        per_row=3,
+        synonyms={"unsure": ("不确定", "不知道", "not sure", "unsure")},
+    ),
+    Question(
+        "account",
+        choices=("none", "changed", "frozen", "verify", "risk", "type23"),
+        per_row=1,
+        synonyms={
+            "none": ("没有", "都没有", "正常", "none", "no", "nothing"),
+            "changed": ("换过卡", "换卡", "更换", "changed"),
+            "frozen": ("冻结", "止付", "frozen"),
+            "verify": ("验证", "认证", "实名", "verification", "verify"),
+            "risk": ("风控", "调单", "审核", "risk", "review"),
+            "type23": ("二类", "三类", "ii类", "iii类", "type ii", "type iii"),
+        },
+    ),
+    Question("acquirer", free_text=True, optional=True, parse=_parse_name),
+    Question(
+        "reference",
+        free_text=True,
+        optional=True,
+        applies=_has_receipt_keys,
+        parse=_receipt_parser("reference"),
+    ),
+    Question(
+        "terminal_id",
+        free_text=True,
+        optional=True,
+        applies=_has_receipt_keys,
+        parse=_receipt_parser("terminal"),
+    ),
+    Question(
+        "merchant_id",
+        free_text=True,
+        optional=True,
+        applies=_has_receipt_keys,
+        parse=_receipt_parser("merchant"),
+    ),
+    Question(
+        "voucher",
+        free_text=True,
+        optional=True,
+        applies=_has_receipt_keys,
+        parse=_receipt_parser("voucher"),
+    ),
+    Question(
+        "order_no", free_text=True, optional=True, applies=_pays_by_wallet, parse=_parse_order_no
+    ),
+)
+
+BY_FIELD: dict[str, Question] = {question.field: question for question in QUESTIONS}
+BY_STATE: dict[str, Question] = {question.state: question for question in QUESTIONS}
+RECEIPT_FIELDS: tuple[str, ...] = ("reference", "terminal_id", "merchant_id", "voucher")
+
+
+def _match_choice(question: Question, text: str) -> str | None:
+    folded = normalize_text(text).lower().rstrip("。.!！")
+    if folded in question.choices:
+        return folded
+    for choice, words in question.synonyms.items():
+        if folded in words:
+            return choice
+    return None
+
+
+def parse_answer(question: Question, value: str, *, pressed: bool, now: datetime) -> Any:
+    """Turn a button value or typed text into the stored answer, or raise InvalidAnswer.
+
+    A pressed button must be one of the question's own choices; typed text may name a choice.
+    """
+    if value == SKIP and pressed:
+        if not question.optional:
+            raise InvalidAnswer("unrecognised")
+        return None
+    if value == NO_RECEIPT and pressed and question.field in RECEIPT_FIELDS:
+        return None
+    choice = value if pressed else _match_choice(question, value)
+    if pressed and choice not in question.choices:
+        raise InvalidAnswer("unrecognised")
+    if choice == OTHER and question.free_text:
+        raise WantsFreeText
+    if choice is not None:
+        return _choice_value(question, choice, now)
+    if question.parse is None:
+        raise InvalidAnswer("choose")
+    return question.parse(value, now)
+
+
+def _choice_value(question: Question, choice: str, now: datetime) -> Any:
+    if question.field == "when":
+        today = now.astimezone(SHANGHAI).date()
+        day = today if choice == "today" else today - timedelta(days=1)
+        return {"day": day.isoformat(), "time": None}
+    if question.field == "bank":
+        return {"code": choice} if bank_by_code(choice) else {"code": None, "unsure": True}
+    return choice
+
+
+def applicable(answers: Answers) -> tuple[Question, ...]:
+    return tuple(question for question in QUESTIONS if question.applies(answers))

@@ -1,0 +1,156 @@
+"""The real PTB Application, long polling a fake Bot API on loopback, driven like a merchant."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from bot.telegram.app import build_application
+from bot.wiring import Components
+from tests.bot.helpers import Clock, components
+from tests.fake_bot_api import FakeBotApi
+
+CHAT = 5001
+Step = tuple[str, str, int]  # ("say"|"press", text or data, messages expected)
+
+
+@asynccontextmanager
+async def running_bot(
+    api: FakeBotApi, database_url: str, clock: Clock | None = None
+) -> AsyncIterator[Components]:
+    parts = components(database_url, clock, telegram_api_url=api.root)
+    application = build_application(parts.settings, parts.service, parts.renderer)
+    try:
+        async with application:
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                yield parts
+            finally:
+                await application.updater.stop()
+                await application.stop()
+    finally:
+        parts.db.dispose()
+
+
+async def step(
+    api: FakeBotApi, kind: str, value: str, expect: int = 1, chat: int = CHAT, **kwargs: Any
+) -> list[dict[str, Any]]:
+    mark = api.mark()
+    if kind == "say":
+        api.send_text(chat, value, **kwargs)
+    else:
+        api.press(chat, value, **kwargs)
+    return await api.wait_for_messages(chat, expect, since=mark)
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def intake(
+    date: str = "昨天下午3点",
+    card_type: str = "sale",
+    terminal: str = "success",
+    records: str = "success",
+    received: str = "none",
+) -> list[Step]:
+    steps: list[Step] = [
+        ("say", "/start", 1),
+        ("press", "x:begin", 1),
+        ("say", date, 1),
+        ("say", "1,280.50", 1),
+        ("press", "a:method:card", 1),
+        ("press", f"a:card_type:{card_type}", 1),
+        ("press", f"a:terminal:{terminal}", 1),
+        ("press", f"a:records:{records}", 1),
+        ("press", f"a:received:{received}", 1),
+        ("press", "a:cycle:t1", 1),
+        ("press", "a:bank:icbc", 1),
+        ("press", "a:account:none", 1),
+        ("say", "拉卡拉", 1),
+        ("say", "3123 4567 8901", 1),
+        ("say", "12345678", 1),
+        ("press", "a:merchant_id:skip", 1),
+        ("say", "004521", 1),
+    ]
+    return steps
+
+
+OUTCOMES = [
+    ("A", {}, ["还没到应到账的时间", "2026年11月25日", "2026年11月26日"]),
+    ("B", {"terminal": "failed"}, ["这笔交易没有完成", "不会有结算款"]),
+    ("C", {"terminal": "noresult", "records": "cantcheck"}, ["交易结果还不确定", "不要直接重刷"]),
+    ("D", {"card_type": "preauth"}, ["预授权", "预授权完成"]),
+    ("E", {"date": "11月18日 10:00"}, ["已超过应到账时间", "95588", "12363", "312345678901"]),
+    ("F", {"received": "partial"}, ["到账金额比交易金额少", "对账单"]),
+]
+
+
+@pytest.mark.parametrize(("outcome", "answers", "expected"), OUTCOMES, ids=[o[0] for o in OUTCOMES])
+async def test_each_outcome_is_reachable_in_telegram(
+    tmp_path: Any, outcome: str, answers: dict[str, str], expected: list[str]
+) -> None:
+    async with FakeBotApi() as api, running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3"):
+        for kind, value, count in intake(**answers):
+            await step(api, kind, value, count)
+        review = api.sent_messages(CHAT)[-1]
+        assert "x:confirm" in buttons(review)
+        (summary,) = await step(api, "press", "x:confirm")
+        assert summary["parse_mode"] == "HTML"
+        assert "PB-20261125-0001" in summary["text"]
+        for snippet in expected:
+            assert snippet in summary["text"], (outcome, snippet, summary["text"])
+        assert set(buttons(summary)) == {"x:arrived", "x:missing", "x:person", "x:begin"}
+        assert all(len(m["text"]) <= 4096 for m in api.sent_messages(CHAT))
+        assert api.calls_to("answerCallbackQuery")
+        assert api.calls[0].token == "123456:TEST"
+
+
+async def test_english_merchant_gets_english(tmp_path: Any) -> None:
+    async with FakeBotApi() as api, running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3"):
+        (welcome,) = await step(api, "say", "/start", language_code="en")
+        assert "can't" in welcome["text"] or "cannot" in welcome["text"]
+        (question,) = await step(api, "press", "x:begin", language_code="en")
+        assert "When" in question["text"] or "when" in question["text"]
+        (switched,) = await step(api, "say", "/lang zh", language_code="en")
+        assert "什么时候" in switched["text"]
+
+
+async def test_bad_input_gets_an_answer(tmp_path: Any) -> None:
+    async with FakeBotApi() as api, running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3"):
+        await step(api, "say", "/start")
+        await step(api, "press", "x:begin")
+        (first,) = await step(api, "say", "asdf")
+        (second,) = await step(api, "say", "asdf")
+        assert first["text"] != second["text"]
+        (third,) = await step(api, "say", "asdf")
+        assert "x:person" in buttons(third)
+        (unknown,) = await step(api, "say", "/frobnicate")
+        assert "/start" in unknown["text"]
+        mark = api.mark()
+        api.send_sticker(CHAT)
+        (sticker,) = await api.wait_for_messages(CHAT, 1, since=mark)
+        assert sticker["text"]
+        (forged,) = (await step(api, "press", "a:bank:icbc", expect=2))[:1]
+        assert forged["text"]
+
+
+async def test_restart_mid_intake_continues_where_the_merchant_was(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path}/bot.sqlite3"
+    steps = intake()
+    async with FakeBotApi() as api:
+        async with running_bot(api, url):
+            for kind, value, count in steps[:7]:
+                await step(api, kind, value, count)
+        async with running_bot(api, url):
+            for kind, value, count in steps[7:]:
+                await step(api, kind, value, count)
+            (summary,) = await step(api, "press", "x:confirm")
+        assert "PB-20261125-0001" in summary["text"]
+        assert "还没到应到账的时间" in summary["text"]

@@ -1,0 +1,73 @@
+"""A pure test driver for the intake: 'merchant says X, bot asks Y', no channel, no database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flows.diagnosis import Diagnosis, Policy
+from flows.facts import Facts
+from flows.intake import Event, IntakeFlow, IntakeRecord, event_from_button, event_from_command
+from flows.replies import Reply
+from flows.settlement_calendar import SHANGHAI, WorkCalendar
+
+NOW = datetime(2026, 11, 25, 14, 0, tzinfo=SHANGHAI)
+POLICY = Policy(calendar=WorkCalendar())
+
+
+class FakeDesk:
+    def __init__(self) -> None:
+        self.opened: list[tuple[Facts, Diagnosis]] = []
+        self.resolved: list[str] = []
+
+    def open_case(self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any]) -> str:
+        self.opened.append((facts, diagnosis))
+        return f"PB-20261125-{len(self.opened):04d}"
+
+    def case_resolved(self, case_number: str) -> None:
+        self.resolved.append(case_number)
+
+
+class Dialogue:
+    flow = IntakeFlow(POLICY)
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+        self.record = IntakeRecord()
+        self.desk = FakeDesk()
+        self.last: list[Reply] = []
+
+    def fire(self, event: Event) -> list[Reply]:
+        self.last = self.flow.handle(self.record, event, self.now, self.desk)
+        return self.last
+
+    def say(self, text: str) -> list[Reply]:
+        return self.fire(Event("answer", {"value": text, "pressed": False}))
+
+    def press(self, data: str) -> list[Reply]:
+        event = event_from_button(data)
+        assert event is not None, data
+        return self.fire(event)
+
+    def command(self, name: str, args: str = "") -> list[Reply]:
+        event = event_from_command(name, args)
+        assert event is not None, name
+        return self.fire(event)
+
+    @property
+    def state(self) -> str:
+        return self.record.state
+
+    def templates(self) -> list[str]:
+        return [reply.template for reply in self.last]
+
+    def buttons(self) -> list[str]:
+        return [b.data for reply in self.last for row in reply.buttons for b in row]
+
+    def answer_all(self, script: list[str]) -> None:
+        """Each step: 'press:<data>' or text to type."""
+        for step in script:
+            if step.startswith("press:"):
+                self.press(step.removeprefix("press:"))
+            else:
+                self.say(step)
