@@ -68,12 +68,24 @@ def chat(language: str | None) -> None:
 
 
 @main.command()
-def diagram() -> None:
-    """Print the conversation's state diagram (Mermaid), generated from the flow table."""
+@click.option(
+    "--flow",
+    type=click.Choice(["intake", "case"]),
+    default="intake",
+    help="Which state machine to draw.",
+)
+def diagram(flow: str) -> None:
+    """Print a state diagram (Mermaid), generated from the flow's transition table."""
     from flows.diagram import mermaid
-    from flows.intake import IDLE, STATES, TRANSITIONS
 
-    click.echo(mermaid(TRANSITIONS, STATES, IDLE), nl=False)
+    if flow == "case":
+        from flows import case
+
+        click.echo(mermaid(case.TRANSITIONS, case.STATES, case.INITIAL), nl=False)
+    else:
+        from flows import intake
+
+        click.echo(mermaid(intake.TRANSITIONS, intake.STATES, intake.IDLE), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

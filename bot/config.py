@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///posbot.sqlite3"
 
@@ -41,6 +43,36 @@ class Settings(BaseSettings):
     default_locale: str = Field(
         default="zh", validation_alias=AliasChoices("POSBOT_DEFAULT_LOCALE", "default_locale")
     )
+    agent_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("POSBOT_AGENT_IDS", "agent_ids")
+    )
+    support_team_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("POSBOT_SUPPORT_TEAM_NAME", "support_team_name")
+    )
+    support_hours: str = Field(
+        default="09:00-21:00",
+        validation_alias=AliasChoices("POSBOT_SUPPORT_HOURS", "support_hours"),
+    )
+    escalation_amount: Decimal | None = Field(
+        default=Decimal("50000"),
+        validation_alias=AliasChoices("POSBOT_ESCALATION_AMOUNT", "escalation_amount"),
+    )
+    sla_unclaimed_minutes: int = Field(
+        default=30,
+        ge=1,
+        validation_alias=AliasChoices("POSBOT_SLA_UNCLAIMED_MINUTES", "sla_unclaimed_minutes"),
+    )
+    sla_reply_hours: int = Field(
+        default=4, ge=1, validation_alias=AliasChoices("POSBOT_SLA_REPLY_HOURS", "sla_reply_hours")
+    )
+    reopen_days: int = Field(
+        default=7, ge=0, validation_alias=AliasChoices("POSBOT_REOPEN_DAYS", "reopen_days")
+    )
+    timer_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("POSBOT_TIMER_INTERVAL_SECONDS", "timer_interval_seconds"),
+    )
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("POSBOT_LOG_LEVEL", "log_level")
     )
@@ -49,6 +81,13 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("agent_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
 
     @field_validator("default_locale")
     @classmethod
@@ -63,4 +102,5 @@ class Settings(BaseSettings):
             "operator_name": self.operator_name,
             "retention_days": self.retention_days,
             "cutoff": self.cutoff.strftime("%H:%M"),
+            "support_hours": self.support_hours,
         }

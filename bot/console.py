@@ -67,7 +67,7 @@ class Console:
             self.write("")
 
     def send(self, incoming: Incoming) -> None:
-        self.show(self.service.handle(self.chat, incoming))
+        self.show(self.service.handle(self.chat, incoming).messages)
 
     def run(self) -> None:
         self.send(Incoming("command", command="start"))

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from flows.banks import bank_by_code
 from flows.replies import Reply
-from flows.settlement_calendar import DueDate
+from flows.settlement_calendar import SHANGHAI, DueDate
 
 #: Telegram's limit for one text message.
 MESSAGE_LIMIT = 4096
@@ -134,15 +134,20 @@ class Renderer:
         def money(amount: Decimal | str) -> str:
             return format_currency(Decimal(amount), "CNY", locale=babel_locale)
 
-        def day(value: date | str, style: str = "full") -> str:
+        def day(value: date | datetime | str, style: str = "full") -> str:
             if isinstance(value, str):
                 value = date.fromisoformat(value)
+            elif isinstance(value, datetime):
+                value = value.astimezone(SHANGHAI).date()
             return format_date(value, format=style, locale=babel_locale)
 
         def clock(value: datetime | str) -> str:
+            """Hours and minutes in Shanghai time; a stored 'HH:MM' string is shown as is."""
             if isinstance(value, str):
                 value = datetime.fromisoformat(f"2000-01-01T{value}")
-            return format_time(value, format="HH:mm", locale=babel_locale)
+            elif value.tzinfo is not None:
+                value = value.astimezone(SHANGHAI)
+            return format_time(value.time(), format="HH:mm", locale=babel_locale)
 
         def bank_name(code: str) -> str:
             bank = bank_by_code(code)

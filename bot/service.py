@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.cases import SLA_REPLY, CaseOps, CasePolicy, ConversationDesk, SupportEvent
 from bot.rendering import Outgoing, Renderer, split_message
 from bot.storage.db import Database
-from bot.storage.models import Case, Conversation
+from bot.storage.models import Case, Conversation, Timer
 from bot.storage.repository import Cases, Conversations
-from flows.diagnosis import Diagnosis
+from flows.case import CaseFlow, can_reopen
+from flows.diagnosis import diagnose
 from flows.facts import Facts
 from flows.intake import (
     IDLE,
@@ -30,8 +33,7 @@ from flows.intake import (
     event_from_command,
 )
 from flows.questions import BY_STATE
-from flows.replies import Reply
-from flows.settlement_calendar import SHANGHAI
+from flows.replies import Button, Reply, rows
 
 log = logging.getLogger(__name__)
 
@@ -58,48 +60,23 @@ class Incoming:
     file_id: str = ""
 
 
+@dataclass(frozen=True)
+class Result:
+    """What handling produced: messages for the merchant, events for the support group."""
+
+    messages: list[Outgoing]
+    events: list[SupportEvent]
+
+
+#: Cases on which merchant messages go to people.
+LIVE_FOR_SUPPORT = frozenset({"escalated", "assigned", "reopened"})
+
+
 def locale_for(language_code: str | None, default: str) -> str:
     """zh* means Chinese; any other language English; unknown means the deployment default."""
     if not language_code:
         return default
     return "zh" if language_code.lower().startswith("zh") else "en"
-
-
-class _Desk:
-    """The flow's CaseDesk, bound to this update's session and conversation."""
-
-    def __init__(self, session: Session, row: Conversation, now: datetime) -> None:
-        self.cases = Cases(session)
-        self.row = row
-        self.now = now
-
-    def open_case(self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any]) -> str:
-        number = self.cases.next_number(self.now.astimezone(SHANGHAI).date())
-        due = diagnosis.due
-        self.cases.add(
-            Case(
-                number=number,
-                channel=self.row.channel,
-                chat_id=self.row.chat_id,
-                user_id=self.row.user_id,
-                locale=self.row.locale,
-                status="open",
-                outcome=diagnosis.outcome.value,
-                amount=facts.amount,
-                trade_date=facts.day,
-                due_date=due.expected if due else None,
-                due_estimated=bool(due and due.estimated),
-                overdue_after=due.overdue_after if due else None,
-                reference=facts.reference,
-                facts=answers,
-                photo_file_ids=list(self.row.photo_file_ids or []),
-            )
-        )
-        log.info("case opened case=%s outcome=%s", number, diagnosis.outcome.value)
-        return number
-
-    def case_resolved(self, case_number: str) -> None:
-        self.cases.mark_resolved(case_number, self.now)
 
 
 class ConversationService:
@@ -112,14 +89,21 @@ class ConversationService:
         renderer: Renderer,
         default_locale: str = "zh",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        case_flow: CaseFlow | None = None,
+        case_policy: CasePolicy | None = None,
     ) -> None:
         self.db = db
         self.flow = flow
         self.renderer = renderer
         self.default_locale = default_locale
         self.clock = clock
+        self.case_policy = case_policy or CasePolicy()
+        self.case_flow = case_flow or CaseFlow(self.case_policy.reopen_window)
 
-    def handle(self, chat: ChatRef, incoming: Incoming) -> list[Outgoing]:
+    def ops(self, session: Session, now: datetime) -> CaseOps:
+        return CaseOps(session, self.case_flow, self.case_policy, now)
+
+    def handle(self, chat: ChatRef, incoming: Incoming) -> Result:
         now = self.clock()
         with self.db.transaction() as session:
             row = Conversations(session).get_or_create(
@@ -131,11 +115,12 @@ class ConversationService:
             )
             record = _record_of(row)
             before = record.state
-            replies = self._dispatch(session, row, record, incoming, now)
+            ops = self.ops(session, now)
+            replies = self._dispatch(ops, row, record, incoming)
             _store(row, record, now)
             locale = record.locale
         log.info("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
-        return self.render(replies, locale)
+        return Result(self.render(replies, locale), ops.events)
 
     def render(self, replies: list[Reply], locale: str) -> list[Outgoing]:
         rendered: list[Outgoing] = []
@@ -151,33 +136,203 @@ class ConversationService:
         return self.render([Reply("error")], locale_for(language_code, self.default_locale))
 
     def _dispatch(
-        self,
-        session: Session,
-        row: Conversation,
-        record: IntakeRecord,
-        incoming: Incoming,
-        now: datetime,
+        self, ops: CaseOps, row: Conversation, record: IntakeRecord, incoming: Incoming
     ) -> list[Reply]:
-        desk = _Desk(session, row, now)
+        desk = ConversationDesk(ops, row)
+        now = ops.now
+        live = self._live_case(ops, row)
+        if incoming.kind in ("text", "photo"):
+            self._note_merchant_message(ops, row, live, incoming)
         event: Event | None
         if incoming.kind == "command":
+            if incoming.command.lower() in ("status", "case"):
+                return self._status(ops, row, incoming.command.lower(), incoming.text)
             event = event_from_command(incoming.command, incoming.text)
             if event is None:
                 return [Reply("unknown_command")]
         elif incoming.kind == "button":
+            if incoming.text.startswith("k:"):
+                return self._case_button(ops, row, record, incoming.text)
             event = event_from_button(incoming.text)
             if event is None:
                 return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
         elif incoming.kind == "text":
             if record.state not in BY_STATE:
-                return [Reply("off_topic", {"state": record.state})]
+                return self._free_text(ops, row, live)
             event = Event("answer", {"value": incoming.text, "pressed": False})
         elif incoming.kind == "photo":
             row.photo_file_ids = [*(row.photo_file_ids or []), incoming.file_id][-5:]
+            if live is not None:
+                live.photo_file_ids = [*(live.photo_file_ids or []), incoming.file_id][-5:]
             return [Reply("photo_received")]
         else:
             return [Reply("non_text")]
         return self.flow.handle(record, event, now, desk)
+
+    # -- the merchant and their cases --------------------------------------------------------
+
+    def _live_case(self, ops: CaseOps, row: Conversation) -> Case | None:
+        case = ops.latest_case(row.channel, row.chat_id)
+        return case if case is not None and case.status in LIVE_FOR_SUPPORT else None
+
+    def _note_merchant_message(
+        self, ops: CaseOps, row: Conversation, live: Case | None, incoming: Incoming
+    ) -> None:
+        """Keep the transcript, and pass messages on a live case to support."""
+        text = incoming.text if incoming.kind == "text" else "[photo]"
+        ops.transcript(live, row.channel, row.chat_id, "merchant", text)
+        if live is None:
+            return
+        live.last_merchant_message_at = ops.now
+        ops.arm(live, SLA_REPLY, ops.now + timedelta(hours=self.case_policy.sla_reply_hours))
+        ops.events.append(
+            SupportEvent(
+                "merchant_message",
+                live.id,
+                text=incoming.text if incoming.kind == "text" else None,
+                photo_file_id=incoming.file_id or None,
+            )
+        )
+
+    def _free_text(self, ops: CaseOps, row: Conversation, live: Case | None) -> list[Reply]:
+        if live is not None:
+            return [Reply("relayed", {"case_number": live.number})]
+        latest = ops.latest_case(row.channel, row.chat_id)
+        if latest is not None and can_reopen(
+            _case_record(latest), ops.now, self.case_policy.reopen_window
+        ):
+            ops.fire(latest, "reopen", actor="merchant", reason="merchant wrote again")
+            ops.events.append(
+                SupportEvent("merchant_message", latest.id, text=_last_text(ops, latest))
+            )
+            return [Reply("reopened", {"case_number": latest.number})]
+        return [Reply("off_topic", {"state": row.state})]
+
+    def _status(self, ops: CaseOps, row: Conversation, command: str, args: str) -> list[Reply]:
+        cases = Cases(ops.session)
+        if command == "case":
+            case = cases.by_number(args.strip().upper()) if args.strip() else None
+            if case is None or (case.channel, case.chat_id) != (row.channel, row.chat_id):
+                return [Reply("case_not_found", {"number": args.strip()[:32]})]
+            return [Reply("case_detail", {"case": _case_view(case)})]
+        mine = ops.session.scalars(
+            select(Case)
+            .where(Case.channel == row.channel, Case.chat_id == row.chat_id)
+            .order_by(Case.id.desc())
+            .limit(10)
+        ).all()
+        return [Reply("status_list", {"cases": [_case_view(case) for case in mine]})]
+
+    def _case_button(
+        self, ops: CaseOps, row: Conversation, record: IntakeRecord, data: str
+    ) -> list[Reply]:
+        """Merchant buttons about a case (follow-up answers, rating): checked to be theirs."""
+        parts = data.split(":")
+        case = Cases(ops.session).by_number(parts[2]) if len(parts) >= 3 else None
+        if case is None or (case.channel, case.chat_id) != (row.channel, row.chat_id):
+            return [Reply("stale_button")]
+        verb = parts[1]
+        if verb == "rate" and len(parts) == 4 and parts[3] in {"1", "2", "3", "4", "5"}:
+            if case.status not in ("resolved", "closed") or case.rating is not None:
+                return [Reply("stale_button")]
+            case.rating = int(parts[3])
+            return [Reply("thanks_rating", {"rating": case.rating})]
+        if verb == "yes" and case.status in ("open", "waiting"):
+            ops.fire(case, "resolve", actor="merchant", reason="arrived at follow-up")
+            return [_rating_reply("arrived", case.number)]
+        if verb == "no" and case.status in ("open", "waiting"):
+            facts = Facts.from_answers(case.facts)
+            diagnosis = diagnose(facts, ops.now, self.flow.policy)
+            case.outcome = diagnosis.outcome.value
+            ops.fire(case, "escalate", actor="merchant", reason="still missing at follow-up")
+            case.escalation_reason = "followup"
+            summary = Reply(
+                "summary",
+                {
+                    "case_number": case.number,
+                    "facts": facts,
+                    "answers": case.facts,
+                    "diagnosis": diagnosis,
+                    "now": ops.now,
+                    "recheck": True,
+                },
+            )
+            return [
+                summary,
+                Reply("person_requested", {"case_number": case.number, "reason": "followup"}),
+            ]
+        return [Reply("stale_button")]
+
+    # -- timers ------------------------------------------------------------------------------
+
+    def followup_message(self, session: Session, case: Case) -> list[Outgoing]:
+        """The "has it arrived?" question for a due follow-up."""
+        reply = Reply(
+            "followup_question",
+            {"case": _case_view(case)},
+            rows(
+                Button("yes_arrived", f"k:yes:{case.number}"),
+                Button("no_missing", f"k:no:{case.number}"),
+            ),
+        )
+        return self.render([reply], case.locale)
+
+    def due_timers(self, session: Session, now: datetime, limit: int = 50) -> list[Timer]:
+        """Pending timers that are due, locked so only one worker fires each."""
+        query = (
+            select(Timer)
+            .where(Timer.done_at.is_(None), Timer.due_at <= now)
+            .order_by(Timer.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(session.scalars(query))
+
+
+def _rating_reply(template: str, number: str) -> Reply:
+    buttons = rows(*(Button(f"rating.{n}", f"k:rate:{number}:{n}") for n in range(1, 6)), per_row=5)
+    return Reply(template, {"case_number": number}, buttons)
+
+
+def _case_record(case: Case) -> Any:
+    from flows.case import CaseRecord
+
+    return CaseRecord(
+        status=case.status,
+        owner_id=case.owner_id,
+        owner_name=case.owner_name,
+        resolved_at=case.resolved_at,
+        escalated_at=case.escalated_at,
+        first_reply_at=case.first_reply_at,
+    )
+
+
+def _last_text(ops: CaseOps, case: Case) -> str | None:
+    from bot.storage.models import TranscriptLine
+
+    line = ops.session.scalars(
+        select(TranscriptLine)
+        .where(TranscriptLine.chat_id == case.chat_id, TranscriptLine.author == "merchant")
+        .order_by(TranscriptLine.id.desc())
+        .limit(1)
+    ).first()
+    return line.text if line else None
+
+
+def _case_view(case: Case) -> dict[str, Any]:
+    """What templates may show of a case (facts are already masked where needed)."""
+    return {
+        "number": case.number,
+        "status": case.status,
+        "outcome": case.outcome,
+        "amount": case.amount,
+        "trade_date": case.trade_date,
+        "due_date": case.due_date,
+        "due_estimated": case.due_estimated,
+        "created_at": case.created_at,
+        "owner_name": case.owner_name,
+        "duplicate_of": case.duplicate_of,
+    }
 
 
 def _record_of(row: Conversation) -> IntakeRecord:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from bot.cases import CasePolicy
 from bot.config import Settings
 from bot.rendering import Renderer
 from bot.service import ConversationService
@@ -27,12 +28,22 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
     db = Database(settings.database_url)
     db.create_schema()
     renderer = Renderer(settings=settings.template_globals())
-    policy = Policy(calendar=WorkCalendar(), cutoff=settings.cutoff)
+    policy = Policy(
+        calendar=WorkCalendar(),
+        cutoff=settings.cutoff,
+        escalation_amount=settings.escalation_amount,
+    )
+    case_policy = CasePolicy(
+        sla_unclaimed_minutes=settings.sla_unclaimed_minutes,
+        sla_reply_hours=settings.sla_reply_hours,
+        reopen_window=timedelta(days=settings.reopen_days),
+    )
     service = ConversationService(
         db,
         IntakeFlow(policy),
         renderer,
         settings.default_locale,
         clock or (lambda: datetime.now(UTC)),
+        case_policy=case_policy,
     )
     return Components(settings, db, renderer, service)

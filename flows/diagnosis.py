@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -57,10 +58,12 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class Policy:
-    """Deployment knobs the rules need: acquirer cut-off and the working-day calendar."""
+    """Deployment knobs the rules need: cut-off, calendar, and the amount people must see."""
 
     calendar: WorkCalendar
     cutoff: time = time(23, 0)
+    #: Cases above this amount go to a person as well as getting the summary.
+    escalation_amount: Decimal | None = None
 
 
 def classify(facts: Facts) -> Outcome | None:

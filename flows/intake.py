@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from transitions import EventData, Machine
 
 from flows.answers import InvalidAnswer
-from flows.diagnosis import TRACEABLE_DAYS, Diagnosis, Policy, diagnose
+from flows.diagnosis import TRACEABLE_DAYS, Diagnosis, Outcome, Policy, diagnose
 from flows.facts import Facts
 from flows.questions import (
     BY_FIELD,
@@ -32,7 +32,7 @@ from flows.questions import (
     parse_answer,
 )
 from flows.replies import Button, Reply, rows
-from flows.settlement_calendar import SHANGHAI
+from flows.settlement_calendar import SHANGHAI, DueDate
 
 IDLE = "idle"
 REVIEWING = "reviewing"
@@ -121,6 +121,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     # After the summary.
     _t("arrived",       SUMMARIZED, None, after="note_arrived"),
     _t("still_missing", SUMMARIZED, None, after="recheck"),
+    _t("follow_up",     SUMMARIZED, None, after="schedule_check_back"),
     # Anytime.
     _t("help",         "*", None, after="show_help"),
     _t("set_language", "*", None, after="switch_language"),
@@ -144,11 +145,17 @@ class IntakeRecord:
 
 
 class CaseDesk(Protocol):
-    """The service's side of a confirmed intake: it opens the case and returns its number."""
+    """The service's side of the conversation: cases, hand-off to people, follow-ups."""
 
-    def open_case(self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any]) -> str: ...
+    def open_case(
+        self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any], existing: str | None
+    ) -> str: ...
 
     def case_resolved(self, case_number: str) -> None: ...
+
+    def escalate(self, reason: str, answers: dict[str, Any], existing: str | None) -> str: ...
+
+    def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None: ...
 
 
 class Intake:
@@ -285,6 +292,8 @@ class Intake:
                 buttons,
             )
         )
+        if self.record.failures == FAILURES_BEFORE_HELP:
+            self._escalate("invalid_answers")
 
     def resume(self, event: EventData) -> None:
         self.replies.append(Reply("resume"))
@@ -293,18 +302,25 @@ class Intake:
     def open_case(self, event: EventData) -> None:
         facts = Facts.from_answers(self.record.answers)
         diagnosis = diagnose(facts, self.now, self.policy)
-        self.record.case_number = self.desk.open_case(facts, diagnosis, dict(self.record.answers))
+        self.record.case_number = self.desk.open_case(
+            facts, diagnosis, dict(self.record.answers), self.record.case_number
+        )
         self.record.revising = False
+        threshold = self.policy.escalation_amount
+        if threshold is not None and facts.amount > threshold:
+            self._escalate("amount")
 
     def note_arrived(self, event: EventData) -> None:
         if self.record.case_number:
             self.desk.case_resolved(self.record.case_number)
+        number = self.record.case_number
+        rating = (
+            rows(*(Button(f"rating.{n}", f"k:rate:{number}:{n}") for n in range(1, 6)), per_row=5)
+            if number
+            else ()
+        )
         self.replies.append(
-            Reply(
-                "arrived",
-                {"case_number": self.record.case_number},
-                rows(Button("new_case", "x:begin")),
-            )
+            Reply("arrived", {"case_number": number}, (*rating, (Button("new_case", "x:begin"),)))
         )
 
     def recheck(self, event: EventData) -> None:
@@ -325,8 +341,25 @@ class Intake:
         self.announce(event)
 
     def record_person_request(self, event: EventData) -> None:
-        self.record.person_requested = event.kwargs.get("reason", "asked")
-        self.replies.append(Reply("person_requested", {"case_number": self.record.case_number}))
+        self._escalate(event.kwargs.get("reason", "asked"))
+
+    def _escalate(self, reason: str) -> None:
+        """Hand the conversation to people; a case is opened from what we have so far."""
+        self.record.person_requested = reason
+        self.record.case_number = self.desk.escalate(
+            reason, dict(self.record.answers), self.record.case_number
+        )
+        self.replies.append(
+            Reply("person_requested", {"case_number": self.record.case_number, "reason": reason})
+        )
+
+    def schedule_check_back(self, event: EventData) -> None:
+        facts = Facts.from_answers(self.record.answers)
+        due = diagnose(facts, self.now, self.policy).due
+        at = None
+        if due is not None and self.record.case_number:
+            at = self.desk.schedule_followup(self.record.case_number, due)
+        self.replies.append(Reply("followup_set", {"at": at}))
 
     # -- what each state says on entry --------------------------------------------------------
 
@@ -406,10 +439,12 @@ class Intake:
         return Reply("review", {"items": items}, buttons)
 
     def _summary_reply(self, facts: Facts, diagnosis: Diagnosis, recheck: bool = False) -> Reply:
-        buttons = (
+        buttons: tuple[tuple[Button, ...], ...] = (
             (Button("arrived", "x:arrived"), Button("still_missing", "x:missing")),
             (Button("person", "x:person"), Button("new_case", "x:begin")),
         )
+        if diagnosis.outcome is Outcome.NOT_YET_DUE and self.record.case_number:
+            buttons = ((Button("followup", "x:followup"),), *buttons)
         return Reply(
             "summary",
             {
@@ -465,6 +500,7 @@ def event_from_button(data: str) -> Event | None:
             "person": "ask_person",
             "arrived": "arrived",
             "missing": "still_missing",
+            "followup": "follow_up",
         }.get(rest)
         if trigger:
             return Event(trigger)

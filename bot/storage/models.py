@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy models: the conversation record (source of truth) and cases."""
+"""Typed SQLAlchemy models: conversations (source of truth), cases, audit, timers, transcript."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    ForeignKey,
+    Index,
     Numeric,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -79,7 +82,7 @@ class Conversation(Base):
 
 
 class Case(Base):
-    """A confirmed intake: what the merchant reported and what the rules concluded."""
+    """A merchant's case: what they reported, what the rules concluded, who handles it."""
 
     __tablename__ = "cases"
 
@@ -89,19 +92,75 @@ class Case(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     locale: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16), default="open")
-    outcome: Mapped[str] = mapped_column(String(1))
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    trade_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(1))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    trade_date: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
     due_estimated: Mapped[bool] = mapped_column(default=False)
     overdue_after: Mapped[datetime | None]
     reference: Mapped[str | None] = mapped_column(String(32), index=True)
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     photo_file_ids: Mapped[list[str]] = mapped_column(default=list)
+    duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    escalation_reason: Mapped[str | None] = mapped_column(String(32))
+    escalated_at: Mapped[datetime | None]
+    owner_id: Mapped[int | None] = mapped_column(BigInteger)
+    owner_name: Mapped[str | None] = mapped_column(String(64))
+    support_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    support_card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    first_reply_at: Mapped[datetime | None]
+    last_merchant_message_at: Mapped[datetime | None]
+    last_agent_reply_at: Mapped[datetime | None]
+    merchant_unreachable: Mapped[bool] = mapped_column(default=False)
+    rating: Mapped[int | None]
+    resolution_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     resolved_at: Mapped[datetime | None]
+
+
+class CaseEvent(Base):
+    """The audit trail: every lifecycle transition with who, when, from, to and why."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    dest: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Timer(Base):
+    """A persisted timer (follow-up, SLA reminder): armed in the database, so restarts keep it."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_pending", "done_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    due_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TranscriptLine(Base):
+    """What merchant and agents wrote on a case (redacted), for the case card and the audit."""
+
+    __tablename__ = "transcript_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
 
 
 class CaseCounter(Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import BotCommand, BotCommandScopeAllPrivateChats
 from telegram.ext import (
     Application,
@@ -13,17 +15,20 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.rendering import Renderer
 from bot.service import ConversationService
+from bot.support import SupportDesk
 from bot.telegram.handlers import TelegramHandlers
 
-COMMANDS = ("start", "back", "cancel", "help", "lang", "person")
+COMMANDS = ("start", "back", "cancel", "help", "lang", "person", "status")
 
 
 def build_application(
-    settings: Settings, service: ConversationService, renderer: Renderer
+    settings: Settings, service: ConversationService, renderer: Renderer, run_timers: bool = True
 ) -> Application:
     """The PTB application talking to `TELEGRAM_API_URL` (Telegram, or a local Bot API server)."""
     api = settings.telegram_api_url
-    handlers = TelegramHandlers(service)
+    support = SupportDesk(settings, service)
+    handlers = TelegramHandlers(service, support)
+    timers: list[asyncio.Task[None]] = []
 
     async def post_init(application: Application) -> None:
         for locale, language in (("en", None), ("zh", "zh")):
@@ -33,6 +38,13 @@ def build_application(
             await application.bot.set_my_commands(
                 commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
             )
+        if run_timers:
+            timers.append(asyncio.create_task(support.run_forever(application.bot)))
+
+    async def post_shutdown(application: Application) -> None:
+        for task in timers:
+            task.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)
 
     application = (
         Application.builder()
@@ -40,9 +52,17 @@ def build_application(
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
+    application.bot_data["support"] = support
     private = filters.ChatType.PRIVATE
+    if settings.support_chat_id is not None:
+        group = filters.Chat(chat_id=settings.support_chat_id)
+        application.add_handler(CallbackQueryHandler(support.on_button, pattern=r"^s:"))
+        application.add_handler(
+            MessageHandler(group & ~filters.UpdateType.EDITED, support.on_message)
+        )
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(
         MessageHandler(private & ~filters.UpdateType.EDITED, handlers.on_message)

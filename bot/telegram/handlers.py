@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -10,6 +11,9 @@ from telegram.ext import ContextTypes
 
 from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming
+
+if TYPE_CHECKING:
+    from bot.support import SupportDesk
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +53,9 @@ def incoming_of(message: Message) -> Incoming:
 class TelegramHandlers:
     """Bound to one service; every merchant update funnels through `reply`."""
 
-    def __init__(self, service: ConversationService) -> None:
+    def __init__(self, service: ConversationService, support: SupportDesk | None = None) -> None:
         self.service = service
+        self.support = support
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Text, commands, photos and everything else a merchant sends in a private chat."""
@@ -72,7 +77,10 @@ class TelegramHandlers:
     async def reply(
         self, context: ContextTypes.DEFAULT_TYPE, chat: ChatRef, incoming: Incoming
     ) -> None:
-        await send_all(context, chat.chat_id, self.service.handle(chat, incoming))
+        result = self.service.handle(chat, incoming)
+        await send_all(context, chat.chat_id, result.messages)
+        if self.support is not None:
+            await self.support.publish(context.bot, result.events)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with the update id only (no personal data), and never leave the merchant silent."""

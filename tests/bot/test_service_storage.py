@@ -48,7 +48,7 @@ def test_state_is_saved_after_every_step_and_survives_a_restart(
     second = make_components(database_url)  # a new process on the same database
     for step in STEPS[6:]:
         second.service.handle(CHAT, step)
-    review = second.service.handle(CHAT, Incoming("button", text="x:confirm"))
+    review = second.service.handle(CHAT, Incoming("button", text="x:confirm")).messages
     assert "PB-20261125-0001" in review[0].text
     with second.db.transaction() as session:
         case = session.scalars(select(Case)).one()
@@ -68,7 +68,7 @@ def test_case_numbers_count_per_day(database_url: str, make_components: Factory)
         chat = ChatRef("telegram", chat_id, chat_id, "en")
         for step in STEPS:
             parts.service.handle(chat, step)
-        text = parts.service.handle(chat, Incoming("button", text="x:confirm"))[0].text
+        text = parts.service.handle(chat, Incoming("button", text="x:confirm")).messages[0].text
         numbers.append(text.split("PB-")[1][:13])
     assert numbers == ["20261125-0001", "20261125-0002", "20261125-0003"]
     with parts.db.transaction() as session:
@@ -82,15 +82,15 @@ def test_locale_follows_language_code_and_lang_command(
     parts = make_components(database_url)
     english = parts.service.handle(
         ChatRef("telegram", 7, 7, "en-GB"), Incoming("command", command="start")
-    )
+    ).messages
     assert "Start" in english[0].keyboard[0][0][0]
     chinese = parts.service.handle(
         ChatRef("telegram", 8, 8, "zh-hans"), Incoming("command", command="start")
-    )
+    ).messages
     assert "开始" in chinese[0].keyboard[0][0][0]
     switched = parts.service.handle(
         ChatRef("telegram", 8, 8, "zh-hans"), Incoming("command", text="en", command="lang")
-    )
+    ).messages
     assert "Start" in switched[0].keyboard[0][0][0]
 
 
@@ -103,6 +103,6 @@ def test_bad_input_never_goes_silent(database_url: str, make_components: Factory
         Incoming("button", text="forged:data"),
         Incoming("photo", file_id="F1"),
     ):
-        replies = parts.service.handle(CHAT, incoming)
+        replies = parts.service.handle(CHAT, incoming).messages
         assert replies
         assert all(r.text for r in replies)

@@ -2,55 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
-from bot.telegram.app import build_application
-from bot.wiring import Components
-from tests.bot.helpers import Clock, components
+from tests.bot.telegram_harness import CHAT, Step, buttons, running_bot, step
 from tests.fake_bot_api import FakeBotApi
-
-CHAT = 5001
-Step = tuple[str, str, int]  # ("say"|"press", text or data, messages expected)
-
-
-@asynccontextmanager
-async def running_bot(
-    api: FakeBotApi, database_url: str, clock: Clock | None = None
-) -> AsyncIterator[Components]:
-    parts = components(database_url, clock, telegram_api_url=api.root)
-    application = build_application(parts.settings, parts.service, parts.renderer)
-    try:
-        async with application:
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            try:
-                yield parts
-            finally:
-                await application.updater.stop()
-                await application.stop()
-    finally:
-        parts.db.dispose()
-
-
-async def step(
-    api: FakeBotApi, kind: str, value: str, expect: int = 1, chat: int = CHAT, **kwargs: Any
-) -> list[dict[str, Any]]:
-    mark = api.mark()
-    if kind == "say":
-        api.send_text(chat, value, **kwargs)
-    else:
-        api.press(chat, value, **kwargs)
-    return await api.wait_for_messages(chat, expect, since=mark)
-
-
-def buttons(message: dict[str, Any]) -> list[str]:
-    markup = message.get("reply_markup") or {}
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
 def intake(
@@ -106,7 +63,8 @@ async def test_each_outcome_is_reachable_in_telegram(
         assert "PB-20261125-0001" in summary["text"]
         for snippet in expected:
             assert snippet in summary["text"], (outcome, snippet, summary["text"])
-        assert set(buttons(summary)) == {"x:arrived", "x:missing", "x:person", "x:begin"}
+        assert {"x:arrived", "x:missing", "x:person", "x:begin"} <= set(buttons(summary))
+        assert ("x:followup" in buttons(summary)) is (outcome == "A")
         assert all(len(m["text"]) <= 4096 for m in api.sent_messages(CHAT))
         assert api.calls_to("answerCallbackQuery")
         assert api.calls[0].token == "123456:TEST"
@@ -129,8 +87,9 @@ async def test_bad_input_gets_an_answer(tmp_path: Any) -> None:
         (first,) = await step(api, "say", "asdf")
         (second,) = await step(api, "say", "asdf")
         assert first["text"] != second["text"]
-        (third,) = await step(api, "say", "asdf")
+        third, handed_over = await step(api, "say", "asdf", expect=2)
         assert "x:person" in buttons(third)
+        assert "PB-20261125-0001" in handed_over["text"]
         (unknown,) = await step(api, "say", "/frobnicate")
         assert "/start" in unknown["text"]
         mark = api.mark()

@@ -9,7 +9,7 @@ from flows.diagnosis import Diagnosis, Policy
 from flows.facts import Facts
 from flows.intake import Event, IntakeFlow, IntakeRecord, event_from_button, event_from_command
 from flows.replies import Reply
-from flows.settlement_calendar import SHANGHAI, WorkCalendar
+from flows.settlement_calendar import SHANGHAI, DueDate, WorkCalendar
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=SHANGHAI)
 POLICY = Policy(calendar=WorkCalendar())
@@ -19,13 +19,27 @@ class FakeDesk:
     def __init__(self) -> None:
         self.opened: list[tuple[Facts, Diagnosis]] = []
         self.resolved: list[str] = []
+        self.escalated: list[tuple[str, str]] = []
+        self.followups: list[tuple[str, datetime]] = []
 
-    def open_case(self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any]) -> str:
+    def open_case(
+        self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any], existing: str | None
+    ) -> str:
         self.opened.append((facts, diagnosis))
-        return f"PB-20261125-{len(self.opened):04d}"
+        return existing or f"PB-20261125-{len(self.opened):04d}"
 
     def case_resolved(self, case_number: str) -> None:
         self.resolved.append(case_number)
+
+    def escalate(self, reason: str, answers: dict[str, Any], existing: str | None) -> str:
+        number = existing or "PB-20261125-0099"
+        self.escalated.append((reason, number))
+        return number
+
+    def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None:
+        at = due.overdue_after
+        self.followups.append((case_number, at))
+        return at
 
 
 class Dialogue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from flows import case
 from flows.diagram import edges, mermaid
 from flows.intake import IDLE, STATES, TRANSITIONS, build_machine
 
@@ -30,11 +31,11 @@ def test_diagram_nodes_and_edges_equal_the_machine() -> None:
     assert drawn == expected
 
 
-def test_readme_embeds_the_current_diagram() -> None:
-    readme = README.read_text(encoding="utf-8")
-    block = re.search(r"```mermaid\n(.*?)```", readme, re.S)
-    assert block is not None, "README has no mermaid block"
-    assert block.group(1) == intake_mermaid(), "regenerate it with: posbot diagram"
+def test_readme_embeds_the_current_diagrams() -> None:
+    blocks = re.findall(r"```mermaid\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert blocks[:2] == [intake_mermaid(), mermaid(case.TRANSITIONS, case.STATES, case.INITIAL)], (
+        "regenerate them with: posbot diagram; posbot diagram --flow case"
+    )
 
 
 def test_edges_expand_wildcards() -> None:

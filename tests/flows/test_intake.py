@@ -78,7 +78,13 @@ def test_card_sale_walks_every_question_in_order_to_review_and_summary() -> None
     assert summary.template == "summary"
     assert summary.context["case_number"] == "PB-20261125-0001"
     assert summary.context["diagnosis"].outcome == "A"
-    assert set(dialogue.buttons()) == {"x:arrived", "x:missing", "x:person", "x:begin"}
+    assert set(dialogue.buttons()) == {
+        "x:followup",
+        "x:arrived",
+        "x:missing",
+        "x:person",
+        "x:begin",
+    }
 
 
 def test_wallet_payment_skips_card_type_and_receipt_keys() -> None:
@@ -188,8 +194,10 @@ def test_invalid_answers_get_different_hints_then_skip_and_a_person() -> None:
     hints = []
     for _ in range(3):
         dialogue.say("12345")
-        (reply,) = dialogue.last
+        reply = dialogue.last[0]
         hints.append((reply.template, reply.context["attempt"], reply.context["reason"]))
+    assert dialogue.templates() == ["invalid", "person_requested"]
+    assert dialogue.desk.escalated == [("invalid_answers", "PB-20261125-0099")]
     assert hints == [
         ("invalid", 1, "wrong_length"),
         ("invalid", 2, "wrong_length"),
@@ -200,6 +208,7 @@ def test_invalid_answers_get_different_hints_then_skip_and_a_person() -> None:
     assert dialogue.state == "asking_reference"
     dialogue.press("x:person")
     assert dialogue.record.person_requested == "asked"
+    assert dialogue.desk.escalated[-1] == ("asked", "PB-20261125-0099")
 
 
 def test_required_question_offers_a_person_but_no_skip_after_three_failures() -> None:

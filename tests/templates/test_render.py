@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, time
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,19 @@ from flows.diagnosis import Outcome, diagnose
 from flows.facts import AccountSignal, CardType, Method, Received, Records, TerminalResult
 from flows.intake import IntakeRecord
 from flows.replies import Reply
+from flows.settlement_calendar import SHANGHAI
 from tests.flows.dialogue import NOW, POLICY, Dialogue
 from tests.flows.test_diagnosis import BASE
 from tests.flows.test_intake import CARD_SALE
 
 LOCALES = ("zh", "en")
 RENDERER = Renderer(
-    settings={"operator_name": "Test Pay", "retention_days": 180, "cutoff": "23:00"}
+    settings={
+        "operator_name": "Test Pay",
+        "retention_days": 180,
+        "cutoff": "23:00",
+        "support_hours": "09:00-21:00",
+    }
 )
 ROOT = templates_root()
 
@@ -162,10 +169,115 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
                     "optional": True,
                 }
             )
+    samples.update(support_samples())
     samples.setdefault("off_topic", []).extend([{"state": "idle"}, {"state": "summarized"}])
     for name in ("unknown_command", "non_text", "photo_received", "error", "stale_button"):
         samples.setdefault(name, []).append({})
     return samples
+
+
+def support_samples() -> dict[str, list[dict[str, object]]]:
+    """Contexts of the hand-off messages, shaped as bot/service.py and bot/support.py build them."""
+    case = {
+        "number": "PB-20261125-0001",
+        "status": "assigned",
+        "outcome": "E",
+        "amount": Decimal("1280.50"),
+        "trade_date": date(2026, 11, 18),
+        "due_date": date(2026, 11, 19),
+        "due_estimated": False,
+        "created_at": NOW,
+        "owner_name": "Wang",
+        "duplicate_of": "PB-20261124-0007",
+    }
+    bare = {
+        **case,
+        "status": "escalated",
+        "outcome": None,
+        "amount": None,
+        "trade_date": None,
+        "due_date": None,
+        "owner_name": None,
+        "duplicate_of": None,
+    }
+    facts = {
+        "method": "card",
+        "terminal": "success",
+        "records": "success",
+        "received": "none",
+        "cycle": "t1",
+        "account": "changed",
+        "acquirer": "<b>拉卡拉</b>",
+        "reference": "312345678901",
+        "terminal_id": "12345678",
+        "merchant_id": "102100058120001",
+    }
+    transcript = [{"author": "merchant", "text": "钱没到 <i>"}, {"author": "agent", "text": "在查"}]
+    reasons = ("asked", "invalid_answers", "amount", "followup")
+    return {
+        "person_requested": [
+            {"case_number": n, "reason": r} for r in reasons for n in ("PB-20261125-0001", None)
+        ],
+        "followup_set": [{"at": datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)}, {"at": None}],
+        "followup_question": [{"case": case}, {"case": bare}],
+        "relayed": [{"case_number": "PB-20261125-0001"}],
+        "reopened": [{"case_number": "PB-20261125-0001"}],
+        "status_list": [{"cases": [case, bare]}, {"cases": []}],
+        "case_detail": [{"case": case}, {"case": bare}],
+        "case_not_found": [{"number": "PB-x"}],
+        "thanks_rating": [{"rating": 5}],
+        "rate_request": [{"case_number": "PB-20261125-0001"}],
+        "agent_reply": [{"agent": "Wang", "text": "<b>hi</b>", "case_number": "PB-1"}],
+        "ask_info": [{"agent": "Team", "text": "照片?", "case_number": "PB-1"}],
+        "resolved_by_agent": [
+            {"case_number": "PB-1", "note": "done", "agent": "Wang"},
+            {"case_number": "PB-1", "note": "", "agent": "Wang"},
+        ],
+        "support_card": [
+            {"case": case, "facts": facts, "reason": r, "transcript": transcript, "topic": "PB-1"}
+            for r in reasons
+        ]
+        + [{"case": bare, "facts": {}, "reason": None, "transcript": [], "topic": "PB-1"}],
+        "support_relay": [{"number": "PB-1", "text": "钱呢"}, {"number": "PB-1", "text": None}],
+        "support_change": [
+            {"case": case, "what": "duplicate", "detail": "PB-2"},
+            {"case": case, "what": "changed", "detail": "summary"},
+            {"case": bare, "what": "changed", "detail": "claim"},
+        ],
+        "support_refused": [{}],
+        "support_stale": [{}],
+        "support_done": [{"case": case, "verb": v} for v in ("claim", "unclaim", "resolve")],
+        "support_not_now": [{"case": case}],
+        "support_usage": [{}],
+        "cases_list": [
+            {"cases": [{**case, "age_minutes": 135}, {**bare, "age_minutes": 5}]},
+            {"cases": []},
+        ],
+        "stats": [
+            {
+                "total": 3,
+                "by_status": {"resolved": 2, "escalated": 1},
+                "by_outcome": {"A": 2, "E": 1},
+                "median_first_reply_minutes": 12.0,
+                "median_resolution_hours": 30.5,
+                "resolved": 2,
+                "share_without_person": 0.5,
+            },
+            {
+                "total": 0,
+                "by_status": {},
+                "by_outcome": {},
+                "median_first_reply_minutes": None,
+                "median_resolution_hours": None,
+                "resolved": 0,
+                "share_without_person": None,
+            },
+        ],
+        "sla_unclaimed": [{"case": bare, "minutes": 30}],
+        "sla_reply": [{"case": case, "hours": 4}],
+        "case_closed_notice": [{"case": {**case, "status": "resolved"}}],
+        "merchant_unreachable": [{"case": case}],
+    }
 
 
 SAMPLES = sample_contexts()

@@ -1,0 +1,573 @@
+"""The support group: case cards, forum topics, relay both ways, agent actions, timers.
+
+Everything an agent does is checked against the support group's membership (or the configured
+agent ids) on every command and button. Database work happens in short transactions; Telegram
+calls happen after they commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time as clock_time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from telegram import Bot, Message, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent
+from bot.config import Settings
+from bot.rendering import Outgoing
+from bot.service import ConversationService, _case_view, _rating_reply
+from bot.storage.models import Case, TranscriptLine
+from bot.telegram.handlers import keyboard
+from flows.case import OPEN_STATES, median
+from flows.replies import Button, Reply, rows
+
+log = logging.getLogger(__name__)
+
+AGENT_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+#: How long a membership answer from Telegram is trusted before asking again.
+MEMBERSHIP_TTL = 60.0
+LIVE = frozenset({"escalated", "assigned", "reopened"})
+
+
+class SupportDesk:
+    """Adapts case events and support-group updates to Telegram."""
+
+    def __init__(self, settings: Settings, service: ConversationService) -> None:
+        self.settings = settings
+        self.service = service
+        self.db = service.db
+        self.chat_id: int = settings.support_chat_id or 0  # 0: no support group configured
+        self.locale = settings.default_locale
+        self._is_forum: bool | None = None
+        self._members: dict[int, tuple[bool, float]] = {}
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _render(
+        self,
+        template: str,
+        context: dict[str, Any],
+        locale: str | None = None,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+    ) -> Outgoing:
+        return self.service.render([Reply(template, context, buttons)], locale or self.locale)[-1]
+
+    def _card_buttons(self, case: Case) -> tuple[tuple[Button, ...], ...]:
+        return rows(
+            Button("claim", f"s:claim:{case.id}"),
+            Button("unclaim", f"s:unclaim:{case.id}"),
+            Button("resolve", f"s:resolve:{case.id}"),
+            per_row=3,
+        )
+
+    def topic_name(self, case: Case) -> str:
+        status = self.service.renderer.label(self.locale, f"status.{case.status}")
+        return f"{case.number} · {status}"[:128]
+
+    # -- merchant -> support -----------------------------------------------------------------
+
+    async def forum(self, bot: Bot) -> bool:
+        if self._is_forum is None and self.chat_id:
+            chat = await bot.get_chat(self.chat_id)
+            self._is_forum = bool(chat.is_forum)
+        return bool(self._is_forum)
+
+    async def publish(self, bot: Bot, events: Sequence[SupportEvent]) -> None:
+        """Tell the support group what happened; failures are logged, never raised."""
+        if not self.chat_id:
+            if events:
+                log.warning(
+                    "no POSBOT_SUPPORT_CHAT_ID: %d support event(s) not posted", len(events)
+                )
+            return
+        for event in events:
+            try:
+                await self._publish_one(bot, event)
+            except TelegramError as error:
+                log.error(
+                    "support event failed kind=%s case_id=%s error=%s",
+                    event.kind,
+                    event.case_id,
+                    type(error).__name__,
+                )
+
+    async def _publish_one(self, bot: Bot, event: SupportEvent) -> None:
+        with self.db.transaction() as session:
+            case = session.get(Case, event.case_id)
+            if case is None:
+                return
+            view = self._card_context(session, case)
+            number, thread, card = case.number, case.support_thread_id, case.support_card_message_id
+        if event.kind == "escalated" and thread is None and card is None:
+            await self.post_card(bot, event.case_id)
+            return
+        if thread is None and card is None:
+            await self.post_card(bot, event.case_id)
+            with self.db.transaction() as session:
+                refreshed = session.get(Case, event.case_id)
+                assert refreshed is not None
+                thread, card = refreshed.support_thread_id, refreshed.support_card_message_id
+        target = {"message_thread_id": thread} if thread else {"reply_to_message_id": card}
+        if event.kind == "merchant_message":
+            if event.photo_file_id:
+                caption = self._render("support_relay", {"number": number, "text": None})
+                await bot.send_photo(
+                    self.chat_id,
+                    event.photo_file_id,
+                    caption=caption.text,
+                    parse_mode=ParseMode.HTML,
+                    **target,
+                )
+            if event.text:
+                message = self._render("support_relay", {"number": number, "text": event.text})
+                await self._send(bot, message, **target)
+        elif event.kind in ("changed", "duplicate"):
+            if thread and await self.forum(bot):
+                await bot.edit_forum_topic(self.chat_id, thread, name=view["topic"])
+            message = self._render(
+                "support_change", {"case": view["case"], "what": event.kind, "detail": event.text}
+            )
+            await self._send(bot, message, **target)
+
+    def _card_context(self, session: Any, case: Case) -> dict[str, Any]:
+        lines = session.scalars(
+            select(TranscriptLine)
+            .where(TranscriptLine.channel == case.channel, TranscriptLine.chat_id == case.chat_id)
+            .order_by(TranscriptLine.id.desc())
+            .limit(10)
+        ).all()
+        return {
+            "case": _case_view(case),
+            "facts": case.facts or {},
+            "reason": case.escalation_reason,
+            "transcript": [{"author": line.author, "text": line.text} for line in reversed(lines)],
+            "topic": self.topic_name(case),
+        }
+
+    async def post_card(self, bot: Bot, case_id: int) -> None:
+        """The case card: in a new forum topic where topics are enabled, else with buttons."""
+        with self.db.transaction() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                return
+            context = self._card_context(session, case)
+            card = self._render("support_card", context, buttons=self._card_buttons(case))
+            photos = list(case.photo_file_ids or [])
+        thread_id = None
+        if await self.forum(bot):
+            topic = await bot.create_forum_topic(self.chat_id, context["topic"])
+            thread_id = topic.message_thread_id
+        sent = await self._send(bot, card, message_thread_id=thread_id)
+        for file_id in photos[-3:]:
+            await bot.send_photo(
+                self.chat_id,
+                file_id,
+                message_thread_id=thread_id,
+                reply_to_message_id=None if thread_id else sent.message_id,
+            )
+        with self.db.transaction() as session:
+            case = session.get(Case, case_id)
+            assert case is not None
+            case.support_thread_id = thread_id
+            case.support_card_message_id = sent.message_id
+
+    async def _send(self, bot: Bot, message: Outgoing, **kwargs: Any) -> Message:
+        return await bot.send_message(
+            self.chat_id,
+            message.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(message),
+            **kwargs,
+        )
+
+    # -- authority ---------------------------------------------------------------------------
+
+    async def is_agent(self, bot: Bot, user_id: int | None) -> bool:
+        """Configured agent ids, or a member of the support group (asked, then cached briefly)."""
+        if user_id is None:
+            return False
+        if user_id in self.settings.agent_ids:
+            return True
+        cached = self._members.get(user_id)
+        if cached is not None and clock_time.monotonic() - cached[1] < MEMBERSHIP_TTL:
+            return cached[0]
+        try:
+            member = await bot.get_chat_member(self.chat_id, user_id)
+            allowed = member.status in AGENT_STATUSES or (
+                member.status == ChatMemberStatus.RESTRICTED
+                and bool(getattr(member, "is_member", False))
+            )
+        except TelegramError:
+            allowed = False
+        self._members[user_id] = (allowed, clock_time.monotonic())
+        return allowed
+
+    # -- support group updates ---------------------------------------------------------------
+
+    def _case_for(self, session: Any, message: Message) -> Case | None:
+        if message.message_thread_id and message.is_topic_message:
+            case = session.scalars(
+                select(Case).where(Case.support_thread_id == message.message_thread_id)
+            ).first()
+            if case is not None:
+                return case
+        reply = message.reply_to_message
+        if reply is not None:
+            return session.scalars(
+                select(Case).where(Case.support_card_message_id == reply.message_id)
+            ).first()
+        return None
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Commands and replies in the support group."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or user.is_bot:
+            return
+        text = message.text or message.caption or ""
+        command, _, args = text[1:].partition(" ") if text.startswith("/") else ("", "", text)
+        command = command.split("@", 1)[0].lower()
+        if command == "" and self._thread_of(message) is None:
+            return  # ordinary chatter in the group, not about a case
+        if not await self.is_agent(context.bot, user.id):
+            await message.reply_text(
+                self._render("support_refused", {}).text, parse_mode=ParseMode.HTML
+            )
+            return
+        if command == "cases":
+            await self._reply(message, self._render("cases_list", {"cases": self.open_cases()}))
+        elif command == "stats":
+            await self._reply(message, self._render("stats", self.stats()))
+        elif command in ("resolve", "ask", "claim", "unclaim", ""):
+            await self._case_command(context.bot, message, user, command, args.strip())
+        else:
+            await self._reply(message, self._render("support_usage", {}))
+
+    def _thread_of(self, message: Message) -> int | None:
+        if message.message_thread_id and message.is_topic_message:
+            return message.message_thread_id
+        if message.reply_to_message is not None:
+            return message.reply_to_message.message_id
+        return None
+
+    async def _reply(self, message: Message, outgoing: Outgoing) -> None:
+        await message.reply_text(
+            outgoing.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(outgoing)
+        )
+
+    async def _case_command(
+        self, bot: Bot, message: Message, user: Any, command: str, args: str
+    ) -> None:
+        now = self.service.clock()
+        agent = self.settings.support_team_name or user.first_name
+        with self.db.transaction() as session:
+            known = self._case_for(session, message) is not None
+        if not known:
+            if command:  # a case command outside a case's topic or card
+                await self._reply(message, self._render("support_usage", {}))
+            return
+        to_merchant: list[Outgoing] = []
+        notice: Outgoing | None = None
+        with self.db.transaction() as session:
+            case = self._case_for(session, message)
+            assert case is not None
+            ops = self.service.ops(session, now)
+            if command in ("claim", "unclaim"):
+                if not ops.fire(
+                    case,
+                    command,
+                    actor=f"agent:{user.id}",
+                    agent_id=user.id,
+                    agent_name=user.first_name,
+                ):
+                    notice = self._render("support_not_now", {"case": _case_view(case)})
+            elif case.status not in LIVE:
+                notice = self._render("case_closed_notice", {"case": _case_view(case)})
+            elif command == "resolve":
+                ops.fire(case, "resolve", actor=f"agent:{user.id}", reason=args or None)
+                case.resolution_note = args or None
+                to_merchant = self.service.render(
+                    [
+                        Reply(
+                            "resolved_by_agent",
+                            {"case_number": case.number, "note": args, "agent": agent},
+                        ),
+                        _rating_reply("rate_request", case.number),
+                    ],
+                    case.locale,
+                )
+            else:
+                body = args if command == "ask" else (message.text or message.caption or "")
+                if case.status in ("escalated", "reopened"):
+                    ops.fire(
+                        case,
+                        "claim",
+                        actor=f"agent:{user.id}",
+                        agent_id=user.id,
+                        agent_name=user.first_name,
+                        reason="replied",
+                    )
+                case.first_reply_at = case.first_reply_at or now
+                case.last_agent_reply_at = now
+                ops.disarm(case, SLA_REPLY)
+                ops.transcript(case, case.channel, case.chat_id, "agent", body)
+                template = "ask_info" if command == "ask" else "agent_reply"
+                to_merchant = self.service.render(
+                    [Reply(template, {"agent": agent, "text": body, "case_number": case.number})],
+                    case.locale,
+                )
+            events = ops.events
+            merchant_chat, case_id = case.chat_id, case.id
+        if notice is not None:
+            await self._reply(message, notice)
+        await self._deliver(bot, merchant_chat, case_id, to_merchant, message)
+        await self.publish(bot, [e for e in events if e.kind != "escalated"])
+
+    async def _deliver(
+        self, bot: Bot, chat_id: int, case_id: int, messages: list[Outgoing], origin: Message | None
+    ) -> bool:
+        """Send to the merchant; a blocked bot marks the case and tells support, once."""
+        try:
+            for outgoing in messages:
+                await bot.send_message(
+                    chat_id,
+                    outgoing.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(outgoing),
+                )
+        except Forbidden:
+            with self.db.transaction() as session:
+                case = session.get(Case, case_id)
+                assert case is not None
+                case.merchant_unreachable = True
+                view = _case_view(case)
+            log.warning("merchant unreachable case_id=%s", case_id)
+            if origin is not None:
+                await self._reply(origin, self._render("merchant_unreachable", {"case": view}))
+            return False
+        return True
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Claim / Unclaim / Resolve on a case card; refused for non-agents and forged data."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        if not await self.is_agent(context.bot, user.id):
+            await query.answer(self._render("support_refused", {}).text, show_alert=True)
+            return
+        parts = (query.data or "").split(":")
+        verb = parts[1] if len(parts) == 3 else ""
+        case_id = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+        origin = query.message if isinstance(query.message, Message) else None
+        now = self.service.clock()
+        with self.db.transaction() as session:
+            case = session.get(Case, case_id) if case_id is not None else None
+            if (
+                case is None
+                or origin is None
+                or not self._button_belongs(case, origin)
+                or verb not in ("claim", "unclaim", "resolve")
+            ):
+                answer = self._render("support_stale", {}).text
+                events: list[SupportEvent] = []
+                to_merchant: list[Outgoing] = []
+                merchant_chat = 0
+            else:
+                ops = self.service.ops(session, now)
+                done = ops.fire(
+                    case,
+                    verb,
+                    actor=f"agent:{user.id}",
+                    agent_id=user.id,
+                    agent_name=user.first_name,
+                )
+                answer = self._render(
+                    "support_done" if done else "support_not_now",
+                    {"case": _case_view(case), "verb": verb},
+                ).text
+                to_merchant = []
+                if done and verb == "resolve":
+                    agent = self.settings.support_team_name or user.first_name
+                    to_merchant = self.service.render(
+                        [
+                            Reply(
+                                "resolved_by_agent",
+                                {"case_number": case.number, "note": "", "agent": agent},
+                            ),
+                            _rating_reply("rate_request", case.number),
+                        ],
+                        case.locale,
+                    )
+                events, merchant_chat = ops.events, case.chat_id
+                case_id = case.id
+        await query.answer(answer[:200])
+        if to_merchant and case_id is not None:
+            await self._deliver(context.bot, merchant_chat, case_id, to_merchant, origin)
+        await self.publish(context.bot, events)
+
+    @staticmethod
+    def _button_belongs(case: Case, message: Message) -> bool:
+        """A button must sit on this case's own card (or in its topic): old keyboards fail."""
+        if case.support_card_message_id == message.message_id:
+            return True
+        return bool(case.support_thread_id and message.message_thread_id == case.support_thread_id)
+
+    # -- lists and numbers -------------------------------------------------------------------
+
+    def open_cases(self) -> list[dict[str, Any]]:
+        now = self.service.clock()
+        with self.db.transaction() as session:
+            cases = session.scalars(
+                select(Case)
+                .where(Case.status.in_(sorted(OPEN_STATES)))
+                .order_by(Case.created_at)
+                .limit(50)
+            ).all()
+            return [
+                {
+                    **_case_view(case),
+                    "age_minutes": int((now - case.created_at).total_seconds() // 60),
+                }
+                for case in cases
+            ]
+
+    def stats(self) -> dict[str, Any]:
+        with self.db.transaction() as session:
+            by_status = dict(
+                session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
+            )
+            by_outcome = dict(
+                session.execute(
+                    select(Case.outcome, func.count())
+                    .where(Case.outcome.is_not(None))
+                    .group_by(Case.outcome)
+                ).all()
+            )
+            cases = session.scalars(select(Case)).all()
+            first_reply = [
+                (c.first_reply_at - c.escalated_at).total_seconds() / 60
+                for c in cases
+                if c.first_reply_at and c.escalated_at
+            ]
+            resolution = [
+                (c.resolved_at - c.created_at).total_seconds() / 3600
+                for c in cases
+                if c.resolved_at
+            ]
+            resolved = [c for c in cases if c.resolved_at]
+            without_person = [c for c in resolved if c.escalated_at is None]
+        return {
+            "total": len(cases),
+            "by_status": by_status,
+            "by_outcome": by_outcome,
+            "median_first_reply_minutes": median(first_reply),
+            "median_resolution_hours": median(resolution),
+            "resolved": len(resolved),
+            "share_without_person": (len(without_person) / len(resolved)) if resolved else None,
+        }
+
+    # -- timers ------------------------------------------------------------------------------
+
+    async def run_due(self, bot: Bot) -> int:
+        """Fire every due timer once; returns how many fired. Safe to call from any worker."""
+        now = self.service.clock()
+        jobs: list[tuple[str, int, int, list[Outgoing]]] = []
+        with self.db.transaction() as session:
+            for timer in self.service.due_timers(session, now):
+                timer.done_at = now
+                case = session.get(Case, timer.case_id)
+                if case is None:
+                    continue
+                if timer.kind == FOLLOWUP and case.status in ("open", "waiting"):
+                    jobs.append(
+                        (
+                            "merchant",
+                            case.chat_id,
+                            case.id,
+                            self.service.followup_message(session, case),
+                        )
+                    )
+                elif timer.kind == SLA_UNCLAIMED and case.status == "escalated":
+                    jobs.append(
+                        (
+                            "support",
+                            0,
+                            case.id,
+                            [
+                                self._render(
+                                    "sla_unclaimed",
+                                    {
+                                        "case": _case_view(case),
+                                        "minutes": self.settings.sla_unclaimed_minutes,
+                                    },
+                                )
+                            ],
+                        )
+                    )
+                elif (
+                    timer.kind == SLA_REPLY
+                    and case.status in LIVE
+                    and (
+                        case.last_agent_reply_at is None
+                        or (
+                            case.last_merchant_message_at is not None
+                            and case.last_agent_reply_at < case.last_merchant_message_at
+                        )
+                    )
+                ):
+                    jobs.append(
+                        (
+                            "support",
+                            0,
+                            case.id,
+                            [
+                                self._render(
+                                    "sla_reply",
+                                    {
+                                        "case": _case_view(case),
+                                        "hours": self.settings.sla_reply_hours,
+                                    },
+                                )
+                            ],
+                        )
+                    )
+            targets = {
+                case_id: (c.support_thread_id, c.support_card_message_id)
+                for _, _, case_id, _ in jobs
+                if (c := session.get(Case, case_id)) is not None
+            }
+        for audience, chat_id, case_id, messages in jobs:
+            try:
+                if audience == "merchant":
+                    await self._deliver(bot, chat_id, case_id, messages, None)
+                elif self.chat_id:
+                    thread, card = targets[case_id]
+                    target = (
+                        {"message_thread_id": thread}
+                        if thread
+                        else {"reply_to_message_id": card}
+                        if card
+                        else {}
+                    )
+                    for outgoing in messages:
+                        await self._send(bot, outgoing, **target)
+            except TelegramError as error:
+                log.error(
+                    "timer delivery failed case_id=%s error=%s", case_id, type(error).__name__
+                )
+        return len(jobs)
+
+    async def run_forever(self, bot: Bot) -> None:
+        """The timer loop: timers live in the database, so a restart simply picks them up."""
+        while True:
+            try:
+                await self.run_due(bot)
+            except Exception:  # a bad tick must not stop the loop; the next one retries
+                log.exception("timer tick failed")
+            await asyncio.sleep(self.settings.timer_interval_seconds)

@@ -1,0 +1,578 @@
+"""The one redaction function for every text that is stored or logged: `redact`.
+
+Answers, relayed messages, transcripts, log records and exception messages all pass through
+`redact` before they reach a database row or a log line. The domain forbids keeping full card
+numbers, CVV2, PINs, passwords, SMS codes, expiry dates and full ID numbers, and PIPL treats
+financial accounts as sensitive, so those are masked. The receipt keys a merchant needs for a trace
+(12-digit reference, 8-char terminal, labelled 15-char merchant number, 6-digit voucher and batch
+numbers, amounts, dates, case numbers, long QR order numbers) are deliberately left alone: a
+redactor that eats them would make the bot useless.
+
+Detection runs on a folded copy of the text (NFKC, every Unicode decimal digit as ASCII, dashes
+and invisible spaces as plain separators) so full-width digits and mixed separators cannot slip
+through; the replacements are spliced into the original text, so everything that is not redacted
+stays exactly as the merchant wrote it.
+
+Rules, in the order they claim text (a claimed span is invisible to later rules):
+
+1. Protected receipt keys: a 15-char value after 商户号/merchant no., 8 after 终端号/terminal,
+   12 after 参考号/reference, 6 after 凭证号/批次号/授权码/..., and case numbers (PB-20261125-0042).
+2. Secrets: a CVV/PIN/password/verification-code label followed by a value containing a digit.
+3. Expiry dates after 有效期/expiry/exp/valid thru.
+4. Accounts: 8+ digits after 账号/卡号/account/acct/a/c.
+5. ID numbers ending in X: 17 digits (optionally grouped) and X.
+6. Card-like runs: digit groups joined by spaces or dashes whose total is 15-19 digits. Luhn is
+   not checked (some Chinese debit cards fail it); a contiguous run of 20+ digits is an order
+   number and is kept. 18-digit runs with a valid ID checksum and birth date are reported as IDs.
+7. Mainland mobile numbers, contiguous or grouped 3-4-4, with an optional +86/0086 prefix
+   (those standing alone are taken before rule 6, so "0086 138..." is not read as a card).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["Finding", "Redaction", "mask_card", "redact", "redact_text"]
+
+
+class Finding(StrEnum):
+    """What kind of sensitive datum a redaction removed; callers pick warnings by it."""
+
+    CARD = "card"
+    ID_NUMBER = "id_number"
+    MOBILE = "mobile"
+    ACCOUNT = "account"
+    SECRET = "secret"  # CVV, PIN, password, SMS/verification code
+    EXPIRY = "expiry"
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The redacted text and what was found, so callers can warn the merchant as well as store."""
+
+    text: str
+    findings: frozenset[Finding]
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was masked (every mask records a finding)."""
+        return bool(self.findings)
+
+    @property
+    def had_secret(self) -> bool:
+        """The merchant sent a PIN, password or code: tell them to change it and to beware of
+        fake "customer service", since official channels never ask for one."""
+        return Finding.SECRET in self.findings
+
+
+# ============================================================================= folding
+
+# Dashes NFKC leaves alone; merchants paste them from documents and phone keyboards.
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d")
+# Invisible or unusual separators that would otherwise split a digit run in two.
+_BLANKS = frozenset("\t\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff")
+# Stands for "this character expands to several, some of them digits": needs the slow path.
+_EXPANDS = 0xFFFF
+_CACHE_LIMIT = 20_000
+
+
+def _fold_char(char: str) -> str:
+    """The detection form of one character: NFKC, ASCII digits, lower-case ASCII letters, '-'
+    for dashes, ' ' for invisible separators."""
+    out = []
+    for c in unicodedata.normalize("NFKC", char):
+        if c in _DASHES:
+            out.append("-")
+        elif c in _BLANKS:
+            out.append(" ")
+        elif "A" <= c <= "Z":
+            out.append(c.lower())
+        elif c.isdecimal() and not c.isascii():
+            out.append(str(unicodedata.decimal(c)))
+        else:
+            out.append(c)
+    return "".join(out) or char
+
+
+class _FoldTable(dict[int, int]):
+    """A `str.translate` table filled lazily, so folding is one C-level pass over the text.
+
+    Only one-to-one foldings go in; a character whose NFKC form is several characters including
+    a digit (①⑴㏠...) maps to a marker that sends the text down the slow, length-changing path.
+    The cache is bounded so hostile input cannot grow it without limit.
+    """
+
+    def __missing__(self, key: int) -> int:
+        folded = _fold_char(chr(key))
+        if len(folded) == 1:
+            value = ord(folded)
+        elif any("0" <= c <= "9" for c in folded):
+            value = _EXPANDS
+        else:
+            value = key
+        if len(self) < _CACHE_LIMIT:
+            self[key] = value
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """The detection copy of `text` and, if lengths differ, each folded char's source index."""
+    folded = text.translate(_FOLD_TABLE)
+    if chr(_EXPANDS) not in folded:
+        return folded, None
+    pieces: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        piece = _fold_char(char)
+        pieces.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(pieces), origin
+
+
+# ============================================================================ patterns
+#
+# Patterns run on the folded text, which is lower-case ASCII wherever it was Latin, so no
+# IGNORECASE. Every alternative starts with a literal character and checks the character before
+# it with a lookbehind placed *after* that first literal ("p(?<![a-z].)in"): `re` can then skip
+# straight to candidate first characters instead of trying every position, which is what keeps
+# a 4 KiB message well under a millisecond.
+
+_BLANK = "\x00"  # what a claimed span becomes in the detection copy: not a digit, not a separator
+_GAP = r"[ \-]{1,3}"  # between digit groups of one number: "6222 0212", "6222-0212", "6222 - 0212"
+# Between a label and its value: "：", " is ", "为", "就是", quotes and brackets, in any mix.
+_PUNCT = r"[ \r\n:=#\-\"'“”‘’「」『』()【】]*"
+_CONNECT = rf"{_PUNCT}(?:(?:is|was)(?![a-z]){_PUNCT}|(?:为|是|就是){_PUNCT})?"
+_NUMBER_NO = r"(?:[ ]?(?:number|num|no\.?|\#))"
+
+
+def _word(alternative: str, before: str = "a-z") -> str:
+    """`alternative` as a whole word: no letter (or `before` class) just before its first char.
+
+    The first element must be one literal character or one character class.
+    """
+    first = alternative.index("]") + 1 if alternative.startswith("[") else 1
+    return f"{alternative[:first]}(?<![{before}].){alternative[first:]}"
+
+
+def _labels(chinese: Iterable[str], english: Iterable[str]) -> str:
+    """One alternation of Chinese labels and whole-word English labels."""
+    return "(?:" + "|".join([*chinese, *(f"{_word(e)}(?![a-z])" for e in english)]) + ")"
+
+
+# Receipt keys after their label; kept even when another rule (a card run formed with a
+# neighbouring number) would otherwise take them.
+_PROTECTED = tuple(
+    re.compile(pattern)
+    for pattern in (
+        _labels(
+            ["商户号", "商户编号", "商户代码", "商户编码"],
+            [rf"merchant(?:[ ]?(?:id|code)|{_NUMBER_NO})?"],
+        )
+        + _CONNECT
+        + r"(?P<value>[0-9a-z]{15})(?![0-9a-z])",
+        _labels(
+            ["终端号", "终端编号", "终端代码"],
+            [rf"terminal(?:[ ]?id|{_NUMBER_NO})?", "tid"],
+        )
+        + _CONNECT
+        + r"(?P<value>[0-9a-z]{8})(?![0-9a-z])",
+        _labels(
+            ["参考号", "检索参考号", "系统参考号", "交易参考号", "参考编号"],
+            [
+                rf"ref(?:erence)?\.?{_NUMBER_NO}?",
+                rf"retrieval[ ]?ref(?:erence)?\.?{_NUMBER_NO}?",
+                "rrn",
+            ],
+        )
+        + _CONNECT
+        + r"(?P<value>[0-9]{12})(?![0-9a-z])",
+        _labels(
+            ["凭证号", "流水号", "批次号", "授权码", "检索号"],
+            [
+                *(rf"{w}{_NUMBER_NO}?" for w in ("trace", "voucher", "batch", "invoice")),
+                r"auth(?:ori[sz]ation)?[ ]?(?:code|no\.?|\#)",
+                r"approval[ ]?(?:code|no\.?|\#)",
+            ],
+        )
+        + _CONNECT
+        + r"(?P<value>[0-9a-z]{6})(?![0-9a-z])",
+    )
+)
+# The project's case numbers (PB-20261125-0042).
+_CASE_NUMBER = re.compile(
+    _word(r"[a-z][a-z]{1,3}-20[0-9]{6}-[0-9]{3,6}", "0-9a-z") + r"(?![0-9a-z\-])"
+)
+
+_SECRET_LABEL = re.compile(
+    _labels(
+        [
+            "密码",
+            "口令",
+            "验证码",
+            "校验码",
+            "动态码",
+            "安全码",
+            "短信码",
+            "卡背面的?(?:三|3)位(?:数字|数)?",
+            "背面的?(?:三|3)位(?:数字|数)?",
+        ],
+        [
+            r"cv[vcn]2?",
+            r"pin(?:[ ]?(?:code|number|no\.?))?",
+            r"pass(?:word|code|wd)",
+            r"pass[ ]code",
+            r"pwd",
+            r"otp",
+            r"one[ \-]?time[ ]?(?:pass(?:word|code)?|code|pin)",
+            *(
+                rf"{w}(?:[ ](?:sms|text|message))?[ ]?code"
+                for w in ("sms", "text", "verification", "verify", "security", "dynamic")
+            ),
+            r"confirmation[ ]?code",
+            r"verification[ ]?(?:number|no\.?)",
+        ],
+    )
+    + "码?"
+    + _CONNECT
+)
+_SECRET_TOKEN = re.compile(r"[a-z0-9@#$%^&*_+=!?~.\-]+")
+_DIGITS_AND_DASHES = re.compile(r"[0-9]+(?:-[0-9]+)*")
+_NUMBER_RUN = re.compile(rf"[0-9]+(?:{_GAP}[0-9]+)*")
+_DIGIT_GROUP = re.compile(r"[0-9]+")
+
+_EXPIRY = re.compile(
+    _labels(
+        ["有效期(?:至|到)?", "有效日期", "失效日期", "过期日期?"],
+        [
+            r"exp(?:iry|iration|ires?)?\.?(?:[ ]?date)?",
+            r"valid[ ]?(?:thru|through|until|till)",
+            r"good[ ]?(?:thru|through)",
+        ],
+    )
+    + r"(?:[ ]?\(?mm[ ]?/[ ]?yy(?:yy)?\)?)?"
+    + _CONNECT
+    + r"(?P<value>"
+    + r"[0-9]{1,4}[ ]?[/\-.][ ]?[0-9]{1,4}(?:[ ]?[/\-.][ ]?[0-9]{1,2})?"
+    + r"|[0-9]{2,4}[ ]?年[ ]?[0-9]{1,2}(?:[ ]?月)?"
+    + r"|[0-9]{1,2}[ ]?月[ ]?[0-9]{2,4}(?:[ ]?年)?"
+    + r"|[0-9]{4}"
+    + r")(?![0-9])(?![ \-/.][0-9])"
+)
+
+_ACCOUNT = re.compile(
+    _labels(
+        ["账号", "帐号", "账户", "帐户", "卡号", "银行卡", "结算卡"],
+        [
+            *(rf"{w}{_NUMBER_NO}?" for w in ("account", "acct", "a/c")),
+            *(rf"{w}{_NUMBER_NO}" for w in ("card", "acc")),
+        ],
+    )
+    + _CONNECT
+    + r"(?P<value>[0-9]+(?:[ \-][0-9]+)*)"
+)
+
+_ID_WITH_X = re.compile(_word(r"[0-9](?:[ \-]?[0-9]){16}[ \-]?x", "0-9") + r"(?![0-9a-z])")
+_NUMBER_SEQUENCE = re.compile(_word(rf"[0-9][0-9]*(?:{_GAP}[0-9]+)*", "0-9"))
+_MOBILE_CORE = r"1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?![0-9])"
+_MOBILE = re.compile(
+    "|".join(
+        _word(prefix + _MOBILE_CORE, "0-9")
+        for prefix in (r"[+]86[ \-]?", r"0086[ \-]?", r"86[ \-]?", "")
+    )
+)
+_GAP_THEN_DIGIT = re.compile(rf"{_GAP}[0-9]")
+_DIGIT_THEN_GAP = re.compile(rf"[0-9]{_GAP}$")
+_ANY_DIGIT = re.compile(r"[0-9]")
+
+_CARD_MIN, _CARD_MAX = 15, 19
+_ACCOUNT_MIN = 8
+_SPACED_CODE_GROUP, _SPACED_CODE_TOTAL = 4, 8
+_SECRET_MIN = 3  # CVV2 is the shortest secret
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def _looks_like_id(chars: str) -> bool:
+    """An 18-char run with a valid resident-ID checksum and a plausible birth date.
+
+    Used only to name the finding: every 15-19 digit run is masked either way.
+    """
+    if len(chars) != 18 or not chars[:17].isdigit():
+        return False
+    year, month, day = int(chars[6:10]), int(chars[10:12]), int(chars[12:14])
+    if not (1900 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    total = sum(int(d) * w for d, w in zip(chars[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == chars[17].upper()
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if "0" <= c <= "9")
+
+
+def _card_mask(digits: str) -> str:
+    return f"[card ****{digits[-4:]}]"
+
+
+# ============================================================================== scanning
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    replacement: str | None  # None: protected, nothing to replace
+    findings: frozenset[Finding]
+
+
+class _Scan:
+    """The detection copy and the spans claimed so far; each rule sees only unclaimed text."""
+
+    def __init__(self, folded: str) -> None:
+        self.text = folded
+        self.hits: list[_Hit] = []
+
+    def claim(self, hits: list[_Hit]) -> None:
+        """Record one rule's (non-overlapping) hits and blank them out for later rules."""
+        if not hits:
+            return
+        hits.sort(key=lambda h: h.start)
+        pieces: list[str] = []
+        cursor = 0
+        for hit in hits:
+            pieces.append(self.text[cursor : hit.start])
+            pieces.append(_BLANK * (hit.end - hit.start))
+            cursor = hit.end
+        pieces.append(self.text[cursor:])
+        self.text = "".join(pieces)
+        self.hits.extend(h for h in hits if h.replacement is not None)
+
+    def protect(self) -> None:
+        for pattern in _PROTECTED:
+            self.claim(
+                [_Hit(*m.span("value"), None, frozenset()) for m in pattern.finditer(self.text)]
+            )
+        self.claim([_Hit(*m.span(), None, frozenset()) for m in _CASE_NUMBER.finditer(self.text)])
+
+    def secrets(self) -> None:
+        hits = []
+        for m in _SECRET_LABEL.finditer(self.text):
+            span = self._secret_value(m.end())
+            if span is not None:
+                hits.append(_Hit(*span, "[secret]", frozenset({Finding.SECRET})))
+        self.claim(hits)
+
+    def _secret_value(self, start: int) -> tuple[int, int] | None:
+        """Where the secret after a label ends, or None if there is none to take.
+
+        A value must contain a digit (a digit-free password is indistinguishable from prose).
+        A spaced code ("384 912") is taken whole. A value that starts with a 15-19 digit number
+        is left to the card rule, so a card after "PIN" is still reported (and masked) as a card.
+        """
+        token = _SECRET_TOKEN.match(self.text, start)
+        if token is None:
+            return None
+        value = token.group().rstrip(".-")
+        if not _ANY_DIGIT.search(value):
+            return None
+        end = start + len(value)
+        groups: list[tuple[int, int]] = []
+        run = _NUMBER_RUN.match(self.text, start)
+        if run is not None:
+            groups = [g.span() for g in _DIGIT_GROUP.finditer(self.text, start, run.end())]
+            if _CARD_MIN <= sum(e - s for s, e in groups) <= _CARD_MAX:
+                return None
+        if not _DIGITS_AND_DASHES.fullmatch(value) or any(
+            len(part) > _SPACED_CODE_GROUP for part in value.split("-")
+        ):
+            return (start, end) if len(value) >= _SECRET_MIN else None
+        taken = len(_digits(value))
+        for group_start, group_end in groups:
+            size = group_end - group_start
+            if group_start < end:  # part of the token itself
+                continue
+            if size > _SPACED_CODE_GROUP or taken + size > _SPACED_CODE_TOTAL:
+                break
+            taken += size
+            end = group_end
+        return (start, end) if taken >= _SECRET_MIN else None
+
+    def expiry(self) -> None:
+        self._labelled(_EXPIRY, lambda value: ("[expiry]", frozenset({Finding.EXPIRY})))
+
+    def accounts(self) -> None:
+        def mask(value: str) -> tuple[str, frozenset[Finding]] | None:
+            digits = _digits(value)
+            if len(digits) < _ACCOUNT_MIN:
+                return None
+            found = {Finding.ACCOUNT}
+            if _CARD_MIN <= len(digits) <= _CARD_MAX:
+                found.add(Finding.CARD)
+            return f"[account ****{digits[-4:]}]", frozenset(found)
+
+        self._labelled(_ACCOUNT, mask)
+
+    def _labelled(
+        self,
+        pattern: re.Pattern[str],
+        mask: Callable[[str], tuple[str, frozenset[Finding]] | None],
+    ) -> None:
+        hits = []
+        for m in pattern.finditer(self.text):
+            masked = mask(m.group("value"))
+            if masked is not None:
+                hits.append(_Hit(m.start("value"), m.end("value"), *masked))
+        self.claim(hits)
+
+    def ids_with_x(self) -> None:
+        if "x" not in self.text:
+            return
+        found = frozenset({Finding.ID_NUMBER})
+        self.claim([_Hit(*m.span(), "[ID ****]", found) for m in _ID_WITH_X.finditer(self.text)])
+
+    def card_runs(self) -> None:
+        hits = []
+        for m in _NUMBER_SEQUENCE.finditer(self.text):
+            if m.end() - m.start() < _CARD_MIN:  # cannot hold 15 digits: most numbers
+                continue
+            groups = [g.span() for g in _DIGIT_GROUP.finditer(self.text, m.start(), m.end())]
+            for first, last in _card_windows([e - s for s, e in groups]):
+                start, end = groups[first][0], groups[last][1]
+                digits = _digits(self.text[start:end])
+                if _looks_like_id(digits):
+                    hits.append(_Hit(start, end, "[ID ****]", frozenset({Finding.ID_NUMBER})))
+                else:
+                    hits.append(_Hit(start, end, _card_mask(digits), frozenset({Finding.CARD})))
+        self.claim(hits)
+
+    def mobiles(self, *, standalone: bool) -> None:
+        """Mobile numbers; with `standalone`, only those not joined to other digits by a gap.
+
+        Standalone ones go before the card rule so "0086 138 1234 5678" (15 digits) reads as a
+        mobile; the rest go after it, so a card group that happens to look like a mobile
+        ("6222 13812345678 0123") is masked as part of the card.
+        """
+        found = frozenset({Finding.MOBILE})
+        hits = []
+        for m in _MOBILE.finditer(self.text):
+            if standalone and (
+                _GAP_THEN_DIGIT.match(self.text, m.end())
+                or _DIGIT_THEN_GAP.search(self.text, max(0, m.start() - 4), m.start())
+            ):
+                continue
+            hits.append(_Hit(*m.span(), f"[mobile ****{m.group()[-4:]}]", found))
+        self.claim(hits)
+
+
+def _card_windows(lengths: list[int]) -> list[tuple[int, int]]:
+    """Maximal stretches of digit groups covered by some window of 15-19 digits in total.
+
+    Groups are the digit runs of one separator-joined number. A card typed as "6222 0212 3456
+    7890 123", or glued to a terminal number by a space, is covered; two receipt keys side by
+    side ("12345678 312345678901", 20 digits) are not. Linear in the number of groups (two
+    pointers), so a hostile "1 1 1 1 ..." message stays cheap.
+    """
+    count = len(lengths)
+    covered = [False] * count
+    reach = -1  # the last group covered by a qualifying window started so far
+    right = 0  # exclusive end of the longest window from `left` within the maximum
+    total = 0
+    for left in range(count):
+        right = max(right, left)
+        if right == left:
+            total = 0
+        while right < count and total + lengths[right] <= _CARD_MAX:
+            total += lengths[right]
+            right += 1
+        if right > left and total >= _CARD_MIN:
+            reach = max(reach, right - 1)
+        covered[left] = left <= reach
+        if right > left:
+            total -= lengths[left]
+    stretches: list[tuple[int, int]] = []
+    index = 0
+    while index < count:
+        if covered[index]:
+            first = index
+            while index + 1 < count and covered[index + 1]:
+                index += 1
+            stretches.append((first, index))
+        index += 1
+    return stretches
+
+
+def _apply(text: str, origin: list[int] | None, hits: list[_Hit]) -> str:
+    """Splice the masks into the original text (mapping folded positions back if needed)."""
+    spans: list[tuple[int, int, str]] = []
+    for hit in sorted(hits, key=lambda h: h.start):
+        assert hit.replacement is not None
+        if origin is None:
+            start, end = hit.start, hit.end
+        else:
+            start, end = origin[hit.start], origin[hit.end - 1] + 1
+        if spans and start < spans[-1][1]:  # two hits inside one expanded character
+            previous = spans.pop()
+            spans.append((previous[0], max(end, previous[1]), previous[2] + hit.replacement))
+        else:
+            spans.append((start, end, hit.replacement))
+    pieces: list[str] = []
+    cursor = 0
+    for start, end, replacement in spans:
+        pieces.append(text[cursor:start])
+        pieces.append(replacement)
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+# ============================================================================ public API
+
+
+def redact(text: str) -> Redaction:
+    """Mask every card, ID, mobile, account number, secret and expiry date in `text`.
+
+    Idempotent (masks are not re-detected) and linear in the text; text without any digit is
+    returned unchanged, since every rule needs one.
+    """
+    folded, origin = _fold(text)
+    if not _ANY_DIGIT.search(folded):
+        return Redaction(text, frozenset())
+    scan = _Scan(folded)
+    scan.protect()
+    scan.secrets()
+    scan.expiry()
+    scan.accounts()
+    scan.ids_with_x()
+    scan.mobiles(standalone=True)
+    scan.card_runs()
+    scan.mobiles(standalone=False)
+    if not scan.hits:
+        return Redaction(text, frozenset())
+    findings = frozenset(f for hit in scan.hits for f in hit.findings)
+    return Redaction(_apply(text, origin, scan.hits), findings)
+
+
+def redact_text(text: str) -> str:
+    """`redact(text).text`, for log filters and storage code that only need the safe string."""
+    return redact(text).text
+
+
+def mask_card(digits: str) -> str:
+    """A card number for display with only its last 4 digits, e.g. "************0123".
+
+    Separators and full-width digits are accepted. The length is kept so the mask reads as a
+    card; the last 4 are shown only when at least 4 other digits are hidden (8+ digits), so a
+    short input such as a PIN passed here by mistake is masked completely.
+    """
+    plain = _digits(_fold(digits)[0])
+    if len(plain) < 8:
+        return "*" * len(plain)
+    return "*" * (len(plain) - 4) + plain[-4:]
