@@ -167,7 +167,15 @@ class ConversationService:
             return [Reply("photo_received")]
         else:
             return [Reply("non_text")]
-        return self.flow.handle(record, event, now, desk)
+        replies = self.flow.handle(record, event, now, desk)
+        for duplicate in (e for e in ops.events if e.kind == "duplicate"):
+            replies.append(
+                Reply(
+                    "possible_duplicate",
+                    {"case_number": record.case_number, "other": duplicate.text},
+                )
+            )
+        return replies
 
     # -- the merchant and their cases --------------------------------------------------------
 

@@ -173,6 +173,7 @@ class Intake:
         self._parsed: Any = None
         self._invalid: InvalidAnswer | None = None
         self._wants_text = False
+        self._after_summary: list[Reply] = []
 
     # -- conditions ---------------------------------------------------------------------------
 
@@ -308,7 +309,7 @@ class Intake:
         self.record.revising = False
         threshold = self.policy.escalation_amount
         if threshold is not None and facts.amount > threshold:
-            self._escalate("amount")
+            self._escalate("amount", after_summary=True)
 
     def note_arrived(self, event: EventData) -> None:
         if self.record.case_number:
@@ -343,15 +344,16 @@ class Intake:
     def record_person_request(self, event: EventData) -> None:
         self._escalate(event.kwargs.get("reason", "asked"))
 
-    def _escalate(self, reason: str) -> None:
+    def _escalate(self, reason: str, after_summary: bool = False) -> None:
         """Hand the conversation to people; a case is opened from what we have so far."""
         self.record.person_requested = reason
         self.record.case_number = self.desk.escalate(
             reason, dict(self.record.answers), self.record.case_number
         )
-        self.replies.append(
-            Reply("person_requested", {"case_number": self.record.case_number, "reason": reason})
+        reply = Reply(
+            "person_requested", {"case_number": self.record.case_number, "reason": reason}
         )
+        (self._after_summary if after_summary else self.replies).append(reply)
 
     def schedule_check_back(self, event: EventData) -> None:
         facts = Facts.from_answers(self.record.answers)
@@ -399,6 +401,7 @@ class Intake:
             facts = Facts.from_answers(self.record.answers)
             diagnosis = diagnose(facts, self.now, self.policy)
             self.replies.append(self._summary_reply(facts, diagnosis))
+            self.replies.extend(self._after_summary)
 
     def _choice_buttons(self, question: Question) -> tuple[tuple[Button, ...], ...]:
         buttons = [

@@ -260,3 +260,72 @@ async def test_blocked_merchant_is_marked_and_support_told(tmp_path: Path) -> No
             api.send_text(SUPPORT, "您好", user_id=AGENT, reply_to_message_id=card_id)
             await message_with(api, SUPPORT, "屏蔽", mark)
             assert case_row(bot).merchant_unreachable is True
+
+
+AGENT_2 = 9003
+
+
+async def test_large_amount_duplicates_ask_reassign_photo_and_reply_sla(tmp_path: Path) -> None:
+    clock = Clock()
+    url = f"sqlite:///{tmp_path}/bot.sqlite3"
+    async with FakeBotApi() as api:
+        api.set_chat(SUPPORT, is_forum=False)
+        async with running_bot(
+            api, url, clock, support_chat_id=SUPPORT, escalation_amount="50000", sla_reply_hours=4
+        ) as bot:
+            steps = intake()
+            steps[3] = ("say", "6万元", 1)
+            for kind, value, count in steps:
+                await step(api, kind, value, count)
+            summary, handed_over = await step(api, "press", "x:confirm", expect=2)
+            assert "¥60,000.00" in summary["text"]
+            assert "金额较大" in handed_over["text"]
+            card = await message_with(api, SUPPORT, "金额超过阈值", 0)
+            assert "s:claim:1" in buttons(card)
+            card_id = card_message_id(api)
+
+            # The same payment reported again: flagged to the merchant and to support.
+            mark = api.mark()
+            await step(api, "press", "x:begin")
+            for kind, value, count in steps[2:]:
+                await step(api, kind, value, count)
+            replies = await step(api, "press", "x:confirm", expect=3)
+            assert any(
+                CASE in m["text"] and "PB-20261125-0002" not in m["text"] for m in replies[2:]
+            )
+            await message_with(api, SUPPORT, "可能与 " + CASE, mark)
+
+            # Claim by one agent, take over by another (reassign), both by command.
+            for agent in (AGENT, AGENT_2):
+                mark = api.mark()
+                await agent_says(
+                    api, "/claim", expect_merchant=0, reply_to_message_id=card_id, user_id=agent
+                )
+                await message_with(api, SUPPORT, "处理中", mark)
+            with bot.parts.db.transaction() as session:
+                first = session.scalars(select(Case).where(Case.number == CASE)).one()
+                assert (first.status, first.owner_id) == ("assigned", AGENT_2)
+
+            # /ask reaches the merchant; a photo from the merchant reaches the card's thread.
+            (asked,) = await agent_says(
+                api, "/ask 请拍一张签购单", reply_to_message_id=card_id, user_id=AGENT_2
+            )
+            assert "请拍一张签购单" in asked["text"]
+            mark = api.mark()
+            api.send_photo(CHAT, "photo-1")
+            photo = await api.wait_for_call("sendPhoto", since=mark)
+            assert photo.params["chat_id"] == SUPPORT
+            assert photo.params["photo"] == "photo-1"
+
+            # The merchant waits more than 4 hours for an answer: support is reminded.
+            clock.now += timedelta(hours=4, minutes=1)
+            mark = api.mark()
+            assert await fire_timers(bot) >= 1
+            await message_with(api, SUPPORT, "4", mark)
+
+            # /cases lists the open cases with owner and age.
+            mark = api.mark()
+            api.send_text(SUPPORT, "/cases", user_id=AGENT)
+            cases = await message_with(api, SUPPORT, "待处理工单", mark)
+            assert CASE in cases["text"]
+            assert "4小时" in cases["text"]

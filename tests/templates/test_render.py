@@ -221,6 +221,7 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "followup_set": [{"at": datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)}, {"at": None}],
         "followup_question": [{"case": case}, {"case": bare}],
         "relayed": [{"case_number": "PB-20261125-0001"}],
+        "possible_duplicate": [{"case_number": "PB-20261125-0002", "other": "PB-20261125-0001"}],
         "reopened": [{"case_number": "PB-20261125-0001"}],
         "status_list": [{"cases": [case, bare]}, {"cases": []}],
         "case_detail": [{"case": case}, {"case": bare}],
