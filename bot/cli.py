@@ -69,6 +69,38 @@ def chat(language: str | None) -> None:
 
 @main.command()
 @click.option(
+    "--older-than",
+    "older_than",
+    default=None,
+    help="Age such as 180d or 12h (default: POSBOT_RETENTION_DAYS days).",
+)
+def purge(older_than: str | None) -> None:
+    """Delete old transcripts and the personal fields of old finished cases."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.privacy import parse_age
+    from bot.privacy import purge as purge_data
+
+    settings = Settings()
+    _setup_logging(settings.log_level)
+    try:
+        age = parse_age(older_than) if older_than else timedelta(days=settings.retention_days)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    parts = build(settings)
+    try:
+        with parts.db.transaction() as session:
+            report = purge_data(session, age, datetime.now(UTC))
+    finally:
+        parts.db.dispose()
+    click.echo(
+        f"purged: {report.transcript_lines} transcript lines, {report.cases} cases "
+        f"anonymised, {report.conversations} conversations reset (older than {age})"
+    )
+
+
+@main.command()
+@click.option(
     "--flow",
     type=click.Choice(["intake", "case"]),
     default="intake",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import SLA_REPLY, CaseOps, CasePolicy, ConversationDesk, SupportEvent
+from bot.privacy import forget_chat, reset_conversation
 from bot.rendering import Outgoing, Renderer, split_message
 from bot.storage.db import Database
 from bot.storage.models import Case, Conversation, Timer
 from bot.storage.repository import Cases, Conversations
+from flows.answers import InvalidAnswer
 from flows.case import CaseFlow, can_reopen
 from flows.diagnosis import diagnose
 from flows.facts import Facts
@@ -33,6 +35,7 @@ from flows.intake import (
     event_from_command,
 )
 from flows.questions import BY_STATE
+from flows.redaction import redact
 from flows.replies import Button, Reply, rows
 
 log = logging.getLogger(__name__)
@@ -66,7 +69,12 @@ class Result:
 
     messages: list[Outgoing]
     events: list[SupportEvent]
+    #: The merchant's message held sensitive data: delete it from the chat where we may.
+    delete_incoming: bool = False
 
+
+#: Questions whose valid answers may look like card numbers to the redaction rules.
+KEY_FIELDS = frozenset({"reference", "terminal_id", "merchant_id", "voucher", "order_no"})
 
 #: Cases on which merchant messages go to people.
 LIVE_FOR_SUPPORT = frozenset({"escalated", "assigned", "reopened"})
@@ -116,11 +124,35 @@ class ConversationService:
             record = _record_of(row)
             before = record.state
             ops = self.ops(session, now)
-            replies = self._dispatch(ops, row, record, incoming)
+            incoming, warning = self._screen(record, incoming)
+            replies = self._dispatch(ops, row, record, incoming, warning)
             _store(row, record, now)
             locale = record.locale
         log.info("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
-        return Result(self.render(replies, locale), ops.events)
+        return Result(self.render(replies, locale), ops.events, warning is not None)
+
+    @staticmethod
+    def _screen(record: IntakeRecord, incoming: Incoming) -> tuple[Incoming, Reply | None]:
+        """Card, ID, phone numbers and secrets never go further than this (PRODUCT.md 4).
+
+        A receipt key typed where it is asked for (a 15-digit merchant number looks like a
+        card number) is the one exception.
+        """
+        if incoming.kind not in ("text", "command") or not incoming.text:
+            return incoming, None
+        if incoming.kind == "text" and _answers_current_key(record, incoming.text):
+            return incoming, None
+        redaction = redact(incoming.text)
+        if not redaction.changed:
+            return incoming, None
+        warning = Reply(
+            "sensitive_warning",
+            {
+                "secret": redaction.had_secret,
+                "findings": sorted(finding.value for finding in redaction.findings),
+            },
+        )
+        return replace(incoming, text=redaction.text), warning
 
     def render(self, replies: list[Reply], locale: str) -> list[Outgoing]:
         rendered: list[Outgoing] = []
@@ -136,23 +168,35 @@ class ConversationService:
         return self.render([Reply("error")], locale_for(language_code, self.default_locale))
 
     def _dispatch(
-        self, ops: CaseOps, row: Conversation, record: IntakeRecord, incoming: Incoming
+        self,
+        ops: CaseOps,
+        row: Conversation,
+        record: IntakeRecord,
+        incoming: Incoming,
+        warning: Reply | None = None,
     ) -> list[Reply]:
         desk = ConversationDesk(ops, row)
         now = ops.now
         live = self._live_case(ops, row)
         if incoming.kind in ("text", "photo"):
             self._note_merchant_message(ops, row, live, incoming)
+        if warning is not None:  # never used as an answer; the question is asked again
+            return [warning, *self.flow.replay(record, now, desk)]
         event: Event | None
         if incoming.kind == "command":
             if incoming.command.lower() in ("status", "case"):
                 return self._status(ops, row, incoming.command.lower(), incoming.text)
+            if incoming.command.lower() == "forget":
+                buttons = rows(Button("forget_yes", "g:yes"), Button("forget_no", "g:no"))
+                return [Reply("forget_confirm", {}, buttons)]
             event = event_from_command(incoming.command, incoming.text)
             if event is None:
                 return [Reply("unknown_command")]
         elif incoming.kind == "button":
             if incoming.text.startswith("k:"):
                 return self._case_button(ops, row, record, incoming.text)
+            if incoming.text in ("g:yes", "g:no"):
+                return self._forget(ops, row, record, incoming.text == "g:yes")
             event = event_from_button(incoming.text)
             if event is None:
                 return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
@@ -176,6 +220,20 @@ class ConversationService:
                 )
             )
         return replies
+
+    def _forget(
+        self, ops: CaseOps, row: Conversation, record: IntakeRecord, confirmed: bool
+    ) -> list[Reply]:
+        """/forget, confirmed: erase the merchant's data and start them afresh."""
+        if not confirmed:
+            return [Reply("forget_kept")]
+        count = forget_chat(ops.session, row.channel, row.chat_id, ops.now)
+        reset_conversation(row)
+        fresh = IntakeRecord(locale=record.locale)
+        for name in vars(fresh):
+            setattr(record, name, getattr(fresh, name))
+        log.info("merchant data erased cases=%d", count)
+        return [Reply("forgotten", {"cases": count})]
 
     # -- the merchant and their cases --------------------------------------------------------
 
@@ -295,6 +353,17 @@ class ConversationService:
             .with_for_update(skip_locked=True)
         )
         return list(session.scalars(query))
+
+
+def _answers_current_key(record: IntakeRecord, text: str) -> bool:
+    question = BY_STATE.get(record.state)
+    if question is None or question.field not in KEY_FIELDS or question.parse is None:
+        return False
+    try:
+        question.parse(text, datetime.now(UTC))
+    except InvalidAnswer:
+        return False
+    return True
 
 
 def _rating_reply(template: str, number: str) -> Reply:

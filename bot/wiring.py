@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.cases import CasePolicy
 from bot.config import Settings
+from bot.privacy import install_log_redaction
 from bot.rendering import Renderer
 from bot.service import ConversationService
 from bot.storage.db import Database
@@ -25,6 +26,7 @@ class Components:
 
 
 def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Components:
+    install_log_redaction()
     db = Database(settings.database_url)
     db.create_schema()
     renderer = Renderer(settings=settings.template_globals())

@@ -11,6 +11,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.rendering import Renderer
@@ -18,11 +19,15 @@ from bot.service import ConversationService
 from bot.support import SupportDesk
 from bot.telegram.handlers import TelegramHandlers
 
-COMMANDS = ("start", "back", "cancel", "help", "lang", "person", "status")
+COMMANDS = ("start", "back", "cancel", "help", "lang", "person", "status", "forget")
 
 
 def build_application(
-    settings: Settings, service: ConversationService, renderer: Renderer, run_timers: bool = True
+    settings: Settings,
+    service: ConversationService,
+    renderer: Renderer,
+    run_timers: bool = True,
+    request: BaseRequest | None = None,
 ) -> Application:
     """The PTB application talking to `TELEGRAM_API_URL` (Telegram, or a local Bot API server)."""
     api = settings.telegram_api_url
@@ -46,15 +51,17 @@ def build_application(
             task.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
 
-    application = (
+    builder = (
         Application.builder()
         .token(settings.telegram_bot_token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .build()
     )
+    if request is not None:  # tests: a recording request object instead of HTTP
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
     application.bot_data["support"] = support
     private = filters.ChatType.PRIVATE
     if settings.support_chat_id is not None:

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.rendering import Outgoing
-from bot.service import ChatRef, ConversationService, Incoming
+from bot.service import ChatRef, ConversationService, Incoming, Result
 
 if TYPE_CHECKING:
     from bot.support import SupportDesk
@@ -59,10 +60,15 @@ class TelegramHandlers:
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Text, commands, photos and everything else a merchant sends in a private chat."""
-        chat = chat_of(update)
-        if chat is None or update.effective_message is None:
+        chat, message = chat_of(update), update.effective_message
+        if chat is None or message is None:
             return
-        await self.reply(context, chat, incoming_of(update.effective_message))
+        result = await self.reply(context, chat, incoming_of(message))
+        if result.delete_incoming:
+            try:  # a private chat: the bot may delete the merchant's message
+                await message.delete()
+            except TelegramError as error:
+                log.warning("could not delete a sensitive message: %s", type(error).__name__)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Inline button presses: acknowledge at once, then answer like a message."""
@@ -76,11 +82,12 @@ class TelegramHandlers:
 
     async def reply(
         self, context: ContextTypes.DEFAULT_TYPE, chat: ChatRef, incoming: Incoming
-    ) -> None:
+    ) -> Result:
         result = self.service.handle(chat, incoming)
         await send_all(context, chat.chat_id, result.messages)
         if self.support is not None:
             await self.support.publish(context.bot, result.events)
+        return result
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with the update id only (no personal data), and never leave the merchant silent."""

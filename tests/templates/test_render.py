@@ -246,6 +246,16 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
             {"case": bare, "what": "changed", "detail": "claim"},
         ],
         "support_refused": [{}],
+        "forget_confirm": [{}],
+        "forget_kept": [{}],
+        "forgotten": [{"cases": 2}],
+        "sensitive_warning": [
+            {
+                "secret": True,
+                "findings": ["account", "card", "expiry", "id_number", "mobile", "secret"],
+            },
+            {"secret": False, "findings": ["card"]},
+        ],
         "support_stale": [{}],
         "support_done": [{"case": case, "verb": v} for v in ("claim", "unclaim", "resolve")],
         "support_not_now": [{"case": case}],

@@ -1,0 +1,144 @@
+"""Personal data: erasing a merchant's data (/forget), retention purges, and log redaction.
+
+One erasure routine serves both /forget and `posbot purge`, so "deleted" means the same thing
+everywhere: cases keep only anonymised counts (status, outcome, dates, amount), never who or what.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Case, Conversation, Timer, TranscriptLine
+from flows.intake import IDLE
+from flows.redaction import redact_text
+
+#: Where an erased case's merchant used to be.
+ERASED_CHANNEL = "erased"
+
+
+def anonymise_case(case: Case, now: datetime) -> None:
+    """Drop everything that identifies the merchant or the payment; keep the counts."""
+    case.channel = ERASED_CHANNEL
+    case.chat_id = 0
+    case.user_id = None
+    case.facts = {}
+    case.reference = None
+    case.photo_file_ids = []
+    case.resolution_note = None
+    case.updated_at = now
+
+
+def reset_conversation(row: Conversation) -> None:
+    row.state = IDLE
+    row.answers = {}
+    row.failures = 0
+    row.revising = False
+    row.consented_at = None
+    row.person_requested = None
+    row.person_requested_at = None
+    row.case_number = None
+    row.photo_file_ids = []
+    row.user_id = None
+
+
+def _close_timers(session: Session, case_ids: Iterable[int], now: datetime) -> None:
+    ids = list(case_ids)
+    if ids:
+        for timer in session.scalars(
+            select(Timer).where(Timer.case_id.in_(ids), Timer.done_at.is_(None))
+        ):
+            timer.done_at = now
+
+
+def forget_chat(session: Session, channel: str, chat_id: int, now: datetime) -> int:
+    """Erase one merchant's personal data; returns how many cases were anonymised."""
+    session.execute(
+        delete(TranscriptLine).where(
+            TranscriptLine.channel == channel, TranscriptLine.chat_id == chat_id
+        )
+    )
+    cases = list(
+        session.scalars(select(Case).where(Case.channel == channel, Case.chat_id == chat_id))
+    )
+    _close_timers(session, (case.id for case in cases), now)
+    for case in cases:
+        anonymise_case(case, now)
+    return len(cases)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    transcript_lines: int
+    cases: int
+    conversations: int
+
+
+def purge(session: Session, older_than: timedelta, now: datetime) -> PurgeReport:
+    """Retention: old transcripts go, finished cases and idle conversations lose personal data."""
+    cutoff = now - older_than
+    old_lines = list(session.scalars(select(TranscriptLine).where(TranscriptLine.at < cutoff)))
+    for line in old_lines:
+        session.delete(line)
+    lines = len(old_lines)
+    cases = list(
+        session.scalars(
+            select(Case).where(
+                Case.status.in_(("resolved", "closed")),
+                Case.updated_at < cutoff,
+                Case.channel != ERASED_CHANNEL,
+            )
+        )
+    )
+    _close_timers(session, (case.id for case in cases), now)
+    for case in cases:
+        anonymise_case(case, now)
+    rows = list(session.scalars(select(Conversation).where(Conversation.updated_at < cutoff)))
+    for row in rows:
+        reset_conversation(row)
+    return PurgeReport(transcript_lines=lines, cases=len(cases), conversations=len(rows))
+
+
+def parse_age(text: str) -> timedelta:
+    """'180d', '12h', '90m' or a plain number of days."""
+    value = text.strip().lower()
+    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+    unit = units.get(value[-1:])
+    number = value[:-1] if unit else value
+    if not number.isdigit() or int(number) <= 0:
+        raise ValueError(f"not an age: {text!r} (use e.g. 180d, 12h)")
+    return timedelta(**{unit or "days": int(number)})
+
+
+_factory = logging.getLogRecordFactory()
+_installed = False
+
+
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Every log record, from any library, loses personal data before any handler sees it."""
+    record = _factory(*args, **kwargs)
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: log the template rather than nothing
+        message = str(record.msg)
+    record.msg, record.args = redact_text(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        text = "".join(traceback.format_exception(*record.exc_info))
+        record.exc_text = redact_text(text)
+        record.exc_info = None
+    return record
+
+
+def install_log_redaction() -> None:
+    """Idempotent: wrap the record factory once per process."""
+    global _installed
+    if not _installed:
+        logging.setLogRecordFactory(_redacting_factory)
+        _installed = True
