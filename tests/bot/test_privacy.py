@@ -14,7 +14,7 @@ from sqlalchemy import inspect, select, text
 from bot.privacy import parse_age, purge
 from bot.storage.models import Case, Conversation, TranscriptLine
 from tests.bot.helpers import Clock
-from tests.bot.telegram_harness import CHAT, buttons, running_bot, step
+from tests.bot.telegram_harness import buttons, running_bot, step
 from tests.bot.test_telegram_e2e import intake
 from tests.fake_bot_api import FakeBotApi
 
@@ -120,6 +120,7 @@ async def test_forget_erases_the_merchant_after_confirmation(tmp_path: Path) -> 
         (confirm,) = await step(api, "say", "/forget")
         assert buttons(confirm) == ["g:yes", "g:no"]
         (kept,) = await step(api, "press", "g:no")
+        assert "没有删除" in kept["text"]
         with bot.parts.db.transaction() as session:
             assert session.scalars(select(Case)).one().facts
         await step(api, "say", "/forget")
