@@ -73,6 +73,19 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("POSBOT_TIMER_INTERVAL_SECONDS", "timer_interval_seconds"),
     )
+    flood_per_minute: int = Field(
+        default=30,
+        ge=1,
+        validation_alias=AliasChoices("POSBOT_FLOOD_PER_MINUTE", "flood_per_minute"),
+    )
+    flood_per_day: int = Field(
+        default=2000, ge=1, validation_alias=AliasChoices("POSBOT_FLOOD_PER_DAY", "flood_per_day")
+    )
+    telegram_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices("POSBOT_TELEGRAM_TIMEOUT", "telegram_timeout"),
+    )
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("POSBOT_LOG_LEVEL", "log_level")
     )

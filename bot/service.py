@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import SLA_REPLY, CaseOps, CasePolicy, ConversationDesk, SupportEvent
+from bot.outbox import enqueue
 from bot.privacy import forget_chat, reset_conversation
 from bot.rendering import Outgoing, Renderer, split_message
 from bot.storage.db import Database
@@ -111,7 +112,8 @@ class ConversationService:
     def ops(self, session: Session, now: datetime) -> CaseOps:
         return CaseOps(session, self.case_flow, self.case_policy, now)
 
-    def handle(self, chat: ChatRef, incoming: Incoming) -> Result:
+    def handle(self, chat: ChatRef, incoming: Incoming, outbox: bool = False) -> Result:
+        """Handle one message; with `outbox`, the replies are queued in the same transaction."""
         now = self.clock()
         with self.db.transaction() as session:
             row = Conversations(session).get_or_create(
@@ -127,9 +129,11 @@ class ConversationService:
             incoming, warning = self._screen(record, incoming)
             replies = self._dispatch(ops, row, record, incoming, warning)
             _store(row, record, now)
-            locale = record.locale
+            messages = self.render(replies, record.locale)
+            if outbox:
+                enqueue(session, chat.chat_id, messages, now)
         log.info("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
-        return Result(self.render(replies, locale), ops.events, warning is not None)
+        return Result(messages, ops.events, warning is not None)
 
     @staticmethod
     def _screen(record: IntakeRecord, incoming: Incoming) -> tuple[Incoming, Reply | None]:
@@ -162,6 +166,10 @@ class ConversationService:
             rendered.extend(Outgoing(part) for part in parts[:-1])
             rendered.append(Outgoing(parts[-1], outgoing.keyboard))
         return rendered
+
+    def notice(self, template: str, language_code: str | None) -> list[Outgoing]:
+        """A message outside any conversation step (flood notice), in the sender's language."""
+        return self.render([Reply(template)], locale_for(language_code, self.default_locale))
 
     def error_reply(self, language_code: str | None) -> list[Outgoing]:
         """What the merchant sees when handling failed: never silence, never a traceback."""

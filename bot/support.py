@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import func, select
 from telegram import Bot, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent
 from bot.config import Settings
+from bot.outbox import Outbox, enqueue
 from bot.rendering import Outgoing
 from bot.service import ConversationService, _case_view, _rating_reply
 from bot.storage.models import Case, TranscriptLine
@@ -39,9 +40,10 @@ LIVE = frozenset({"escalated", "assigned", "reopened"})
 class SupportDesk:
     """Adapts case events and support-group updates to Telegram."""
 
-    def __init__(self, settings: Settings, service: ConversationService) -> None:
+    def __init__(self, settings: Settings, service: ConversationService, outbox: Outbox) -> None:
         self.settings = settings
         self.service = service
+        self.outbox = outbox
         self.db = service.db
         self.chat_id: int = settings.support_chat_id or 0  # 0: no support group configured
         self.locale = settings.default_locale
@@ -322,36 +324,52 @@ class SupportDesk:
                     [Reply(template, {"agent": agent, "text": body, "case_number": case.number})],
                     case.locale,
                 )
+            enqueue(session, case.chat_id, to_merchant, now, case.id)
             events = ops.events
-            merchant_chat, case_id = case.chat_id, case.id
+            merchant_chat = case.chat_id
         if notice is not None:
             await self._reply(message, notice)
-        await self._deliver(bot, merchant_chat, case_id, to_merchant, message)
+        await self._deliver(bot, merchant_chat, message)
         await self.publish(bot, [e for e in events if e.kind != "escalated"])
 
-    async def _deliver(
-        self, bot: Bot, chat_id: int, case_id: int, messages: list[Outgoing], origin: Message | None
-    ) -> bool:
-        """Send to the merchant; a blocked bot marks the case and tells support, once."""
-        try:
-            for outgoing in messages:
-                await bot.send_message(
-                    chat_id,
-                    outgoing.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(outgoing),
+    async def _deliver(self, bot: Bot, chat_id: int, origin: Message | None) -> bool:
+        """Flush the merchant's queued messages; a blocked bot is reported to support once."""
+        delivery = await self.outbox.flush(bot, chat_id)
+        if delivery.unreachable:
+            await self.merchant_unreachable(bot, chat_id, origin)
+        return not delivery.unreachable
+
+    async def merchant_unreachable(
+        self, bot: Bot, chat_id: int, origin: Message | None = None
+    ) -> None:
+        """Tell support, under each live case of the merchant, that the bot was blocked."""
+        if not self.chat_id:
+            return
+        with self.db.transaction() as session:
+            cases = session.scalars(
+                select(Case).where(
+                    Case.chat_id == chat_id,
+                    Case.status.in_(sorted(LIVE)),
+                    Case.support_card_message_id.is_not(None),
                 )
-        except Forbidden:
-            with self.db.transaction() as session:
-                case = session.get(Case, case_id)
-                assert case is not None
-                case.merchant_unreachable = True
-                view = _case_view(case)
-            log.warning("merchant unreachable case_id=%s", case_id)
-            if origin is not None:
-                await self._reply(origin, self._render("merchant_unreachable", {"case": view}))
-            return False
-        return True
+            ).all()
+            notes = [
+                (
+                    self._render("merchant_unreachable", {"case": _case_view(case)}),
+                    case.support_thread_id,
+                    case.support_card_message_id,
+                )
+                for case in cases
+            ]
+        for note, thread, card in notes:
+            try:
+                if origin is not None and origin.chat.id == self.chat_id:
+                    await self._reply(origin, note)
+                    return
+                target = {"message_thread_id": thread} if thread else {"reply_to_message_id": card}
+                await self._send(bot, note, **target)
+            except TelegramError as error:
+                log.error("unreachable notice failed: %s", type(error).__name__)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Claim / Unclaim / Resolve on a case card; refused for non-agents and forged data."""
@@ -404,11 +422,11 @@ class SupportDesk:
                         ],
                         case.locale,
                     )
+                enqueue(session, case.chat_id, to_merchant, now, case.id)
                 events, merchant_chat = ops.events, case.chat_id
-                case_id = case.id
         await query.answer(answer[:200])
-        if to_merchant and case_id is not None:
-            await self._deliver(context.bot, merchant_chat, case_id, to_merchant, origin)
+        if to_merchant:
+            await self._deliver(context.bot, merchant_chat, origin)
         await self.publish(context.bot, events)
 
     @staticmethod
@@ -485,14 +503,14 @@ class SupportDesk:
                 if case is None:
                     continue
                 if timer.kind == FOLLOWUP and case.status in ("open", "waiting"):
-                    jobs.append(
-                        (
-                            "merchant",
-                            case.chat_id,
-                            case.id,
-                            self.service.followup_message(session, case),
-                        )
+                    enqueue(
+                        session,
+                        case.chat_id,
+                        self.service.followup_message(session, case),
+                        now,
+                        case.id,
                     )
+                    jobs.append(("merchant", case.chat_id, case.id, []))
                 elif timer.kind == SLA_UNCLAIMED and case.status == "escalated":
                     jobs.append(
                         (
@@ -545,7 +563,7 @@ class SupportDesk:
         for audience, chat_id, case_id, messages in jobs:
             try:
                 if audience == "merchant":
-                    await self._deliver(bot, chat_id, case_id, messages, None)
+                    await self._deliver(bot, chat_id, None)
                 elif self.chat_id:
                     thread, card = targets[case_id]
                     target = (
@@ -568,6 +586,7 @@ class SupportDesk:
         while True:
             try:
                 await self.run_due(bot)
+                await self.outbox.drain(bot)
             except Exception:  # a bad tick must not stop the loop; the next one retries
                 log.exception("timer tick failed")
             await asyncio.sleep(self.settings.timer_interval_seconds)

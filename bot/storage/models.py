@@ -163,6 +163,25 @@ class TranscriptLine(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+class OutboxMessage(Base):
+    """A message decided but maybe not yet delivered: written in the same transaction as the
+    state change, deleted from the queue only once Telegram accepted it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "chat_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
 class CaseCounter(Base):
     """Per-day sequence behind case numbers like PB-20261125-0042."""
 

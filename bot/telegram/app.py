@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.outbox import Outbox
 from bot.rendering import Renderer
 from bot.service import ConversationService
 from bot.support import SupportDesk
 from bot.telegram.handlers import TelegramHandlers
+from bot.throttle import FloodGate
 
 COMMANDS = ("start", "back", "cancel", "help", "lang", "person", "status", "forget")
 
@@ -31,8 +34,10 @@ def build_application(
 ) -> Application:
     """The PTB application talking to `TELEGRAM_API_URL` (Telegram, or a local Bot API server)."""
     api = settings.telegram_api_url
-    support = SupportDesk(settings, service)
-    handlers = TelegramHandlers(service, support)
+    outbox = Outbox(service.db, service.clock)
+    support = SupportDesk(settings, service, outbox)
+    flood = FloodGate(settings.flood_per_minute, 60.0, settings.flood_per_day)
+    handlers = TelegramHandlers(service, outbox, support, flood)
     timers: list[asyncio.Task[None]] = []
 
     async def post_init(application: Application) -> None:
@@ -50,6 +55,7 @@ def build_application(
         for task in timers:
             task.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
+        await outbox.close()
 
     builder = (
         Application.builder()
@@ -58,12 +64,23 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .read_timeout(settings.telegram_timeout)
+        .write_timeout(settings.telegram_timeout)
+        .connect_timeout(settings.telegram_timeout)
     )
     if request is not None:  # tests: a recording request object instead of HTTP
-        builder = builder.request(request).get_updates_request(request)
+        builder = (
+            Application.builder()
+            .token(settings.telegram_bot_token)
+            .post_init(post_init)
+            .post_shutdown(post_shutdown)
+            .request(request)
+            .get_updates_request(request)
+        )
     application = builder.build()
     application.bot_data["support"] = support
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     if settings.support_chat_id is not None:
         group = filters.Chat(chat_id=settings.support_chat_id)
         application.add_handler(CallbackQueryHandler(support.on_button, pattern=r"^s:"))

@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming, Result
+from bot.throttle import FloodGate
 
 if TYPE_CHECKING:
+    from bot.outbox import Outbox
     from bot.support import SupportDesk
 
 log = logging.getLogger(__name__)
@@ -54,9 +56,17 @@ def incoming_of(message: Message) -> Incoming:
 class TelegramHandlers:
     """Bound to one service; every merchant update funnels through `reply`."""
 
-    def __init__(self, service: ConversationService, support: SupportDesk | None = None) -> None:
+    def __init__(
+        self,
+        service: ConversationService,
+        outbox: Outbox,
+        support: SupportDesk | None = None,
+        flood: FloodGate | None = None,
+    ) -> None:
         self.service = service
+        self.outbox = outbox
         self.support = support
+        self.flood = flood
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Text, commands, photos and everything else a merchant sends in a private chat."""
@@ -78,16 +88,37 @@ class TelegramHandlers:
         await query.answer()
         if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
             return
+        try:  # a pressed keyboard is spent: removing it prevents double answers
+            await query.edit_message_reply_markup(reply_markup=None)
+        except BadRequest as error:  # "message is not modified", "message to edit not found"
+            log.info("keyboard not removed: %s", error.message)
         await self.reply(context, chat, Incoming("button", text=query.data or ""))
 
     async def reply(
         self, context: ContextTypes.DEFAULT_TYPE, chat: ChatRef, incoming: Incoming
     ) -> Result:
-        result = self.service.handle(chat, incoming)
-        await send_all(context, chat.chat_id, result.messages)
+        result = self.service.handle(chat, incoming, outbox=True)
+        delivery = await self.outbox.flush(context.bot, chat.chat_id)
         if self.support is not None:
             await self.support.publish(context.bot, result.events)
+            if delivery.unreachable:
+                await self.support.merchant_unreachable(context.bot, chat.chat_id)
         return result
+
+    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs before every handler: a flooding merchant gets one notice, then is ignored."""
+        chat = update.effective_chat
+        if self.flood is None or chat is None or chat.type != ChatType.PRIVATE:
+            return
+        verdict = self.flood.check(chat.id)
+        if verdict == "pass":
+            return
+        if verdict == "notice":
+            user = update.effective_user
+            locale = user.language_code if user else None
+            await send_all(context, chat.id, self.service.notice("slow_down", locale))
+        log.info("flood: update dropped update_id=%s", update.update_id)
+        raise ApplicationHandlerStop
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with the update id only (no personal data), and never leave the merchant silent."""

@@ -248,6 +248,7 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "support_refused": [{}],
         "forget_confirm": [{}],
         "forget_kept": [{}],
+        "slow_down": [{}],
         "forgotten": [{"cases": 2}],
         "sensitive_warning": [
             {

@@ -1,0 +1,251 @@
+"""Delivery to merchants through a database outbox: nothing decided is lost to a crash or a fault.
+
+Messages are queued in the same transaction as the state change that decided them, then sent in
+order, per chat. Telegram's 429 is honoured (retried after `retry_after`), timeouts and 5xx are
+retried a bounded number of times with backoff, 400s are dropped with a log line, and 403 (the
+merchant blocked the bot) marks the merchant unreachable instead of retrying forever. A row is
+claimed ("sending") before the HTTP call, so two workers never send it twice; a worker that dies
+mid-call leaves a stale claim that the drain re-queues (at-least-once for that one message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.rendering import Outgoing
+from bot.storage.db import Database
+from bot.storage.models import Case, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+#: Attempts at one message before it is given up (logged as failed).
+MAX_ATTEMPTS = 5
+#: A claim older than this belongs to a worker that died mid-send.
+STALE_CLAIM = timedelta(minutes=2)
+#: Longest in-process wait before a retry; longer ones are left to the periodic drain.
+MAX_INLINE_RETRY = 60.0
+LIVE = ("escalated", "assigned", "reopened", "open", "waiting")
+
+
+def enqueue(
+    session: Session,
+    chat_id: int,
+    messages: Sequence[Outgoing],
+    now: datetime,
+    case_id: int | None = None,
+) -> None:
+    """Queue messages for a chat inside the caller's transaction."""
+    for message in messages:
+        session.add(
+            OutboxMessage(
+                chat_id=chat_id,
+                case_id=case_id,
+                created_at=now,
+                next_attempt_at=now,
+                payload={
+                    "text": message.text,
+                    "keyboard": [[list(button) for button in row] for row in message.keyboard],
+                },
+            )
+        )
+
+
+def _markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    rows: list[list[list[str]]] = payload.get("keyboard") or []
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+@dataclass
+class Delivery:
+    sent: int = 0
+    unreachable: bool = False
+    pending: bool = False
+
+
+class Outbox:
+    """Sends queued messages; one per process, shared by every handler."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._retries: set[asyncio.Task[None]] = set()
+
+    def _lock(self, chat_id: int) -> asyncio.Lock:
+        if len(self._locks) > 10_000:  # forget idle chats' locks
+            self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+        return self._locks.setdefault(chat_id, asyncio.Lock())
+
+    def _claim(self, chat_id: int, force: bool) -> tuple[int, dict[str, Any]] | None:
+        """The chat's next message, if it is due and nobody else is sending it."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            row = session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.chat_id == chat_id,
+                    OutboxMessage.status.in_(("pending", "sending")),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None or row.status == "sending":
+                return None
+            if not force and row.next_attempt_at > now:
+                return None
+            row.status = "sending"
+            row.attempts += 1
+            row.next_attempt_at = now
+            return row.id, dict(row.payload)
+
+    def _finish(
+        self, row_id: int, status: str, error: str | None = None, retry_in: float | None = None
+    ) -> None:
+        now = self.clock()
+        with self.db.transaction() as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None:
+                return
+            if retry_in is not None and row.attempts < MAX_ATTEMPTS:
+                row.status, row.next_attempt_at = "pending", now + timedelta(seconds=retry_in)
+            else:
+                row.status = status if retry_in is None else "failed"
+            row.error = error[:200] if error else None
+            if row.status == "sent":
+                row.sent_at = now
+            if row.status == "failed":
+                log.error(
+                    "outbox message dropped after %d attempts error=%s", row.attempts, row.error
+                )
+
+    def _unreachable(self, chat_id: int) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.chat_id == chat_id,
+                    OutboxMessage.status.in_(("pending", "sending")),
+                )
+                .values(status="unreachable")
+            )
+            for case in session.scalars(
+                select(Case).where(Case.chat_id == chat_id, Case.status.in_(LIVE))
+            ):
+                case.merchant_unreachable = True
+
+    async def flush(self, bot: Bot, chat_id: int, force: bool = True) -> Delivery:
+        """Send the chat's queued messages in order until one fails or none is left."""
+        delivery = Delivery()
+        async with self._lock(chat_id):
+            while (claimed := self._claim(chat_id, force)) is not None:
+                row_id, payload = claimed
+                try:
+                    await bot.send_message(
+                        chat_id,
+                        str(payload["text"]),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=_markup(payload),
+                    )
+                except RetryAfter as error:
+                    delay = error.retry_after
+                    seconds = (
+                        delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+                    )
+                    self._finish(row_id, "pending", "429", retry_in=seconds)
+                    self._retry_later(bot, chat_id, seconds)
+                    delivery.pending = True
+                    return delivery
+                except Forbidden as error:
+                    self._finish(row_id, "unreachable", str(error))
+                    self._unreachable(chat_id)
+                    log.warning(
+                        "merchant unreachable (403): %d message(s) not delivered", delivery.sent + 1
+                    )
+                    delivery.unreachable = True
+                    return delivery
+                except BadRequest as error:
+                    self._finish(row_id, "failed", str(error))
+                    log.error("outbox message rejected: %s", error)
+                except NetworkError as error:  # timeouts and 5xx: transient
+                    seconds = min(2.0 ** self._attempts(row_id) / 2, MAX_INLINE_RETRY)
+                    self._finish(row_id, "pending", type(error).__name__, retry_in=seconds)
+                    self._retry_later(bot, chat_id, seconds)
+                    delivery.pending = True
+                    return delivery
+                else:
+                    self._finish(row_id, "sent")
+                    delivery.sent += 1
+        return delivery
+
+    def _attempts(self, row_id: int) -> int:
+        with self.db.transaction() as session:
+            row = session.get(OutboxMessage, row_id)
+            return row.attempts if row else MAX_ATTEMPTS
+
+    def _retry_later(self, bot: Bot, chat_id: int, seconds: float) -> None:
+        if seconds > MAX_INLINE_RETRY:
+            return  # the periodic drain takes it
+
+        async def retry() -> None:
+            await asyncio.sleep(seconds)
+            try:
+                await self.flush(bot, chat_id)
+            except Exception:  # the drain will try again
+                log.exception("outbox retry failed")
+
+        task = asyncio.get_running_loop().create_task(retry())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def drain(self, bot: Bot) -> int:
+        """Every chat with a due message (and stale claims of dead workers) gets a flush."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.next_attempt_at < now - STALE_CLAIM,
+                )
+                .values(status="pending")
+            )
+            chats = list(
+                session.scalars(
+                    select(OutboxMessage.chat_id)
+                    .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                    .distinct()
+                )
+            )
+        sent = 0
+        for chat_id in chats:
+            sent += (await self.flush(bot, chat_id, force=False)).sent
+        return sent
+
+    async def close(self) -> None:
+        for task in list(self._retries):
+            task.cancel()
+        await asyncio.gather(*self._retries, return_exceptions=True)
+
+    def depth(self) -> int:
+        with self.db.transaction() as session:
+            return len(
+                session.scalars(
+                    select(OutboxMessage.id).where(OutboxMessage.status.in_(("pending", "sending")))
+                ).all()
+            )
