@@ -8,7 +8,7 @@ import sys
 import click
 
 from bot.config import Settings
-from bot.wiring import build
+from bot.wiring import Components, build
 
 
 def _setup_logging(level: str) -> None:
@@ -17,6 +17,16 @@ def _setup_logging(level: str) -> None:
     )
     # httpx logs every request URL, and the URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _build_or_exit(settings: Settings) -> Components:
+    """Build, or stop with the operator's next step instead of a traceback."""
+    from bot.storage.migrate import SchemaOutdated
+
+    try:
+        return build(settings)
+    except SchemaOutdated as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.group()
@@ -35,7 +45,7 @@ def run() -> None:
     _setup_logging(settings.log_level)
     if not settings.telegram_bot_token:
         raise click.UsageError("TELEGRAM_BOT_TOKEN is not set (see README: Configuration)")
-    parts = build(settings)
+    parts = _build_or_exit(settings)
     application = build_application(settings, parts.service, parts.renderer)
     application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
 
@@ -54,7 +64,7 @@ def chat(language: str | None) -> None:
 
     settings = Settings()
     _setup_logging("WARNING")
-    parts = build(settings)
+    parts = _build_or_exit(settings)
     console = Console(
         parts.service,
         read=input,
@@ -65,6 +75,27 @@ def chat(language: str | None) -> None:
         console.run()
     finally:
         parts.db.dispose()
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database at POSBOT_DATABASE_URL to the current schema."""
+    from bot.storage.db import Database
+    from bot.storage.migrate import current, head, upgrade
+
+    settings = Settings()
+    database = Database(settings.database_url)
+    try:
+        before = current(database.engine)
+        upgrade(database.engine, settings.database_url)
+        click.echo(f"schema: {before or 'empty'} -> {head(settings.database_url)}")
+    finally:
+        database.dispose()
 
 
 @main.command()
@@ -87,7 +118,7 @@ def purge(older_than: str | None) -> None:
         age = parse_age(older_than) if older_than else timedelta(days=settings.retention_days)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--older-than") from None
-    parts = build(settings)
+    parts = _build_or_exit(settings)
     try:
         with parts.db.transaction() as session:
             report = purge_data(session, age, datetime.now(UTC))

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     flood_per_day: int = Field(
         default=2000, ge=1, validation_alias=AliasChoices("POSBOT_FLOOD_PER_DAY", "flood_per_day")
     )
+    auto_migrate: bool | None = Field(
+        default=None, validation_alias=AliasChoices("POSBOT_AUTO_MIGRATE", "auto_migrate")
+    )
     telegram_timeout: float = Field(
         default=10.0,
         gt=0,

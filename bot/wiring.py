@@ -28,7 +28,11 @@ class Components:
 def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Components:
     install_log_redaction()
     db = Database(settings.database_url)
-    db.create_schema()
+    try:
+        db.ensure_schema(settings.auto_migrate)
+    except Exception:
+        db.dispose()
+        raise
     renderer = Renderer(settings=settings.template_globals())
     policy = Policy(
         calendar=WorkCalendar(),

@@ -21,9 +21,10 @@ Rules, in the order they claim text (a claimed span is invisible to later rules)
 3. Expiry dates after 有效期/expiry/exp/valid thru.
 4. Accounts: 8+ digits after 账号/卡号/account/acct/a/c.
 5. ID numbers ending in X: 17 digits (optionally grouped) and X.
-6. Card-like runs: digit groups joined by spaces or dashes whose total is 15-19 digits. Luhn is
-   not checked (some Chinese debit cards fail it); a contiguous run of 20+ digits is an order
-   number and is kept. 18-digit runs with a valid ID checksum and birth date are reported as IDs.
+6. Card-like runs: digit groups joined by spaces or dashes (or by a line break next to a
+   4-digit group) whose total is 15-19 digits. Luhn is not checked (some Chinese debit cards
+   fail it); a contiguous run of 20+ digits is an order number and is kept. 18-digit runs with a
+   valid ID checksum and birth date are reported as IDs.
 7. Mainland mobile numbers, contiguous or grouped 3-4-4, with an optional +86/0086 prefix
    (those standing alone are taken before rule 6, so "0086 138..." is not read as a card).
 """
@@ -71,10 +72,12 @@ class Redaction:
 
 # ============================================================================= folding
 
-# Dashes NFKC leaves alone; merchants paste them from documents and phone keyboards.
-_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d")
-# Invisible or unusual separators that would otherwise split a digit run in two.
-_BLANKS = frozenset("\t\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff")
+# Dashes beyond "-" (Unicode category Pd covers the rest); merchants paste them from documents.
+_DASHES = frozenset("\u2212\u2043")
+# Characters that would otherwise split a digit run without being visible: format characters
+# (zero-width space, bidi marks, soft hyphen), combining and enclosing marks (keycap "1️⃣"),
+# and tabs. They become plain spaces, i.e. separators between digit groups.
+_BLANK_CATEGORIES = frozenset({"Cf", "Mn", "Me"})
 # Stands for "this character expands to several, some of them digits": needs the slow path.
 _EXPANDS = 0xFFFF
 _CACHE_LIMIT = 20_000
@@ -82,12 +85,13 @@ _CACHE_LIMIT = 20_000
 
 def _fold_char(char: str) -> str:
     """The detection form of one character: NFKC, ASCII digits, lower-case ASCII letters, '-'
-    for dashes, ' ' for invisible separators."""
+    for dashes, ' ' for invisible separators and marks."""
     out = []
     for c in unicodedata.normalize("NFKC", char):
-        if c in _DASHES:
+        category = unicodedata.category(c)
+        if category == "Pd" or c in _DASHES:
             out.append("-")
-        elif c in _BLANKS:
+        elif c == "\t" or category in _BLANK_CATEGORIES:
             out.append(" ")
         elif "A" <= c <= "Z":
             out.append(c.lower())
@@ -279,7 +283,10 @@ _ACCOUNT = re.compile(
 )
 
 _ID_WITH_X = re.compile(_word(r"[0-9](?:[ \-]?[0-9]){16}[ \-]?x", "0-9") + r"(?![0-9a-z])")
-_NUMBER_SEQUENCE = re.compile(_word(rf"[0-9][0-9]*(?:{_GAP}[0-9]+)*", "0-9"))
+# A line break may also join groups; `card_runs` keeps it only next to a 4-digit group.
+_LINE_GAP = r"[ \-]*\r?\n[ \-]*"
+_NUMBER_SEQUENCE = re.compile(_word(rf"[0-9][0-9]*(?:(?:{_GAP}|{_LINE_GAP})[0-9]+)*", "0-9"))
+_CARD_GROUP = 4  # the usual grouping; the only one trusted across a line break
 _MOBILE_CORE = r"1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?![0-9])"
 _MOBILE = re.compile(
     "|".join(
@@ -443,15 +450,36 @@ class _Scan:
         for m in _NUMBER_SEQUENCE.finditer(self.text):
             if m.end() - m.start() < _CARD_MIN:  # cannot hold 15 digits: most numbers
                 continue
-            groups = [g.span() for g in _DIGIT_GROUP.finditer(self.text, m.start(), m.end())]
-            for first, last in _card_windows([e - s for s, e in groups]):
-                start, end = groups[first][0], groups[last][1]
-                digits = _digits(self.text[start:end])
-                if _looks_like_id(digits):
-                    hits.append(_Hit(start, end, "[ID ****]", frozenset({Finding.ID_NUMBER})))
-                else:
-                    hits.append(_Hit(start, end, _card_mask(digits), frozenset({Finding.CARD})))
+            for groups in self._split_at_line_breaks(m.start(), m.end()):
+                for first, last in _card_windows([e - s for s, e in groups]):
+                    start, end = groups[first][0], groups[last][1]
+                    digits = _digits(self.text[start:end])
+                    if _looks_like_id(digits):
+                        found, mask = frozenset({Finding.ID_NUMBER}), "[ID ****]"
+                    else:
+                        found, mask = frozenset({Finding.CARD}), _card_mask(digits)
+                    hits.append(_Hit(start, end, mask, found))
         self.claim(hits)
+
+    def _split_at_line_breaks(self, start: int, end: int) -> list[list[tuple[int, int]]]:
+        """The digit groups of one sequence, cut at line breaks that do not wrap a card.
+
+        "6222 0212" + newline + "3456 7890 123" is one card wrapped by hand; a reference number
+        on one line and a voucher number on the next are two receipt keys.
+        """
+        runs: list[list[tuple[int, int]]] = [[]]
+        previous: tuple[int, int] | None = None
+        for group in _DIGIT_GROUP.finditer(self.text, start, end):
+            span = group.span()
+            if (
+                previous is not None
+                and "\n" in self.text[previous[1] : span[0]]
+                and not _wrapped_card_groups(previous[1] - previous[0], span[1] - span[0])
+            ):
+                runs.append([])
+            runs[-1].append(span)
+            previous = span
+        return runs
 
     def mobiles(self, *, standalone: bool) -> None:
         """Mobile numbers; with `standalone`, only those not joined to other digits by a gap.
@@ -470,6 +498,12 @@ class _Scan:
                 continue
             hits.append(_Hit(*m.span(), f"[mobile ****{m.group()[-4:]}]", found))
         self.claim(hits)
+
+
+def _wrapped_card_groups(before: int, after: int) -> bool:
+    """Whether groups of these sizes on two lines read as one card wrapped by hand: 4-digit
+    groups, the last one possibly shorter ("7890" / "123")."""
+    return max(before, after) == _CARD_GROUP
 
 
 def _card_windows(lengths: list[int]) -> list[tuple[int, int]]:

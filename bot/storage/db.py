@@ -10,8 +10,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage.models import Base
-
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -40,8 +38,17 @@ class Database:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def ensure_schema(self, auto_upgrade: bool | None = None) -> None:
+        """Bring or check the schema (Alembic); SQLite upgrades itself unless told otherwise."""
+        from bot.storage.migrate import ensure_schema
+
+        ensure_schema(
+            self.engine, self.url, self.is_sqlite if auto_upgrade is None else auto_upgrade
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

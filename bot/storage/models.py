@@ -182,6 +182,21 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class InboxUpdate(Base):
+    """Every Telegram update once: the primary key makes a redelivered update a no-op, and
+    pending rows let whichever worker holds a chat's lock process them in update-id order."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_chat_pending", "chat_id", "status", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+
+
 class CaseCounter(Base):
     """Per-day sequence behind case numbers like PB-20261125-0042."""
 
