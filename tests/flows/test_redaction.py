@@ -7,7 +7,6 @@ receipt keys are what the acquirer needs for a trace; these tests pin both sides
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from datetime import date
 
@@ -305,23 +304,6 @@ def test_redaction_value() -> None:
 )
 def test_mask_card(digits: str, expected: str) -> None:
     assert mask_card(digits) == expected
-
-
-def test_a_long_message_is_fast() -> None:
-    chunk = (
-        "您好，我昨天下午3点刷卡1,280.50元，商户号 123456789012345，终端号 12345678，"
-        "参考号 312345678901，凭证号 004521，卡号是6222 0212 3456 7890 123，电话13812345678。"
-    )
-    message = (chunk * 40)[:4096]
-    redact(message)  # warm the folding cache
-    best = min(_timed(message) for _ in range(20))
-    assert best < 0.005, f"{best * 1000:.2f} ms for 4096 characters"
-
-
-def _timed(message: str) -> float:
-    start = time.perf_counter()
-    redact(message)
-    return time.perf_counter() - start
 
 
 # ============================================================================= properties
