@@ -35,19 +35,43 @@ def main() -> None:
 
 
 @main.command()
-def run() -> None:
-    """Run the Telegram bot with long polling."""
-    from telegram import Update
-
-    from bot.telegram.app import build_application
-
+@click.option("--webhook", is_flag=True, help="Serve a webhook (ASGI) instead of long polling.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Webhook: listen address.")
+@click.option("--port", default=8080, show_default=True, help="Webhook: listen port.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    help="Webhook: worker processes (use PostgreSQL for more than one).",
+)
+def run(webhook: bool, host: str, port: int, workers: int) -> None:
+    """Run the Telegram bot: long polling, or a webhook server with --webhook."""
     settings = Settings()
     _setup_logging(settings.log_level)
     if not settings.telegram_bot_token:
         raise click.UsageError("TELEGRAM_BOT_TOKEN is not set (see README: Configuration)")
+    if webhook:
+        import uvicorn
+
+        if not settings.webhook_secret:
+            raise click.UsageError("POSBOT_WEBHOOK_SECRET is required with --webhook")
+        if workers > 1 and settings.database_url.startswith("sqlite"):
+            raise click.UsageError("several workers need PostgreSQL (POSBOT_DATABASE_URL)")
+        _build_or_exit(settings).db.dispose()  # migrate or refuse before workers start
+        uvicorn.run(
+            "bot.webhook:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+        )
+        return
+    from bot.telegram.app import ALLOWED_UPDATES, build_application
+
     parts = _build_or_exit(settings)
-    application = build_application(settings, parts.service, parts.renderer)
-    application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+    application = build_application(parts.settings, parts.service, parts.renderer)
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
 @main.command()

@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     flood_per_day: int = Field(
         default=2000, ge=1, validation_alias=AliasChoices("POSBOT_FLOOD_PER_DAY", "flood_per_day")
     )
+    webhook_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("POSBOT_WEBHOOK_URL", "webhook_url")
+    )
+    webhook_secret: str = Field(
+        default="", validation_alias=AliasChoices("POSBOT_WEBHOOK_SECRET", "webhook_secret")
+    )
+    webhook_path: str = Field(
+        default="/telegram", validation_alias=AliasChoices("POSBOT_WEBHOOK_PATH", "webhook_path")
+    )
     auto_migrate: bool | None = Field(
         default=None, validation_alias=AliasChoices("POSBOT_AUTO_MIGRATE", "auto_migrate")
     )

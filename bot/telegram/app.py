@@ -22,6 +22,8 @@ from bot.support import SupportDesk
 from bot.telegram.handlers import TelegramHandlers
 from bot.throttle import FloodGate
 
+#: What the bot asks Telegram for, in polling and webhook mode alike.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = ("start", "back", "cancel", "help", "lang", "person", "status", "forget")
 
 
@@ -31,6 +33,7 @@ def build_application(
     renderer: Renderer,
     run_timers: bool = True,
     request: BaseRequest | None = None,
+    polling: bool = True,
 ) -> Application:
     """The PTB application talking to `TELEGRAM_API_URL` (Telegram, or a local Bot API server)."""
     api = settings.telegram_api_url
@@ -77,6 +80,8 @@ def build_application(
             .request(request)
             .get_updates_request(request)
         )
+    if not polling:  # webhook mode: updates arrive through bot.webhook, not getUpdates
+        builder = builder.updater(None)
     application = builder.build()
     application.bot_data["support"] = support
     private = filters.ChatType.PRIVATE

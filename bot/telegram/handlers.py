@@ -10,6 +10,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.metrics import ERRORS
 from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming, Result
 from bot.throttle import FloodGate
@@ -123,6 +124,7 @@ class TelegramHandlers:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with the update id only (no personal data), and never leave the merchant silent."""
         update_id = update.update_id if isinstance(update, Update) else None
+        ERRORS.inc()
         log.error(
             "update failed update_id=%s error=%s",
             update_id,

@@ -1,0 +1,74 @@
+"""Prometheus metrics: counted where things happen, database gauges read at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from bot.storage.db import Database
+from bot.storage.models import Case, OutboxMessage
+
+REGISTRY = CollectorRegistry()
+UPDATES = Counter(
+    "posbot_updates_total", "Telegram updates received, by type", ["type"], registry=REGISTRY
+)
+DUPLICATES = Counter(
+    "posbot_duplicate_updates_total", "Redelivered updates ignored", registry=REGISTRY
+)
+ERRORS = Counter("posbot_errors_total", "Handler errors", registry=REGISTRY)
+HANDLER_SECONDS = Histogram(
+    "posbot_handler_seconds",
+    "Time to handle one update (webhook mode)",
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+class DatabaseGauges(Collector):
+    """Outbox depth and open/escalated cases, the same for every worker (read from the DB)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self.db.transaction() as session:
+            depth = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status.in_(("pending", "sending")))
+                )
+                or 0
+            )
+            by_status = dict(
+                session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
+            )
+        outbox = GaugeMetricFamily("posbot_outbox_depth", "Messages waiting to be delivered")
+        outbox.add_metric([], depth)
+        yield outbox
+        cases = GaugeMetricFamily("posbot_cases", "Cases by state", labels=["state"])
+        for state in ("open", "waiting", "escalated", "assigned", "reopened"):
+            cases.add_metric([state], by_status.get(state, 0))
+        yield cases
+
+
+def update_type(data: dict[str, object]) -> str:
+    """The kind of a raw update: message, callback_query, edited_message ..."""
+    return next((key for key in data if key != "update_id"), "unknown")
+
+
+_gauges: DatabaseGauges | None = None
+
+
+def watch_database(db: Database) -> None:
+    """Point the database gauges at this process's database (registered once per process)."""
+    global _gauges
+    if _gauges is None:
+        _gauges = DatabaseGauges(db)
+        REGISTRY.register(_gauges)
+    else:
+        _gauges.db = db
