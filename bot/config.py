@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     auto_migrate: bool | None = Field(
         default=None, validation_alias=AliasChoices("POSBOT_AUTO_MIGRATE", "auto_migrate")
     )
+    rate_limit: bool = Field(
+        default=True, validation_alias=AliasChoices("POSBOT_RATE_LIMIT", "rate_limit")
+    )
     telegram_timeout: float = Field(
         default=10.0,
         gt=0,

@@ -6,6 +6,7 @@ import asyncio
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     MessageHandler,
@@ -80,6 +81,10 @@ def build_application(
             .request(request)
             .get_updates_request(request)
         )
+    if settings.rate_limit:  # Telegram's limits: ~30 messages/s overall, 20/min per group
+        # RetryAfter is not retried here: the outbox reschedules the message instead.
+        limiter = AIORateLimiter(overall_max_rate=30, group_max_rate=20)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB generics
     if not polling:  # webhook mode: updates arrive through bot.webhook, not getUpdates
         builder = builder.updater(None)
     application = builder.build()

@@ -24,6 +24,7 @@ class Clock:
 def components(database_url: str, clock: Clock | None = None, **overrides: object) -> Components:
     overrides.setdefault("flood_per_minute", 100_000)  # tests type faster than merchants
     overrides.setdefault("auto_migrate", True)
+    overrides.setdefault("rate_limit", False)  # one test turns Telegram's limits on
     settings = Settings(
         database_url=database_url,
         telegram_bot_token="123456:TEST",

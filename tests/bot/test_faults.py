@@ -161,3 +161,15 @@ async def test_an_agent_reply_survives_a_429(tmp_path: Path) -> None:
             timeout=10,
         )
         assert "我们在查" in call.params["text"]
+
+
+async def test_runs_behind_the_rate_limiter(tmp_path: Path) -> None:
+    from telegram.ext import AIORateLimiter
+
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/r.sqlite3", rate_limit=True) as bot,
+    ):
+        assert isinstance(bot.application.bot.rate_limiter, AIORateLimiter)
+        (welcome,) = await step(api, "say", "/start")
+        assert WELCOME in welcome["text"]
