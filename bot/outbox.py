@@ -91,48 +91,70 @@ class Outbox:
             self._locks = {k: v for k, v in self._locks.items() if v.locked()}
         return self._locks.setdefault(chat_id, asyncio.Lock())
 
-    def _claim(self, chat_id: int, force: bool) -> tuple[int, dict[str, Any]] | None:
-        """The chat's next message, if it is due and nobody else is sending it."""
+    def _claim(self, chat_id: int, force: bool) -> list[tuple[int, int, dict[str, Any]]]:
+        """The chat's due messages, oldest first, claimed in one transaction (id, attempts,
+        payload); nothing when another worker is sending this chat's messages."""
         now = self.clock()
         with self.db.transaction() as session:
-            row = session.scalars(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.chat_id == chat_id,
-                    OutboxMessage.status.in_(("pending", "sending")),
+            rows = list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.chat_id == chat_id,
+                        OutboxMessage.status.in_(("pending", "sending")),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(20)
+                    .with_for_update(skip_locked=True)
                 )
-                .order_by(OutboxMessage.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
-            if row is None or row.status == "sending":
-                return None
-            if not force and row.next_attempt_at > now:
-                return None
-            row.status = "sending"
-            row.attempts += 1
-            row.next_attempt_at = now
-            return row.id, dict(row.payload)
+            )
+            if not rows or rows[0].status == "sending":
+                return []
+            if not force and rows[0].next_attempt_at > now:
+                return []
+            claimed = []
+            for row in rows:
+                if row.status != "pending":
+                    break
+                row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now
+                claimed.append((row.id, row.attempts, dict(row.payload)))
+            return claimed
 
-    def _finish(
-        self, row_id: int, status: str, error: str | None = None, retry_in: float | None = None
+    def _settle(
+        self,
+        sent: list[int],
+        failed: dict[int, tuple[str, str | None, float | None]],
+        release: list[int],
     ) -> None:
+        """Record a flush in one transaction: sent rows, failed or retried rows, and claims
+        given back because an earlier message of the chat could not go out."""
         now = self.clock()
         with self.db.transaction() as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None:
-                return
-            if retry_in is not None and row.attempts < MAX_ATTEMPTS:
-                row.status, row.next_attempt_at = "pending", now + timedelta(seconds=retry_in)
-            else:
-                row.status = status if retry_in is None else "failed"
-            row.error = error[:200] if error else None
-            if row.status == "sent":
-                row.sent_at = now
-            if row.status == "failed":
-                log.error(
-                    "outbox message dropped after %d attempts error=%s", row.attempts, row.error
+            if sent:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(status="sent", sent_at=now, error=None)
                 )
+            if release:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(release))
+                    .values(status="pending", attempts=OutboxMessage.attempts - 1)
+                )
+            for row_id, (status, error, retry_in) in failed.items():
+                row = session.get(OutboxMessage, row_id)
+                if row is None:
+                    continue
+                row.error = error[:200] if error else None
+                if retry_in is not None and row.attempts < MAX_ATTEMPTS:
+                    row.status, row.next_attempt_at = "pending", now + timedelta(seconds=retry_in)
+                else:
+                    row.status = status if retry_in is None else "failed"
+                if row.status == "failed":
+                    log.error(
+                        "outbox message dropped after %d attempts error=%s", row.attempts, row.error
+                    )
 
     def _unreachable(self, chat_id: int) -> None:
         with self.db.transaction() as session:
@@ -153,50 +175,52 @@ class Outbox:
         """Send the chat's queued messages in order until one fails or none is left."""
         delivery = Delivery()
         async with self._lock(chat_id):
-            while (claimed := self._claim(chat_id, force)) is not None:
-                row_id, payload = claimed
-                try:
-                    await bot.send_message(
-                        chat_id,
-                        str(payload["text"]),
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=_markup(payload),
-                    )
-                except RetryAfter as error:
-                    delay = error.retry_after
-                    seconds = (
-                        delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-                    )
-                    self._finish(row_id, "pending", "429", retry_in=seconds)
-                    self._retry_later(bot, chat_id, seconds)
-                    delivery.pending = True
-                    return delivery
-                except Forbidden as error:
-                    self._finish(row_id, "unreachable", str(error))
-                    self._unreachable(chat_id)
-                    log.warning(
-                        "merchant unreachable (403): %d message(s) not delivered", delivery.sent + 1
-                    )
-                    delivery.unreachable = True
-                    return delivery
-                except BadRequest as error:
-                    self._finish(row_id, "failed", str(error))
-                    log.error("outbox message rejected: %s", error)
-                except NetworkError as error:  # timeouts and 5xx: transient
-                    seconds = min(2.0 ** self._attempts(row_id) / 2, MAX_INLINE_RETRY)
-                    self._finish(row_id, "pending", type(error).__name__, retry_in=seconds)
-                    self._retry_later(bot, chat_id, seconds)
-                    delivery.pending = True
-                    return delivery
+            while claimed := self._claim(chat_id, force):
+                sent: list[int] = []
+                failed: dict[int, tuple[str, str | None, float | None]] = {}
+                stop = False
+                for index, (row_id, attempts, payload) in enumerate(claimed):
+                    try:
+                        await bot.send_message(
+                            chat_id,
+                            str(payload["text"]),
+                            parse_mode=ParseMode.HTML,
+                            reply_markup=_markup(payload),
+                        )
+                    except RetryAfter as error:
+                        delay = error.retry_after
+                        seconds = (
+                            delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+                        )
+                        failed[row_id] = ("pending", "429", seconds)
+                        self._retry_later(bot, chat_id, seconds)
+                        delivery.pending = stop = True
+                    except Forbidden as error:
+                        failed[row_id] = ("unreachable", str(error), None)
+                        delivery.unreachable = stop = True
+                    except BadRequest as error:  # this message can never go: skip it
+                        failed[row_id] = ("failed", str(error), None)
+                        log.error("outbox message rejected: %s", error)
+                    except NetworkError as error:  # timeouts and 5xx: transient
+                        seconds = min(2.0**attempts / 2, MAX_INLINE_RETRY)
+                        failed[row_id] = ("pending", type(error).__name__, seconds)
+                        self._retry_later(bot, chat_id, seconds)
+                        delivery.pending = stop = True
+                    else:
+                        sent.append(row_id)
+                    if stop:
+                        release = [item[0] for item in claimed[index + 1 :]]
+                        break
                 else:
-                    self._finish(row_id, "sent")
-                    delivery.sent += 1
+                    release = []
+                self._settle(sent, failed, release)
+                delivery.sent += len(sent)
+                if delivery.unreachable:
+                    self._unreachable(chat_id)
+                    log.warning("merchant unreachable (403): queued messages dropped")
+                if stop:
+                    break
         return delivery
-
-    def _attempts(self, row_id: int) -> int:
-        with self.db.transaction() as session:
-            row = session.get(OutboxMessage, row_id)
-            return row.attempts if row else MAX_ATTEMPTS
 
     def _retry_later(self, bot: Bot, chat_id: int, seconds: float) -> None:
         if seconds > MAX_INLINE_RETRY:

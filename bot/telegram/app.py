@@ -21,6 +21,7 @@ from bot.rendering import Renderer
 from bot.service import ConversationService
 from bot.support import SupportDesk
 from bot.telegram.handlers import TelegramHandlers
+from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.throttle import FloodGate
 
 #: What the bot asks Telegram for, in polling and webhook mode alike.
@@ -68,6 +69,7 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .concurrent_updates(PerChatUpdateProcessor())
         .read_timeout(settings.telegram_timeout)
         .write_timeout(settings.telegram_timeout)
         .connect_timeout(settings.telegram_timeout)
@@ -80,6 +82,7 @@ def build_application(
             .post_shutdown(post_shutdown)
             .request(request)
             .get_updates_request(request)
+            .concurrent_updates(PerChatUpdateProcessor())
         )
     if settings.rate_limit:  # Telegram's limits: ~30 messages/s overall, 20/min per group
         # RetryAfter is not retried here: the outbox reschedules the message instead.
