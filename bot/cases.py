@@ -32,6 +32,18 @@ SLA_REPLY = "sla_reply"
 FOLLOWUP_TIME = time(10, 0)
 
 
+def case_record(case: Case) -> CaseRecord:
+    """The lifecycle fields of a case row, as the case machine's model."""
+    return CaseRecord(
+        status=case.status,
+        owner_id=case.owner_id,
+        owner_name=case.owner_name,
+        resolved_at=case.resolved_at,
+        escalated_at=case.escalated_at,
+        first_reply_at=case.first_reply_at,
+    )
+
+
 @dataclass(frozen=True)
 class SupportEvent:
     """Something the support group must see: `kind` names it, `case_id` says which case."""
@@ -70,14 +82,7 @@ class CaseOps:
         agent_id: int | None = None,
         agent_name: str | None = None,
     ) -> bool:
-        record = CaseRecord(
-            status=case.status,
-            owner_id=case.owner_id,
-            owner_name=case.owner_name,
-            resolved_at=case.resolved_at,
-            escalated_at=case.escalated_at,
-            first_reply_at=case.first_reply_at,
-        )
+        record = case_record(case)
         change = self.flow.fire(
             record,
             trigger,

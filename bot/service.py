@@ -16,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cases import SLA_REPLY, CaseOps, CasePolicy, ConversationDesk, SupportEvent
+from bot.cases import SLA_REPLY, CaseOps, CasePolicy, ConversationDesk, SupportEvent, case_record
 from bot.outbox import enqueue
 from bot.privacy import forget_chat, reset_conversation
 from bot.rendering import Outgoing, Renderer, split_message
@@ -273,7 +273,7 @@ class ConversationService:
             return [Reply("relayed", {"case_number": live.number})]
         latest = ops.latest_case(row.channel, row.chat_id)
         if latest is not None and can_reopen(
-            _case_record(latest), ops.now, self.case_policy.reopen_window
+            case_record(latest), ops.now, self.case_policy.reopen_window
         ):
             ops.fire(latest, "reopen", actor="merchant", reason="merchant wrote again")
             ops.events.append(
@@ -377,19 +377,6 @@ def _answers_current_key(record: IntakeRecord, text: str) -> bool:
 def _rating_reply(template: str, number: str) -> Reply:
     buttons = rows(*(Button(f"rating.{n}", f"k:rate:{number}:{n}") for n in range(1, 6)), per_row=5)
     return Reply(template, {"case_number": number}, buttons)
-
-
-def _case_record(case: Case) -> Any:
-    from flows.case import CaseRecord
-
-    return CaseRecord(
-        status=case.status,
-        owner_id=case.owner_id,
-        owner_name=case.owner_name,
-        resolved_at=case.resolved_at,
-        escalated_at=case.escalated_at,
-        first_reply_at=case.first_reply_at,
-    )
 
 
 def _last_text(ops: CaseOps, case: Case) -> str | None:
