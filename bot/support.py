@@ -107,16 +107,24 @@ class SupportDesk:
                 return
             view = self._card_context(session, case)
             number, thread, card = case.number, case.support_thread_id, case.support_card_message_id
-        if event.kind == "escalated" and thread is None and card is None:
-            await self.post_card(bot, event.case_id)
-            return
+            escalated = case.escalated_at is not None
+        target: dict[str, Any] = {}
         if thread is None and card is None:
-            await self.post_card(bot, event.case_id)
-            with self.db.transaction() as session:
-                refreshed = session.get(Case, event.case_id)
-                assert refreshed is not None
-                thread, card = refreshed.support_thread_id, refreshed.support_card_message_id
-        target = {"message_thread_id": thread} if thread else {"reply_to_message_id": card}
+            if not escalated:  # support never had this case: only a duplicate is worth a line
+                if event.kind != "duplicate":
+                    return
+            else:
+                await self.post_card(bot, event.case_id)
+                if event.kind == "escalated":
+                    return
+                with self.db.transaction() as session:
+                    refreshed = session.get(Case, event.case_id)
+                    assert refreshed is not None
+                    thread, card = refreshed.support_thread_id, refreshed.support_card_message_id
+        if thread:
+            target = {"message_thread_id": thread}
+        elif card:
+            target = {"reply_to_message_id": card}
         if event.kind == "merchant_message":
             if event.photo_file_id:
                 caption = self._render("support_relay", {"number": number, "text": None})
