@@ -7,6 +7,7 @@ loop would, including after a restart.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -329,3 +330,18 @@ async def test_large_amount_duplicates_ask_reassign_photo_and_reply_sla(tmp_path
             cases = await message_with(api, SUPPORT, "待处理工单", mark)
             assert CASE in cases["text"]
             assert "4小时" in cases["text"]
+
+
+async def test_support_is_not_told_of_cases_it_never_had(tmp_path: Path) -> None:
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/q.sqlite3", Clock(), support_chat_id=SUPPORT),
+    ):
+        for kind, value, count in intake():
+            await step(api, kind, value, count)
+        await step(api, "press", "x:confirm")
+        (arrived,) = await step(api, "press", "x:arrived")
+        assert "PB-20261125-0001" in arrived["text"]
+        assert f"k:rate:{CASE}:5" in buttons(arrived)
+        await asyncio.sleep(0.2)
+        assert api.sent_messages(SUPPORT) == []
