@@ -222,6 +222,8 @@ class ConversationDesk:
                 status="draft",
                 facts={},
                 photo_file_ids=list(self.row.photo_file_ids or []),
+                created_at=self.ops.now,
+                updated_at=self.ops.now,
             )
         )
 

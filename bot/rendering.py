@@ -74,12 +74,18 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def _hard_split(block: str, limit: int) -> list[str]:
+    """Lines in order; a line longer than the limit is cut, never inside a tag or an entity."""
     pieces: list[str] = []
     current = ""
     for line in block.split("\n"):
-        while len(line) > limit:
-            pieces.append(line[:limit])
-            line = line[limit:]
+        if len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            while len(line) > limit:
+                cut = _safe_cut(line, limit)
+                pieces.append(line[:cut])
+                line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) <= limit:
             current = candidate
@@ -89,6 +95,19 @@ def _hard_split(block: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    """The last position at or before `limit` that is not inside `<...>` or `&...;`."""
+    cut = limit
+    window = line[max(0, cut - 12) : cut]
+    amp, semi = window.rfind("&"), window.rfind(";")
+    if amp != -1 and amp > semi:
+        cut = max(0, cut - 12) + amp
+    tag_open, tag_close = line.rfind("<", 0, cut), line.rfind(">", 0, cut)
+    if tag_open > tag_close:
+        cut = tag_open
+    return cut if cut > 0 else limit
 
 
 def grace_day(due: DueDate) -> date:

@@ -397,7 +397,7 @@ class SupportDesk:
             if (
                 case is None
                 or origin is None
-                or not self._button_belongs(case, origin)
+                or not self._button_belongs(case, origin, self.chat_id)
                 or verb not in ("claim", "unclaim", "resolve")
             ):
                 answer = self._render("support_stale", {}).text
@@ -438,8 +438,10 @@ class SupportDesk:
         await self.publish(context.bot, events)
 
     @staticmethod
-    def _button_belongs(case: Case, message: Message) -> bool:
+    def _button_belongs(case: Case, message: Message, support_chat: int) -> bool:
         """A button must sit on this case's own card (or in its topic): old keyboards fail."""
+        if message.chat.id != support_chat:
+            return False
         if case.support_card_message_id == message.message_id:
             return True
         return bool(case.support_thread_id and message.message_thread_id == case.support_thread_id)

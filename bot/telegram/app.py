@@ -9,6 +9,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     CallbackQueryHandler,
+    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -93,14 +94,26 @@ def build_application(
     application = builder.build()
     application.bot_data["support"] = support
     private = filters.ChatType.PRIVATE
+
+    async def route_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Support buttons count only in the support group; merchants' everywhere else."""
+        chat, query = update.effective_chat, update.callback_query
+        if chat is not None and query is not None and chat.id == settings.support_chat_id:
+            if (query.data or "").startswith("s:"):
+                await support.on_button(update, context)
+            else:
+                await query.answer()
+            return
+        await handlers.on_button(update, context)
+
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     if settings.support_chat_id is not None:
         group = filters.Chat(chat_id=settings.support_chat_id)
-        application.add_handler(CallbackQueryHandler(support.on_button, pattern=r"^s:"))
+
         application.add_handler(
             MessageHandler(group & ~filters.UpdateType.EDITED, support.on_message)
         )
-    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(CallbackQueryHandler(route_button))
     application.add_handler(
         MessageHandler(private & ~filters.UpdateType.EDITED, handlers.on_message)
     )
