@@ -171,9 +171,7 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
             )
     samples.update(support_samples())
     for bank in ({"name": "宁波银行"}, {"code": None, "unsure": True}, {"code": "icbc"}):
-        samples["review"].append(
-            {"items": [{"field": "bank", "value": bank, "answered": True}]}
-        )
+        samples["review"].append({"items": [{"field": "bank", "value": bank, "answered": True}]})
         summary = dict(samples["summary"][-1])
         summary["answers"] = {**summary["answers"], "bank": bank}  # type: ignore[dict-item]
         samples["summary"].append(summary)
