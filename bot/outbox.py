@@ -134,7 +134,7 @@ class Outbox:
                 session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(sent))
-                    .values(status="sent", sent_at=now, error=None)
+                    .values(status="sent", sent_at=now, error=None, payload={})
                 )
             if release:
                 session.execute(

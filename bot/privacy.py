@@ -13,10 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.storage.models import Case, Conversation, Timer, TranscriptLine
+from bot.storage.models import (
+    Case,
+    Conversation,
+    InboxUpdate,
+    OutboxMessage,
+    Timer,
+    TranscriptLine,
+)
 from flows.intake import IDLE
 from flows.redaction import redact_text
 
@@ -65,6 +72,12 @@ def forget_chat(session: Session, channel: str, chat_id: int, now: datetime) -> 
             TranscriptLine.channel == channel, TranscriptLine.chat_id == chat_id
         )
     )
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.status != "pending"
+        )
+    )
+    session.execute(update(InboxUpdate).where(InboxUpdate.chat_id == chat_id).values(payload={}))
     cases = list(
         session.scalars(select(Case).where(Case.channel == channel, Case.chat_id == chat_id))
     )

@@ -75,7 +75,7 @@ class Result:
 
 
 #: Questions whose valid answers may look like card numbers to the redaction rules.
-KEY_FIELDS = frozenset({"reference", "terminal_id", "merchant_id", "voucher", "order_no"})
+KEY_FIELDS = frozenset({"merchant_id"})  # 15 characters, the length of some card numbers
 
 #: Cases on which merchant messages go to people.
 LIVE_FOR_SUPPORT = frozenset({"escalated", "assigned", "reopened"})
@@ -276,6 +276,9 @@ class ConversationService:
             case_record(latest), ops.now, self.case_policy.reopen_window
         ):
             ops.fire(latest, "reopen", actor="merchant", reason="merchant wrote again")
+            # A reopened case goes to people, whether or not they saw it before.
+            latest.escalation_reason = latest.escalation_reason or "reopened"
+            ops.fire(latest, "escalate", actor="merchant", reason="reopened")
             ops.events.append(
                 SupportEvent("merchant_message", latest.id, text=_last_text(ops, latest))
             )

@@ -27,6 +27,7 @@ from bot.service import ConversationService, _case_view, _rating_reply
 from bot.storage.models import Case, TranscriptLine
 from bot.telegram.handlers import keyboard
 from flows.case import OPEN_STATES, median
+from flows.redaction import redact_text
 from flows.replies import Button, Reply, rows
 
 log = logging.getLogger(__name__)
@@ -313,7 +314,9 @@ class SupportDesk:
                     case.locale,
                 )
             else:
-                body = args if command == "ask" else (message.text or message.caption or "")
+                body = redact_text(
+                    args if command == "ask" else (message.text or message.caption or "")
+                )
                 if case.status in ("escalated", "reopened"):
                     ops.fire(
                         case,

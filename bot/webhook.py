@@ -139,7 +139,7 @@ class UpdateInbox:
             session.execute(
                 update(InboxUpdate)
                 .where(InboxUpdate.update_id == update_id)
-                .values(status="done", processed_at=utcnow())
+                .values(status="done", processed_at=utcnow(), payload={})
             )
 
     async def deliver(self, data: dict[str, Any]) -> bool:

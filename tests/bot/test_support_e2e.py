@@ -232,7 +232,7 @@ async def test_person_request_card_buttons_authority_and_sla_without_topics(
             mark = api.mark()
             (reopened,) = await step(api, "say", "钱还是没到")
             assert "重新打开" in reopened["text"]
-            assert case_row(bot).status == "reopened"
+            assert case_row(bot).status == "escalated"  # reopened, and back with people
 
             # /status shows the merchant their own cases only; /case of another's is refused.
             (status,) = await step(api, "say", "/status")
