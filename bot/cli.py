@@ -17,6 +17,8 @@ def _setup_logging(level: str) -> None:
     )
     # httpx logs every request URL, and the URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # A stale button is expected and answered; transitions would log each one as a warning.
+    logging.getLogger("transitions").setLevel(logging.ERROR)
 
 
 def _build_or_exit(settings: Settings) -> Components:
