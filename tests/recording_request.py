@@ -32,6 +32,8 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
+from tests.fake_bot_api import FakeBotApi
+
 __all__ = ["ENTITY_RE", "TAG_RE", "Call", "HtmlError", "RecordingRequest", "parse_telegram_html"]
 
 JSONDict = dict[str, Any]
@@ -148,44 +150,8 @@ class BotApiError(Exception):
         self.status = status
 
 
-_MEMBER_FIELDS: dict[str, JSONDict] = {
-    "creator": {"is_anonymous": False},
-    "administrator": {
-        "can_be_edited": False,
-        "is_anonymous": False,
-        "can_manage_chat": True,
-        "can_delete_messages": True,
-        "can_manage_video_chats": True,
-        "can_restrict_members": True,
-        "can_promote_members": False,
-        "can_change_info": True,
-        "can_invite_users": True,
-        "can_post_stories": False,
-        "can_edit_stories": False,
-        "can_delete_stories": False,
-        "can_pin_messages": True,
-        "can_manage_topics": True,
-    },
-    "restricted": {
-        "is_member": True,
-        "can_change_info": False,
-        "can_invite_users": False,
-        "can_pin_messages": False,
-        "can_send_messages": False,
-        "can_send_polls": False,
-        "can_send_other_messages": False,
-        "can_add_web_page_previews": False,
-        "can_manage_topics": False,
-        "until_date": 0,
-        "can_send_audios": False,
-        "can_send_documents": False,
-        "can_send_photos": False,
-        "can_send_videos": False,
-        "can_send_video_notes": False,
-        "can_send_voice_notes": False,
-    },
-    "kicked": {"until_date": 0},
-}
+#: The fields Telegram sends with each member status: one table, shared with the HTTP fake.
+_MEMBER_FIELDS: dict[str, JSONDict] = FakeBotApi._MEMBER_DEFAULTS
 
 
 class RecordingRequest(BaseRequest):
