@@ -12,12 +12,12 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Case, CaseEvent, Conversation, Timer, TranscriptLine
 from bot.storage.repository import Cases
-from flows.case import CaseFlow, CaseRecord, DuplicateKey, is_possible_duplicate
+from flows.case import CaseFlow, CaseRecord, DuplicateKey, is_possible_duplicate, median
 from flows.diagnosis import Diagnosis
 from flows.facts import Facts
 from flows.redaction import redact_text
@@ -278,3 +278,35 @@ class ConversationDesk:
         self.ops.arm(case, FOLLOWUP, at)
         self.ops.fire(case, "await_due", actor="merchant", reason="followup")
         return at
+
+
+def case_stats(session: Session) -> dict[str, Any]:
+    """The numbers behind /stats and `posbot stats`: counts, medians, share without a person."""
+    by_status = dict(session.execute(select(Case.status, func.count()).group_by(Case.status)).all())
+    by_outcome = dict(
+        session.execute(
+            select(Case.outcome, func.count())
+            .where(Case.outcome.is_not(None))
+            .group_by(Case.outcome)
+        ).all()
+    )
+    cases = session.scalars(select(Case)).all()
+    first_reply = [
+        (c.first_reply_at - c.escalated_at).total_seconds() / 60
+        for c in cases
+        if c.first_reply_at and c.escalated_at
+    ]
+    resolution = [
+        (c.resolved_at - c.created_at).total_seconds() / 3600 for c in cases if c.resolved_at
+    ]
+    resolved = [c for c in cases if c.resolved_at]
+    without_person = [c for c in resolved if c.escalated_at is None]
+    return {
+        "total": len(cases),
+        "by_status": by_status,
+        "by_outcome": by_outcome,
+        "median_first_reply_minutes": median(first_reply),
+        "median_resolution_hours": median(resolution),
+        "resolved": len(resolved),
+        "share_without_person": (len(without_person) / len(resolved)) if resolved else None,
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -101,6 +102,98 @@ def chat(language: str | None) -> None:
         console.run()
     finally:
         parts.db.dispose()
+
+
+@main.command()
+def stats() -> None:
+    """Case counts and times, as support sees them with /stats."""
+    from bot.cases import case_stats
+    from bot.console import plain
+
+    settings = Settings()
+    parts = _build_or_exit(settings)
+    try:
+        with parts.db.transaction() as session:
+            numbers = case_stats(session)
+        click.echo(plain(parts.renderer.text("stats", settings.default_locale, numbers)))
+    finally:
+        parts.db.dispose()
+
+
+EXPORT_COLUMNS = (
+    "number",
+    "status",
+    "outcome",
+    "amount",
+    "trade_date",
+    "due_date",
+    "due_estimated",
+    "escalation_reason",
+    "duplicate_of",
+    "rating",
+    "created_at",
+    "escalated_at",
+    "first_reply_at",
+    "resolved_at",
+)
+
+
+@main.group()
+def export() -> None:
+    """Exports for reporting (masked: no chat ids, names, receipt keys or messages)."""
+
+
+@export.command("cases")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv")
+@click.option(
+    "--since", default=None, help="Only cases created on or after this date (YYYY-MM-DD)."
+)
+@click.option("--out", type=click.File("w"), default="-", help="File to write (default: stdout).")
+def export_cases(fmt: str, since: str | None, out: Any) -> None:
+    """Cases as CSV or JSON lines."""
+    import csv
+    import json
+    from datetime import date, datetime
+
+    from sqlalchemy import select
+
+    from bot.storage.models import Case
+    from flows.settlement_calendar import SHANGHAI
+
+    try:
+        start = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise click.BadParameter(
+            f"{since!r} is not a date like 2026-11-01", param_hint="--since"
+        ) from None
+    settings = Settings()
+    parts = _build_or_exit(settings)
+    try:
+        with parts.db.transaction() as session:
+            query = select(Case).order_by(Case.id)
+            if start is not None:
+                query = query.where(
+                    Case.created_at >= datetime.combine(start, datetime.min.time(), SHANGHAI)
+                )
+            rows = [
+                {column: _plain(getattr(case, column)) for column in EXPORT_COLUMNS}
+                for case in session.scalars(query)
+            ]
+    finally:
+        parts.db.dispose()
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value) if not hasattr(value, "isoformat") else value.isoformat()
 
 
 @main.group()

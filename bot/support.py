@@ -13,20 +13,20 @@ import time as clock_time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from telegram import Bot, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent
+from bot.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent, case_stats
 from bot.config import Settings
 from bot.outbox import Outbox, enqueue
 from bot.rendering import Outgoing
 from bot.service import ConversationService, _case_view, _rating_reply
 from bot.storage.models import Case, TranscriptLine
 from bot.telegram.handlers import keyboard
-from flows.case import OPEN_STATES, median
+from flows.case import OPEN_STATES
 from flows.redaction import redact_text
 from flows.replies import Button, Reply, rows
 
@@ -470,38 +470,7 @@ class SupportDesk:
 
     def stats(self) -> dict[str, Any]:
         with self.db.transaction() as session:
-            by_status = dict(
-                session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
-            )
-            by_outcome = dict(
-                session.execute(
-                    select(Case.outcome, func.count())
-                    .where(Case.outcome.is_not(None))
-                    .group_by(Case.outcome)
-                ).all()
-            )
-            cases = session.scalars(select(Case)).all()
-            first_reply = [
-                (c.first_reply_at - c.escalated_at).total_seconds() / 60
-                for c in cases
-                if c.first_reply_at and c.escalated_at
-            ]
-            resolution = [
-                (c.resolved_at - c.created_at).total_seconds() / 3600
-                for c in cases
-                if c.resolved_at
-            ]
-            resolved = [c for c in cases if c.resolved_at]
-            without_person = [c for c in resolved if c.escalated_at is None]
-        return {
-            "total": len(cases),
-            "by_status": by_status,
-            "by_outcome": by_outcome,
-            "median_first_reply_minutes": median(first_reply),
-            "median_resolution_hours": median(resolution),
-            "resolved": len(resolved),
-            "share_without_person": (len(without_person) / len(resolved)) if resolved else None,
-        }
+            return case_stats(session)
 
     # -- timers ------------------------------------------------------------------------------
 
