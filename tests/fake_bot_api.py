@@ -156,6 +156,20 @@ def _utf16_len(text: str) -> int:
 _Handler = Callable[[Call], Awaitable[Any]]
 
 
+#: What getChat adds to a chat object: the fields PTB requires of a ChatFullInfo.
+CHAT_DETAILS: JSONDict = {
+    "accent_color_id": 0,
+    "max_reaction_count": 11,
+    "accepted_gift_types": {
+        "unlimited_gifts": False,
+        "limited_gifts": False,
+        "unique_gifts": False,
+        "premium_subscription": False,
+        "gifts_from_channels": False,
+    },
+}
+
+
 class FakeBotApi:
     """In-process fake of the Telegram Bot API (see module docstring)."""
 
@@ -1003,15 +1017,7 @@ class FakeBotApi:
         chat_id = self._chat_id(call.params)
         chat: JSONDict = {
             **self._chat(chat_id),
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": False,
-                "limited_gifts": False,
-                "unique_gifts": False,
-                "premium_subscription": False,
-                "gifts_from_channels": False,
-            },
+            **CHAT_DETAILS,
         }
         chat.update(self.chats.get(chat_id, {}))
         return chat

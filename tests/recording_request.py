@@ -32,7 +32,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from tests.fake_bot_api import FakeBotApi
+from tests.fake_bot_api import CHAT_DETAILS, FakeBotApi
 
 __all__ = ["ENTITY_RE", "TAG_RE", "Call", "HtmlError", "RecordingRequest", "parse_telegram_html"]
 
@@ -487,15 +487,7 @@ class RecordingRequest(BaseRequest):
         chat_id = self._chat_id(params)
         chat: JSONDict = {
             **self.chat(chat_id),
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": False,
-                "limited_gifts": False,
-                "unique_gifts": False,
-                "premium_subscription": False,
-                "gifts_from_channels": False,
-            },
+            **CHAT_DETAILS,
         }
         chat.update(self.chats.get(chat_id, {}))
         if chat_id < 0:
