@@ -1,197 +1,201 @@
 """Throughput, latency and CPU of the real bot against a loopback fake Bot API (on demand).
 
-    .venv/bin/python benchmarks/bot_throughput.py --merchants 40 --concurrency 8
+    .venv/bin/python benchmarks/bot_throughput.py --merchants 200 --concurrency 16
 
-Starts the fake Bot API and the simulated merchants in this process, and the bot as a separate
-process (`posbot run`, long polling, SQLite), then the baseline (a ConversationHandler bot with
-in-memory state, benchmarks/baseline_bot.py) the same way. Each merchant completes the whole
-intake, waiting for each reply before the next step, as a person does. Reported: updates/s,
-latency p50/p95/p99 (update pushed -> reply received), CPU seconds per update of the bot process,
-CPU of this process (fake API + driver), and the bot's RSS.
+Setups, each a separate process started the way an operator starts it:
+  polling   `posbot run` (long polling) on SQLite, the embedded default;
+  webhook1  `posbot run --webhook --workers 1` on PostgreSQL;
+  webhook2  `posbot run --webhook --workers 2` on PostgreSQL;
+  baseline  the same intake built the common way (benchmarks/baseline_bot.py: a
+            ConversationHandler with in-memory state), long polling.
+Simulated merchants complete the whole intake (18 updates), each waiting for the reply to a
+step before the next, as a person does; `--concurrency` of them at a time. Reported: updates/s,
+latency p50/p95/p99 (update sent -> reply received), CPU seconds per update of the bot
+(all its processes), and the CPU split between the bot, the fake Bot API (its own thread) and
+the driver (the merchants), plus the bot's RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import (
+    INTAKE,
+    ApiThread,
+    Bot,
+    Replies,
+    Webhook,
+    bot_env,
+    free_port,
+    fresh_postgres,
+    percentile,
+    start_polling,
+    start_webhook,
+    update_for,
+)
 
-from tests.fake_bot_api import FakeBotApi  # noqa: E402
+BASELINE_SCRIPT = [("say", "/start")] + [("press", "a:1:0")] * (len(INTAKE) - 1)
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-# What a merchant does in the real bot: (kind, value); every step gets one reply.
-OURS = [
-    ("say", "/start"),
-    ("press", "x:begin"),
-    ("say", "昨天下午3点"),
-    ("say", "1,280.50"),
-    ("press", "a:method:card"),
-    ("press", "a:card_type:sale"),
-    ("press", "a:terminal:success"),
-    ("press", "a:records:success"),
-    ("press", "a:received:none"),
-    ("press", "a:cycle:t1"),
-    ("press", "a:bank:icbc"),
-    ("press", "a:account:none"),
-    ("say", "拉卡拉"),
-    ("say", "312345678901"),
-    ("say", "12345678"),
-    ("press", "a:merchant_id:skip"),
-    ("say", "004521"),
-    ("press", "x:confirm"),
-]
-BASELINE = [("say", "/start")] + [("press", "a:1:0")] * (len(OURS) - 1)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 async def merchant(
-    api: FakeBotApi, chat: int, script: list[tuple[str, str]], latencies: list[float]
+    api: ApiThread,
+    replies: Replies,
+    send: Send,
+    chat: int,
+    script: list[tuple[str, str]],
+    latencies: list[float],
 ) -> None:
+    count = len(replies.by_chat[chat])
     for kind, value in script:
-        mark = api.mark()
         started = time.perf_counter()
-        if kind == "say":
-            api.send_text(chat, value)
-        else:
-            api.press(chat, value)
-        await api.wait_for_messages(chat, 1, since=mark, timeout=60)
-        latencies.append(time.perf_counter() - started)
+        await send(update_for(chat, kind, value, api.api.last_message.get(chat, 0)))
+        count += 1
+        await replies.wait(chat, count)
+        latencies.append(replies.by_chat[chat][count - 1][1] - started)
 
 
-async def run(
+async def measure(
     name: str,
-    command: list[str],
+    api: ApiThread,
+    replies: Replies,
+    bot: Bot,
+    send: Send,
     script: list[tuple[str, str]],
     merchants: int,
     concurrency: int,
-    env: dict[str, str],
-) -> dict[str, float]:
-    async with FakeBotApi() as api:
-        process = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
-            command,
-            env={**os.environ, **env, "TELEGRAM_API_URL": api.root},
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            await api.wait_for_call("getUpdates", timeout=60)
-            latencies: list[float] = []
-            # Warm-up: one merchant, not counted.
-            await merchant(api, 1, script, [])
-            cpu_bot, cpu_self, wall = (
-                cpu_seconds(process.pid),
-                time.process_time(),
-                time.perf_counter(),
-            )
-            queue = list(range(1000, 1000 + merchants))
+    first_chat: int,
+) -> dict[str, Any]:
+    await merchant(api, replies, send, first_chat, script, [])  # warm-up, not counted
+    latencies: list[float] = []
+    cpu_bot, cpu_api, cpu_driver = bot.cpu(), api.cpu_seconds(), time.thread_time()
+    wall = time.perf_counter()
+    queue = list(range(first_chat + 1, first_chat + 1 + merchants))
 
-            async def worker() -> None:
-                while queue:
-                    await merchant(api, queue.pop(), script, latencies)
+    async def worker() -> None:
+        while queue:
+            await merchant(api, replies, send, queue.pop(), script, latencies)
 
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            wall = time.perf_counter() - wall
-            cpu_bot = cpu_seconds(process.pid) - cpu_bot
-            cpu_self = time.process_time() - cpu_self
-            rss = rss_mb(process.pid)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall = time.perf_counter() - wall
+    cpu_bot = bot.cpu() - cpu_bot
+    cpu_api = api.cpu_seconds() - cpu_api
+    cpu_driver = time.thread_time() - cpu_driver
     updates = merchants * len(script)
-    ordered = sorted(latencies)
     return {
         "name": name,
         "updates": updates,
         "per_s": updates / wall,
-        "p50": ordered[len(ordered) // 2] * 1000,
-        "p95": ordered[int(len(ordered) * 0.95)] * 1000,
-        "p99": ordered[int(len(ordered) * 0.99)] * 1000,
-        "cpu_ms_per_update": cpu_bot / updates * 1000,
-        "cpu_bot_s": cpu_bot,
-        "cpu_driver_s": cpu_self,
-        "wall_s": wall,
-        "rss_mb": rss,
-        "mean_ms": statistics.fmean(latencies) * 1000,
+        "p50": percentile(latencies, 0.50) * 1000,
+        "p95": percentile(latencies, 0.95) * 1000,
+        "p99": percentile(latencies, 0.99) * 1000,
+        "cpu_ms": cpu_bot / updates * 1000,
+        "cpu_bot": cpu_bot,
+        "cpu_api": cpu_api,
+        "cpu_driver": cpu_driver,
+        "rss": "+".join(f"{size:.0f}" for size in bot.rss()),
     }
 
 
-def table(rows: list[dict[str, float]]) -> str:
+async def run_setup(setup: str, merchants: int, concurrency: int, workdir: Path) -> dict[str, Any]:
+    replies = Replies(asyncio.get_running_loop())
+    with ApiThread(replies) as api:
+
+        async def push(update: dict[str, Any]) -> None:
+            api.push(update)
+
+        if setup in ("polling", "baseline"):
+            env = bot_env(api.api.root, f"sqlite:///{workdir}/{setup}.sqlite3")
+            bot = start_polling(api, env, baseline=setup == "baseline")
+            script = BASELINE_SCRIPT if setup == "baseline" else INTAKE
+            name = (
+                "baseline: ConversationHandler, in memory, polling"
+                if setup == "baseline"
+                else "posbot: polling, SQLite"
+            )
+            try:
+                return await measure(
+                    name, api, replies, bot, push, script, merchants, concurrency, 10_000
+                )
+            finally:
+                bot.stop()
+        workers = int(setup.removeprefix("webhook"))
+        env = bot_env(api.api.root, fresh_postgres(f"posbot_bench_{setup}"))
+        bot = start_webhook(env, workers, free_port())
+        assert bot.port is not None
+        try:
+            async with Webhook(bot.port) as hook:
+
+                async def post(update: dict[str, Any]) -> None:
+                    status = await hook.post(update)
+                    if status != 200:
+                        raise RuntimeError(f"webhook answered {status}")
+
+                return await measure(
+                    f"posbot: webhook, {workers} worker{'s' if workers > 1 else ''}, PostgreSQL",
+                    api,
+                    replies,
+                    bot,
+                    post,
+                    INTAKE,
+                    merchants,
+                    concurrency,
+                    10_000,
+                )
+        finally:
+            bot.stop()
+
+
+def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| setup | updates | updates/s | p50 ms | p95 ms | p99 ms | bot CPU ms/update | "
-        "bot CPU s | fake API + driver CPU s | bot RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "CPU s: bot / fake API / driver | bot RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['name']} | {r['updates']:.0f} | {r['per_s']:.1f} | {r['p50']:.1f} | "
-            f"{r['p95']:.1f} | {r['p99']:.1f} | {r['cpu_ms_per_update']:.2f} | "
-            f"{r['cpu_bot_s']:.1f} | {r['cpu_driver_s']:.1f} | {r['rss_mb']:.0f} |"
+            f"| {r['name']} | {r['updates']} | {r['per_s']:.1f} | {r['p50']:.1f} | "
+            f"{r['p95']:.1f} | {r['p99']:.1f} | {r['cpu_ms']:.2f} | "
+            f"{r['cpu_bot']:.1f} / {r['cpu_api']:.1f} / {r['cpu_driver']:.1f} | {r['rss']} |"
         )
     return "\n".join(lines)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--merchants", type=int, default=40)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--merchants", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--setups", default="polling,webhook1,webhook2,baseline", help="comma-separated"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="posbot-bench-"))
-    env = {
-        "TELEGRAM_BOT_TOKEN": "123456:BENCH",
-        "POSBOT_LOG_LEVEL": "WARNING",
-        "POSBOT_DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
-        "POSBOT_RATE_LIMIT": "false",
-        "POSBOT_FLOOD_PER_MINUTE": "100000",
-        "POSBOT_TIMER_INTERVAL_SECONDS": "3600",
-    }
-    ours = await run(
-        "posbot, polling, SQLite",
-        [sys.executable, "-m", "bot", "run"],
-        OURS,
-        args.merchants,
-        args.concurrency,
-        env,
-    )
-    baseline = await run(
-        "baseline ConversationHandler, in memory",
-        [sys.executable, "benchmarks/baseline_bot.py"],
-        BASELINE,
-        args.merchants,
-        args.concurrency,
-        env,
-    )
-    print(table([ours, baseline]))
+    rows = {}
+    for setup in args.setups.split(","):
+        rows[setup] = await run_setup(setup, args.merchants, args.concurrency, workdir)
+        print(table([rows[setup]]).splitlines()[-1], flush=True)
     print()
-    print(
-        f"throughput ratio (posbot / baseline): {ours['per_s'] / baseline['per_s']:.2f} "
-        f"(target >= 0.8)"
-    )
-    print(
-        f"CPU per update ratio (posbot / baseline): "
-        f"{ours['cpu_ms_per_update'] / baseline['cpu_ms_per_update']:.2f} (target <= 1.25)"
-    )
+    print(table(list(rows.values())))
+    print()
+    if "baseline" in rows and "polling" in rows:
+        ours, base = rows["polling"], rows["baseline"]
+        print(
+            f"polling vs baseline: throughput {ours['per_s'] / base['per_s']:.2f}x "
+            f"(target >= 0.8), CPU per update {ours['cpu_ms'] / base['cpu_ms']:.2f}x "
+            f"(target <= 1.25)"
+        )
+    if "webhook1" in rows and "webhook2" in rows:
+        print(
+            f"2 webhook workers vs 1: throughput "
+            f"{rows['webhook2']['per_s'] / rows['webhook1']['per_s']:.2f}x (target >= 1.3)"
+        )
 
 
 if __name__ == "__main__":

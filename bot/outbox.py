@@ -38,27 +38,58 @@ MAX_INLINE_RETRY = 60.0
 LIVE = ("escalated", "assigned", "reopened", "open", "waiting")
 
 
+#: A queued message claimed for sending: (row id, attempts so far, payload).
+Claimed = tuple[int, int, dict[str, Any]]
+
+
 def enqueue(
     session: Session,
     chat_id: int,
     messages: Sequence[Outgoing],
     now: datetime,
     case_id: int | None = None,
-) -> None:
-    """Queue messages for a chat inside the caller's transaction."""
-    for message in messages:
-        session.add(
-            OutboxMessage(
-                chat_id=chat_id,
-                case_id=case_id,
-                created_at=now,
-                next_attempt_at=now,
-                payload={
-                    "text": message.text,
-                    "keyboard": [[list(button) for button in row] for row in message.keyboard],
-                },
+    claim: bool = False,
+) -> list[Claimed]:
+    """Queue messages for a chat inside the caller's transaction.
+
+    With `claim`, the caller is about to send them itself (the handler that decided them): when
+    nothing older is waiting for this chat, the rows are written already claimed and returned,
+    which saves the separate claim transaction of `Outbox.flush` on every update. When older
+    messages wait (a retry after 429, say), the new ones queue behind them and nothing is
+    returned, so the chat's order holds; `Outbox.flush` then sends them all.
+    """
+    if not messages:
+        return []
+    if claim:
+        waiting = session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status.in_(("pending", "sending")),
+                OutboxMessage.chat_id == chat_id,
             )
+            .limit(1)
         )
+        claim = waiting is None
+    rows = [
+        OutboxMessage(
+            chat_id=chat_id,
+            case_id=case_id,
+            created_at=now,
+            next_attempt_at=now,
+            status="sending" if claim else "pending",
+            attempts=1 if claim else 0,
+            payload={
+                "text": message.text,
+                "keyboard": [[list(button) for button in row] for row in message.keyboard],
+            },
+        )
+        for message in messages
+    ]
+    session.add_all(rows)
+    if not claim:
+        return []
+    session.flush()
+    return [(row.id, row.attempts, row.payload) for row in rows]
 
 
 def _markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
@@ -129,6 +160,14 @@ class Outbox:
         """Record a flush in one transaction: sent rows, failed or retried rows, and claims
         given back because an earlier message of the chat could not go out."""
         now = self.clock()
+        if sent and not failed and not release:  # the common case, without an ORM session
+            with self.db.engine.begin() as connection:
+                connection.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(status="sent", sent_at=now, error=None, payload={})
+                )
+            return
         with self.db.transaction() as session:
             if sent:
                 session.execute(
@@ -176,51 +215,71 @@ class Outbox:
         delivery = Delivery()
         async with self._lock(chat_id):
             while claimed := self._claim(chat_id, force):
-                sent: list[int] = []
-                failed: dict[int, tuple[str, str | None, float | None]] = {}
-                stop = False
-                for index, (row_id, attempts, payload) in enumerate(claimed):
-                    try:
-                        await bot.send_message(
-                            chat_id,
-                            str(payload["text"]),
-                            parse_mode=ParseMode.HTML,
-                            reply_markup=_markup(payload),
-                        )
-                    except RetryAfter as error:
-                        delay = error.retry_after
-                        seconds = (
-                            delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-                        )
-                        failed[row_id] = ("pending", "429", seconds)
-                        self._retry_later(bot, chat_id, seconds)
-                        delivery.pending = stop = True
-                    except Forbidden as error:
-                        failed[row_id] = ("unreachable", str(error), None)
-                        delivery.unreachable = stop = True
-                    except BadRequest as error:  # this message can never go: skip it
-                        failed[row_id] = ("failed", str(error), None)
-                        log.error("outbox message rejected: %s", error)
-                    except NetworkError as error:  # timeouts and 5xx: transient
-                        seconds = min(2.0**attempts / 2, MAX_INLINE_RETRY)
-                        failed[row_id] = ("pending", type(error).__name__, seconds)
-                        self._retry_later(bot, chat_id, seconds)
-                        delivery.pending = stop = True
-                    else:
-                        sent.append(row_id)
-                    if stop:
-                        release = [item[0] for item in claimed[index + 1 :]]
-                        break
-                else:
-                    release = []
-                self._settle(sent, failed, release)
-                delivery.sent += len(sent)
-                if delivery.unreachable:
-                    self._unreachable(chat_id)
-                    log.warning("merchant unreachable (403): queued messages dropped")
-                if stop:
+                if await self._send(bot, chat_id, claimed, delivery):
                     break
         return delivery
+
+    async def deliver(
+        self, bot: Bot, chat_id: int, claimed: list[Claimed], queued: bool
+    ) -> Delivery:
+        """Send what a handler just decided: the rows it claimed in its own transaction, then,
+        if it had to queue behind older messages, everything waiting for the chat."""
+        delivery = Delivery()
+        if claimed:
+            async with self._lock(chat_id):
+                if await self._send(bot, chat_id, claimed, delivery):
+                    return delivery
+        if queued:
+            flushed = await self.flush(bot, chat_id)
+            delivery.sent += flushed.sent
+            delivery.pending, delivery.unreachable = flushed.pending, flushed.unreachable
+        return delivery
+
+    async def _send(
+        self, bot: Bot, chat_id: int, claimed: list[Claimed], delivery: Delivery
+    ) -> bool:
+        """Send claimed rows in order and record the outcome; True when sending must stop
+        (429, a network fault, or the merchant blocked the bot)."""
+        sent: list[int] = []
+        failed: dict[int, tuple[str, str | None, float | None]] = {}
+        stop = False
+        release: list[int] = []
+        for index, (row_id, attempts, payload) in enumerate(claimed):
+            try:
+                await bot.send_message(
+                    chat_id,
+                    str(payload["text"]),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=_markup(payload),
+                )
+            except RetryAfter as error:
+                delay = error.retry_after
+                seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+                failed[row_id] = ("pending", "429", seconds)
+                self._retry_later(bot, chat_id, seconds)
+                delivery.pending = stop = True
+            except Forbidden as error:
+                failed[row_id] = ("unreachable", str(error), None)
+                delivery.unreachable = stop = True
+            except BadRequest as error:  # this message can never go: skip it
+                failed[row_id] = ("failed", str(error), None)
+                log.error("outbox message rejected: %s", error)
+            except NetworkError as error:  # timeouts and 5xx: transient
+                seconds = min(2.0**attempts / 2, MAX_INLINE_RETRY)
+                failed[row_id] = ("pending", type(error).__name__, seconds)
+                self._retry_later(bot, chat_id, seconds)
+                delivery.pending = stop = True
+            else:
+                sent.append(row_id)
+            if stop:
+                release = [item[0] for item in claimed[index + 1 :]]
+                break
+        self._settle(sent, failed, release)
+        delivery.sent += len(sent)
+        if delivery.unreachable:
+            self._unreachable(chat_id)
+            log.warning("merchant unreachable (403): queued messages dropped")
+        return stop
 
     def _retry_later(self, bot: Bot, chat_id: int, seconds: float) -> None:
         if seconds > MAX_INLINE_RETRY:

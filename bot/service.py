@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import SLA_REPLY, CaseOps, CasePolicy, ConversationDesk, SupportEvent, case_record
-from bot.outbox import enqueue
+from bot.outbox import Claimed, enqueue
 from bot.privacy import forget_chat, reset_conversation
 from bot.rendering import Outgoing, Renderer, split_message
 from bot.storage.db import Database
@@ -72,6 +72,10 @@ class Result:
     events: list[SupportEvent]
     #: The merchant's message held sensitive data: delete it from the chat where we may.
     delete_incoming: bool = False
+    #: Outbox rows this handler claimed for sending right away (see `outbox.enqueue`).
+    claimed: list[Claimed] = field(default_factory=list)
+    #: Replies were queued behind older undelivered messages: flush the chat's outbox.
+    queued: bool = False
 
 
 #: Questions whose valid answers may look like card numbers to the redaction rules.
@@ -130,10 +134,10 @@ class ConversationService:
             replies = self._dispatch(ops, row, record, incoming, warning)
             _store(row, record, now)
             messages = self.render(replies, record.locale)
-            if outbox:
-                enqueue(session, chat.chat_id, messages, now)
+            claimed = enqueue(session, chat.chat_id, messages, now, claim=True) if outbox else []
         log.info("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
-        return Result(messages, ops.events, warning is not None)
+        queued = outbox and bool(messages) and not claimed
+        return Result(messages, ops.events, warning is not None, claimed, queued)
 
     @staticmethod
     def _screen(record: IntakeRecord, incoming: Incoming) -> tuple[Incoming, Reply | None]:
@@ -185,8 +189,9 @@ class ConversationService:
     ) -> list[Reply]:
         desk = ConversationDesk(ops, row)
         now = ops.now
-        live = self._live_case(ops, row)
-        if incoming.kind in ("text", "photo"):
+        live = None
+        if incoming.kind in ("text", "photo"):  # button presses never go to people
+            live = self._live_case(ops, row)
             self._note_merchant_message(ops, row, live, incoming)
         if warning is not None:  # never used as an answer; the question is asked again
             return [warning, *self.flow.replay(record, now, desk)]

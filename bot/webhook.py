@@ -17,9 +17,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Engine, create_engine, func, select, text, update
+from sqlalchemy import Engine, create_engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -59,9 +58,14 @@ def chat_of(data: dict[str, Any]) -> int | None:
 
 
 class ChatLocks:
-    """Mutual exclusion per chat: an asyncio lock within the process, and on PostgreSQL an
-    advisory lock across workers, taken on a connection of its own (not from the pool the
-    handlers use, so waiting for a lock can never starve them of connections)."""
+    """Who drains a chat's inbox: an asyncio lock within the process, and on PostgreSQL a
+    session-level advisory lock across workers, taken on pooled connections of their own (not
+    the handlers' pool, so lock traffic never starves handlers of connections).
+
+    Locks are only ever *tried*: a worker that finds the chat taken leaves its (already stored)
+    update to the holder, which drains every pending update of the chat and looks once more
+    after letting go. Nobody waits on a lock, so a burst on one chat ties up no connections.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -70,29 +74,35 @@ class ChatLocks:
 
     def _engine(self) -> Engine:
         if self._lock_engine is None:
-            self._lock_engine = create_engine(self.db.url, poolclass=NullPool)
+            self._lock_engine = create_engine(
+                self.db.url,
+                pool_size=4,
+                max_overflow=-1,  # one per chat in flight; Telegram caps those (max_connections)
+                pool_pre_ping=True,
+                isolation_level="AUTOCOMMIT",
+            )
         return self._lock_engine
 
     @asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+    async def try_hold(self, chat_id: int) -> AsyncIterator[bool]:
+        """Yields True while this task holds the chat, False when someone else does."""
         if len(self._local) > 10_000:
             self._local = {key: lock for key, lock in self._local.items() if lock.locked()}
         lock = self._local.setdefault(chat_id, asyncio.Lock())
+        if lock.locked():
+            yield False
+            return
         async with lock:
             if self.db.is_sqlite:  # one process: the local lock is the whole story
-                yield
+                yield True
                 return
-            connection = await asyncio.to_thread(self._engine().connect)
-            try:
-                await asyncio.to_thread(connection.execute, select(func.pg_advisory_lock(chat_id)))
+            with self._engine().connect() as connection:
+                taken = connection.scalar(select(func.pg_try_advisory_lock(chat_id)))
                 try:
-                    yield
+                    yield bool(taken)
                 finally:
-                    await asyncio.to_thread(
-                        connection.execute, select(func.pg_advisory_unlock(chat_id))
-                    )
-            finally:
-                await asyncio.to_thread(connection.close)
+                    if taken:
+                        connection.scalar(select(func.pg_advisory_unlock(chat_id)))
 
     def dispose(self) -> None:
         if self._lock_engine is not None:
@@ -111,59 +121,78 @@ class UpdateInbox:
     def claim(self, data: dict[str, Any]) -> bool:
         """Record the update; False when it was seen before (Telegram redelivered it)."""
         try:
-            with self.db.transaction() as session:
-                session.add(
-                    InboxUpdate(
+            with self.db.engine.begin() as connection:
+                connection.execute(
+                    insert(InboxUpdate).values(
                         update_id=int(data["update_id"]),
                         chat_id=chat_of(data),
                         payload=data,
                         status="pending",
+                        received_at=utcnow(),
                     )
                 )
         except IntegrityError:
             return False
         return True
 
-    def _next(self, chat_id: int | None, update_id: int) -> tuple[int, dict[str, Any]] | None:
-        with self.db.transaction() as session:
-            query = select(InboxUpdate).where(InboxUpdate.status == "pending")
-            if chat_id is None:
-                query = query.where(InboxUpdate.update_id == update_id)
-            else:
-                query = query.where(InboxUpdate.chat_id == chat_id)
-            row = session.scalars(query.order_by(InboxUpdate.update_id).limit(1)).first()
+    def _advance(self, chat_id: int, done: int | None) -> tuple[int, dict[str, Any]] | None:
+        """Mark `done` processed and fetch the chat's oldest pending update, in one transaction."""
+        with self.db.engine.begin() as connection:
+            if done is not None:
+                connection.execute(
+                    update(InboxUpdate)
+                    .where(InboxUpdate.update_id == done)
+                    .values(status="done", processed_at=utcnow(), payload={})
+                )
+            row = connection.execute(
+                select(InboxUpdate.update_id, InboxUpdate.payload)
+                .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == "pending")
+                .order_by(InboxUpdate.update_id)
+                .limit(1)
+            ).first()
             return (row.update_id, dict(row.payload)) if row else None
 
-    def _done(self, update_id: int) -> None:
-        with self.db.transaction() as session:
-            session.execute(
-                update(InboxUpdate)
-                .where(InboxUpdate.update_id == update_id)
-                .values(status="done", processed_at=utcnow(), payload={})
+    def _pending(self, chat_id: int) -> bool:
+        with self.db.engine.connect() as connection:
+            return (
+                connection.scalar(
+                    select(InboxUpdate.update_id)
+                    .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == "pending")
+                    .limit(1)
+                )
+                is not None
             )
 
     async def deliver(self, data: dict[str, Any]) -> bool:
-        """Claim and process (with any earlier pending updates of the same chat)."""
+        """Claim, then drain the chat's pending updates unless another task is draining it."""
         UPDATES.labels(update_type(data)).inc()
         if not self.claim(data):
             DUPLICATES.inc()
             return False
-        chat_id = chat_of(data)
+        update_id, chat_id = int(data["update_id"]), chat_of(data)
         if chat_id is None:
-            await self._run(int(data["update_id"]), data)
+            await self._run(update_id, data)
+            self._advance(0, update_id)
             return True
         await asyncio.sleep(self.settle)  # let a sibling delivered at the same moment land
-        async with self.locks.hold(chat_id):
-            while (item := self._next(chat_id, int(data["update_id"]))) is not None:
-                await self._run(*item)
-        return True
+        while True:
+            async with self.locks.try_hold(chat_id) as held:
+                if not held:  # the holder drains ours too, and looks again after letting go
+                    return True
+                item = self._advance(chat_id, None)
+                while item is not None:
+                    await self._run(*item)
+                    item = self._advance(chat_id, item[0])
+            if not self._pending(chat_id):  # one that arrived while we were letting go
+                return True
 
     async def _run(self, update_id: int, data: dict[str, Any]) -> None:
         started = time.perf_counter()
         try:
             await self.application.process_update(Update.de_json(data, self.application.bot))
+        except Exception:  # logged by PTB's error handler; the update still counts as done
+            log.exception("update failed update_id=%s", update_id)
         finally:
-            self._done(update_id)
             HANDLER_SECONDS.observe(time.perf_counter() - started)
 
 

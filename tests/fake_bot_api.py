@@ -124,10 +124,11 @@ class _Fault:
 class FakeBotApiError(Exception):
     """Raised by method handlers to answer ``{"ok": false, ...}``."""
 
-    def __init__(self, description: str, status: int = 400) -> None:
+    def __init__(self, description: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.description = description
         self.status = status
+        self.retry_after = retry_after
 
 
 def decode_param(key: str, raw: str) -> Any:
@@ -790,7 +791,7 @@ class FakeBotApi:
         try:
             result = await handler(call)
         except FakeBotApiError as exc:
-            return self._error(exc.status, exc.description)
+            return self._error(exc.status, exc.description, exc.retry_after)
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod

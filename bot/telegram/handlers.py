@@ -99,7 +99,9 @@ class TelegramHandlers:
         self, context: ContextTypes.DEFAULT_TYPE, chat: ChatRef, incoming: Incoming
     ) -> Result:
         result = self.service.handle(chat, incoming, outbox=True)
-        delivery = await self.outbox.flush(context.bot, chat.chat_id)
+        delivery = await self.outbox.deliver(
+            context.bot, chat.chat_id, result.claimed, result.queued
+        )
         if self.support is not None:
             await self.support.publish(context.bot, result.events)
             if delivery.unreachable:
