@@ -15,6 +15,7 @@ import calendar
 import difflib
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as replace_dataclass
@@ -36,7 +37,7 @@ from pydantic import (
 )
 
 from bot.config import Settings
-from flows.banks import BANKS, BUTTON_BANKS, BankDirectory, Institution
+from flows.banks import DEFAULT_BANKS, BankDirectory, Institution
 from flows.diagnosis import Policy
 from flows.settlement_calendar import Cycle, WorkCalendar, YearSchedule
 
@@ -357,15 +358,18 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def _fold(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
+    """As BankDirectory.match compares names: NFKC, single spaces, lower case."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
 def _bank_problems(entries: Sequence[BankEntry]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    built_in = {bank.code: bank for bank in BANKS}
+    built_in = {bank.code: bank for bank in DEFAULT_BANKS.banks}
     first_seen: dict[str, int] = {}
     names: dict[str, str] = {
-        _fold(alias): bank.code for bank in BANKS for alias in (bank.name_zh, *bank.aliases)
+        _fold(alias): bank.code
+        for bank in DEFAULT_BANKS.banks
+        for alias in (bank.name_zh, *bank.aliases)
     }
     for index, entry in enumerate(entries):
         here = f"banks[{index}]"
@@ -444,8 +448,8 @@ def _holiday_problems(years: Mapping[int, YearTable]) -> list[tuple[str, str]]:
 
 def _directory(entries: Sequence[BankEntry]) -> BankDirectory:
     """The built-in banks with the file's changes and additions, in order."""
-    banks = {bank.code: bank for bank in BANKS}
-    buttons = list(BUTTON_BANKS)
+    banks = {bank.code: bank for bank in DEFAULT_BANKS.banks}
+    buttons = list(DEFAULT_BANKS.buttons)
     for entry in entries:
         known = banks.get(entry.code)
         if known is not None:

@@ -124,13 +124,3 @@ class BankDirectory:
 
 
 DEFAULT_BANKS = BankDirectory(BANKS, BUTTON_BANKS)
-
-
-def bank_by_code(code: str) -> Institution | None:
-    """A bank of the built-in list (a deployment's own list: :meth:`BankDirectory.by_code`)."""
-    return DEFAULT_BANKS.by_code(code)
-
-
-def match_bank(text: str) -> Institution | None:
-    """A bank of the built-in list in typed text (see :meth:`BankDirectory.match`)."""
-    return DEFAULT_BANKS.match(text)

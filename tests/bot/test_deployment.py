@@ -28,6 +28,20 @@ from tests.flows.test_diagnosis import BASE
 EXAMPLE = Path(__file__).resolve().parents[2] / "deployment.example.toml"
 
 
+@pytest.fixture(autouse=True)
+def _no_deployment_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's own deployment variables must not leak into these tests."""
+    for name in (
+        "POSBOT_DEPLOYMENT_FILE",
+        "POSBOT_OPERATOR_NAME",
+        "POSBOT_SUPPORT_HOURS",
+        "POSBOT_CUTOFF",
+        "POSBOT_ESCALATION_AMOUNT",
+        "POSBOT_RETENTION_DAYS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "deployment.toml"
     path.write_text(text, encoding="utf-8")
@@ -366,8 +380,7 @@ def test_check_config_summarises_a_good_file(tmp_path: Path) -> None:
         assert words in result.output
 
 
-def test_check_config_without_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("POSBOT_DEPLOYMENT_FILE", raising=False)
+def test_check_config_without_a_file() -> None:
     result = CliRunner().invoke(main, ["check-config"])
     assert result.exit_code == 0, result.output
     assert "built-in defaults" in result.output
