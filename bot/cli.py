@@ -24,11 +24,12 @@ def _setup_logging(level: str) -> None:
 
 def _build_or_exit(settings: Settings) -> Components:
     """Build, or stop with the operator's next step instead of a traceback."""
+    from bot.deployment import DeploymentError
     from bot.storage.migrate import SchemaOutdated
 
     try:
         return build(settings)
-    except SchemaOutdated as error:
+    except (SchemaOutdated, DeploymentError) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -234,10 +235,13 @@ def purge(older_than: str | None) -> None:
     settings = Settings()
     _setup_logging(settings.log_level)
     try:
-        age = parse_age(older_than) if older_than else timedelta(days=settings.retention_days)
+        age = parse_age(older_than) if older_than else None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--older-than") from None
     parts = _build_or_exit(settings)
+    # The retention in force: the deployment file's unless POSBOT_RETENTION_DAYS is set.
+    if age is None:
+        age = timedelta(days=parts.settings.retention_days)
     try:
         with parts.db.transaction() as session:
             report = purge_data(session, age, datetime.now(UTC))
@@ -247,6 +251,27 @@ def purge(older_than: str | None) -> None:
         f"purged: {report.transcript_lines} transcript lines, {report.cases} cases "
         f"anonymised, {report.conversations} conversations reset (older than {age})"
     )
+
+
+@main.command("check-config")
+def check_config() -> None:
+    """Check the environment and the deployment file (POSBOT_DEPLOYMENT_FILE); exit 2 if bad."""
+    from pydantic import ValidationError
+
+    from bot.config import explain
+    from bot.deployment import DeploymentError, resolve
+
+    try:
+        deployment = resolve(Settings())
+    except ValidationError as error:
+        click.echo(explain(error), err=True)
+        sys.exit(2)
+    except DeploymentError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    for line in deployment.describe():
+        click.echo(line)
+    click.echo("configuration OK")
 
 
 @main.command()

@@ -6,7 +6,7 @@ from datetime import time
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///posbot.sqlite3"
@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("POSBOT_LOG_LEVEL", "log_level")
     )
+    #: The operator's data file (bot/deployment.py); unset or empty: the built-in defaults.
+    deployment_file: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("POSBOT_DEPLOYMENT_FILE", "deployment_file"),
+    )
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -124,11 +129,19 @@ class Settings(BaseSettings):
             raise ValueError("must be zh or en")
         return value
 
-    def template_globals(self) -> dict[str, object]:
-        """Deployment facts the messages mention."""
-        return {
-            "operator_name": self.operator_name,
-            "retention_days": self.retention_days,
-            "cutoff": self.cutoff.strftime("%H:%M"),
-            "support_hours": self.support_hours,
-        }
+    @field_validator("deployment_file")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return (value.strip() or None) if value is not None else None
+
+
+def explain(error: ValidationError) -> str:
+    """A Settings error in the operator's terms: the environment variable and the problem."""
+    lines = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else ""
+        field = Settings.model_fields.get(name)
+        alias = getattr(field.validation_alias, "choices", None) if field else None
+        variable = str(alias[0]) if alias else name
+        lines.append(f"  {variable}: {item['msg']} (got {item.get('input')!r})")
+    return "invalid environment (or .env):\n" + "\n".join(lines)

@@ -19,7 +19,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from flows.banks import bank_by_code
+from flows.banks import DEFAULT_BANKS, BankDirectory
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI, DueDate
 
@@ -118,8 +118,14 @@ def grace_day(due: DueDate) -> date:
 class Renderer:
     """Renders replies per locale; templates are compiled once and cached by jinja2."""
 
-    def __init__(self, root: Path | None = None, settings: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        settings: Mapping[str, Any] | None = None,
+        banks: BankDirectory = DEFAULT_BANKS,
+    ) -> None:
         self.root = root or templates_root()
+        self.banks = banks
         self.env = Environment(
             loader=FileSystemLoader(str(self.root)),
             autoescape=True,
@@ -169,7 +175,7 @@ class Renderer:
             return format_time(value.time(), format="HH:mm", locale=babel_locale)
 
         def bank_name(code: str) -> str:
-            bank = bank_by_code(code)
+            bank = self.banks.by_code(code)
             return bank.name(locale) if bank else code
 
         return {
@@ -189,7 +195,18 @@ class Renderer:
     def render(self, reply: Reply, locale: str) -> Outgoing:
         text = self.text(reply.template, locale, dict(reply.context))
         keyboard = tuple(
-            tuple((self.label(locale, f"buttons.{b.label}", **b.params), b.data) for b in row)
+            tuple((self._button_label(locale, b.label, b.params), b.data) for b in row)
             for row in reply.buttons
         )
         return Outgoing(text, keyboard)
+
+    def _button_label(self, locale: str, key: str, params: Mapping[str, Any]) -> str:
+        """From labels.toml; a bank the deployment added is labelled with its own name."""
+        try:
+            return self.label(locale, f"buttons.{key}", **params)
+        except KeyError:
+            kind, _, code = key.partition(".")
+            bank = self.banks.by_code(code) if kind == "bank" else None
+            if bank is None:
+                raise
+            return bank.name(locale)

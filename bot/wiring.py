@@ -8,24 +8,27 @@ from datetime import UTC, datetime, timedelta
 
 from bot.cases import CasePolicy
 from bot.config import Settings
+from bot.deployment import Deployment, resolve
 from bot.privacy import install_log_redaction
 from bot.rendering import Renderer
 from bot.service import ConversationService
 from bot.storage.db import Database
-from flows.diagnosis import Policy
 from flows.intake import IntakeFlow
-from flows.settlement_calendar import WorkCalendar
 
 
 @dataclass
 class Components:
-    settings: Settings
+    settings: Settings  # as in force: the deployment file's values filled in
     db: Database
     renderer: Renderer
     service: ConversationService
+    deployment: Deployment
 
 
 def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Components:
+    """Every shared piece; a bad deployment file stops it before the database is touched."""
+    deployment = resolve(settings)
+    settings = deployment.settings
     install_log_redaction()
     db = Database(settings.database_url)
     try:
@@ -33,12 +36,8 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
     except Exception:
         db.dispose()
         raise
-    renderer = Renderer(settings=settings.template_globals())
-    policy = Policy(
-        calendar=WorkCalendar(),
-        cutoff=settings.cutoff,
-        escalation_amount=settings.escalation_amount,
-    )
+    renderer = Renderer(settings=deployment.template_globals(), banks=deployment.banks)
+    policy = deployment.policy()
     case_policy = CasePolicy(
         sla_unclaimed_minutes=settings.sla_unclaimed_minutes,
         sla_reply_hours=settings.sla_reply_hours,
@@ -52,4 +51,4 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
         clock or (lambda: datetime.now(UTC)),
         case_policy=case_policy,
     )
-    return Components(settings, db, renderer, service)
+    return Components(settings, db, renderer, service, deployment)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -71,32 +71,56 @@ PBOC = Institution(
 #: National Financial Regulatory Administration: complaints about banks.
 NFRA = Institution("nfra", "国家金融监督管理总局投诉电话", "NFRA hotline", "12378")
 
-_BY_CODE = {bank.code: bank for bank in BANKS}
-
-
-def bank_by_code(code: str) -> Institution | None:
-    return _BY_CODE.get(code)
-
 
 def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
-def match_bank(text: str) -> Institution | None:
-    """Recognise a bank in what the merchant typed; None when it is not one we know.
+@dataclass(frozen=True)
+class BankDirectory:
+    """The settlement banks one deployment knows: hotlines, names to match, which are buttons.
 
-    Longest alias first, so "中国银行" is not read as a fragment of a longer bank name.
+    The built-in :data:`DEFAULT_BANKS` is DOMAIN.md's list; an operator's deployment file may
+    add banks or change hotlines (``bot/deployment.py`` builds the directory, flows only read it).
     """
-    folded = _fold(text)
-    candidates = sorted(
-        ((alias, bank) for bank in BANKS for alias in (bank.name_zh, *bank.aliases)),
-        key=lambda pair: -len(pair[0]),
+
+    banks: tuple[Institution, ...]
+    buttons: tuple[str, ...]  # codes offered as buttons, in order; the rest are typed
+    _by_code: dict[str, Institution] = field(init=False, repr=False, compare=False, hash=False)
+    _aliases: tuple[tuple[str, Institution], ...] = field(
+        init=False, repr=False, compare=False, hash=False
     )
-    for alias, bank in candidates:
-        alias = _fold(alias)
-        if alias.isascii():
-            if re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", folded):
+
+    def __post_init__(self) -> None:
+        by_code = {bank.code: bank for bank in self.banks}
+        unknown = [code for code in self.buttons if code not in by_code]
+        if len(by_code) != len(self.banks) or unknown:
+            raise ValueError(f"bank codes must be unique and buttons known: {unknown}")
+        # Longest alias first, so "中国银行" is not read as a fragment of a longer bank name.
+        aliases = sorted(
+            (
+                (_fold(alias), bank)
+                for bank in self.banks
+                for alias in (bank.name_zh, *bank.aliases)
+            ),
+            key=lambda pair: -len(pair[0]),
+        )
+        object.__setattr__(self, "_by_code", by_code)
+        object.__setattr__(self, "_aliases", tuple(aliases))
+
+    def by_code(self, code: str) -> Institution | None:
+        return self._by_code.get(code)
+
+    def match(self, text: str) -> Institution | None:
+        """Recognise a bank in what the merchant typed; None when it is not one we know."""
+        folded = _fold(text)
+        for alias, bank in self._aliases:
+            if alias.isascii():
+                if re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", folded):
+                    return bank
+            elif alias in folded:
                 return bank
-        elif alias in folded:
-            return bank
-    return None
+        return None
+
+
+DEFAULT_BANKS = BankDirectory(BANKS, BUTTON_BANKS)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from flows.banks import ALIPAY, NFRA, PBOC, WECHAT_PAY, Institution, bank_by_code
+from flows.banks import ALIPAY, DEFAULT_BANKS, NFRA, PBOC, WECHAT_PAY, BankDirectory, Institution
 from flows.facts import (
     RECEIPT_METHODS,
     AccountSignal,
@@ -64,6 +64,10 @@ class Policy:
     cutoff: time = time(23, 0)
     #: Cases above this amount go to a person as well as getting the summary.
     escalation_amount: Decimal | None = None
+    #: The settlement cycles the acquirer offers: the cycle question asks only about these.
+    cycles: tuple[Cycle, ...] = tuple(Cycle)
+    #: The settlement banks and their hotlines.
+    banks: BankDirectory = DEFAULT_BANKS
 
 
 def classify(facts: Facts) -> Outcome | None:
@@ -101,7 +105,8 @@ def diagnose(facts: Facts, now: datetime, policy: Policy) -> Diagnosis:
     if outcome is None:
         assert due is not None
         outcome = Outcome.OVERDUE if now >= due.overdue_after else Outcome.NOT_YET_DUE
-    return Diagnosis(outcome, due, tuple(_actions(outcome, facts, due)), tuple(_notes(facts, now)))
+    actions = _actions(outcome, facts, due, policy.banks)
+    return Diagnosis(outcome, due, tuple(actions), tuple(_notes(facts, now)))
 
 
 def _notes(facts: Facts, now: datetime) -> list[str]:
@@ -122,8 +127,8 @@ def platform(facts: Facts) -> Institution | None:
     return {Method.WECHAT: WECHAT_PAY, Method.ALIPAY: ALIPAY}.get(facts.method)
 
 
-def _bank_params(facts: Facts) -> dict[str, Any]:
-    bank = bank_by_code(facts.bank_code) if facts.bank_code else None
+def _bank_params(facts: Facts, banks: BankDirectory) -> dict[str, Any]:
+    bank = banks.by_code(facts.bank_code) if facts.bank_code else None
     if bank is not None:
         return {"bank": bank.code, "hotline": bank.hotline}
     return {"bank": None, "bank_name": facts.bank_name, "hotline": None}
@@ -157,20 +162,22 @@ def _contact_acquirer(facts: Facts) -> Action:
     )
 
 
-def _query_paths(facts: Facts) -> list[Action]:
+def _query_paths(facts: Facts, banks: BankDirectory) -> list[Action]:
     """The guide's query paths in order; an account signal puts its fix before them all."""
     wallet = platform(facts)
     return [
         *_account_actions(facts),
         Action("check_account", {"unchecked": facts.received is Received.UNCHECKED}),
         Action("check_records", {"platform": wallet.code if wallet else None}),
-        Action("call_bank", _bank_params(facts)),
+        Action("call_bank", _bank_params(facts, banks)),
         _contact_acquirer(facts),
         Action("complaint", {"pboc": PBOC.hotline, "nfra": NFRA.hotline}),
     ]
 
 
-def _actions(outcome: Outcome, facts: Facts, due: DueDate | None) -> list[Action]:
+def _actions(
+    outcome: Outcome, facts: Facts, due: DueDate | None, banks: BankDirectory
+) -> list[Action]:
     wallet = platform(facts)
     steps: list[Action]
     if outcome is Outcome.NOT_YET_DUE:
@@ -207,6 +214,6 @@ def _actions(outcome: Outcome, facts: Facts, due: DueDate | None) -> list[Action
             _contact_acquirer(facts),
         ]
     else:
-        steps = _query_paths(facts)
+        steps = _query_paths(facts, banks)
     steps.append(Action("internal_check", {"receipt": facts.method in RECEIPT_METHODS}))
     return steps

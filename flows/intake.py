@@ -8,7 +8,7 @@ the replies and persists the record. Nothing here sends, stores or renders anyth
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -30,6 +30,7 @@ from flows.questions import (
     WantsFreeText,
     applicable,
     parse_answer,
+    tailored,
 )
 from flows.replies import Button, Reply, rows
 from flows.settlement_calendar import SHANGHAI, DueDate
@@ -164,11 +165,20 @@ class Intake:
     state: str
     trigger: Callable[..., bool]
 
-    def __init__(self, record: IntakeRecord, now: datetime, policy: Policy, desk: CaseDesk) -> None:
+    def __init__(
+        self,
+        record: IntakeRecord,
+        now: datetime,
+        policy: Policy,
+        desk: CaseDesk,
+        questions: Mapping[str, Question] | None = None,
+    ) -> None:
         self.record = record
         self.now = now.astimezone(SHANGHAI)
         self.policy = policy
         self.desk = desk
+        #: The questions by state as this deployment asks them (its cycles, its banks).
+        self.questions = questions or tailored(policy.cycles, policy.banks)
         self.replies: list[Reply] = []
         self._parsed: Any = None
         self._invalid: InvalidAnswer | None = None
@@ -178,7 +188,7 @@ class Intake:
     # -- conditions ---------------------------------------------------------------------------
 
     def _question(self) -> Question:
-        return BY_STATE[self.state]
+        return self.questions[self.state]
 
     def wants_free_text(self, event: EventData) -> bool:
         self._parse(event)
@@ -390,6 +400,7 @@ class Intake:
                         "current": current,
                         "revising": self.record.revising,
                         "optional": question.optional,
+                        "choices": question.choices,
                     },
                     self._choice_buttons(question) + self._common_buttons(question),
                 )
@@ -535,6 +546,7 @@ class IntakeFlow:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self.questions = tailored(policy.cycles, policy.banks)
         self.machine = build_machine()
 
     def current_field(self, record: IntakeRecord) -> str | None:
@@ -545,7 +557,7 @@ class IntakeFlow:
         self, record: IntakeRecord, event: Event, now: datetime, desk: CaseDesk
     ) -> list[Reply]:
         """Fire the event's trigger; the record is updated in place and replies returned."""
-        model = Intake(record, now, self.policy, desk)
+        model = Intake(record, now, self.policy, desk, self.questions)
         pressed = event.trigger == "answer" and event.kwargs.get("pressed")
         if pressed and event.kwargs.get("field") != self.current_field(record):
             return [Reply("stale_button"), *self.replay(record, now, desk)]
@@ -563,7 +575,7 @@ class IntakeFlow:
 
     def replay(self, record: IntakeRecord, now: datetime, desk: CaseDesk) -> list[Reply]:
         """What the current state says on entry, again (after a hint or a stale button)."""
-        model = Intake(record, now, self.policy, desk)
+        model = Intake(record, now, self.policy, desk, self.questions)
         model.state = record.state
         model.announce(EventData(None, None, self.machine, model, (), {}))
         return model.replies

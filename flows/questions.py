@@ -7,16 +7,17 @@ the words a merchant is likely to type instead of pressing a button ("微信", "
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flows.answers import InvalidAnswer, normalize_text, parse_amount, parse_receipt_key, parse_when
-from flows.banks import BUTTON_BANKS, bank_by_code, match_bank
+from flows.banks import DEFAULT_BANKS, BankDirectory
 from flows.facts import RECEIPT_METHODS, WALLET_METHODS, Method
-from flows.settlement_calendar import SHANGHAI
+from flows.settlement_calendar import SHANGHAI, Cycle
 
 #: Button value that asks for free text instead (the "Other" buttons).
 OTHER = "other"
@@ -74,14 +75,18 @@ def _parse_amount(text: str, now: datetime) -> str:
     return str(parse_amount(text))
 
 
-def _parse_bank(text: str, now: datetime) -> dict[str, Any]:
-    bank = match_bank(text)
-    if bank is not None:
-        return {"code": bank.code}
-    name = normalize_text(text)
-    if not 2 <= len(name) <= 40 or not re.search(r"[\w\u4e00-\u9fff]", name):
-        raise InvalidAnswer("unrecognised")
-    return {"name": name}
+@functools.lru_cache(maxsize=8)  # one parser per directory: a deployment builds it once
+def _bank_parser(banks: BankDirectory) -> Callable[[str, datetime], dict[str, Any]]:
+    def parse(text: str, now: datetime) -> dict[str, Any]:
+        bank = banks.match(text)
+        if bank is not None:
+            return {"code": bank.code}
+        name = normalize_text(text)
+        if not 2 <= len(name) <= 40 or not re.search(r"[\w\u4e00-\u9fff]", name):
+            raise InvalidAnswer("unrecognised")
+        return {"name": name}
+
+    return parse
 
 
 def _parse_name(text: str, now: datetime) -> str:
@@ -198,9 +203,9 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "bank",
-        choices=(*BUTTON_BANKS, OTHER, "unsure"),
+        choices=(*DEFAULT_BANKS.buttons, OTHER, "unsure"),
         free_text=True,
-        parse=_parse_bank,
+        parse=_bank_parser(DEFAULT_BANKS),
         per_row=3,
         synonyms={"unsure": ("不确定", "不知道", "not sure", "unsure")},
     ),
@@ -256,6 +261,28 @@ BY_STATE: dict[str, Question] = {question.state: question for question in QUESTI
 RECEIPT_FIELDS: tuple[str, ...] = ("reference", "terminal_id", "merchant_id", "voucher")
 
 
+def tailored(cycles: Collection[Cycle], banks: BankDirectory) -> dict[str, Question]:
+    """Every question by state, as one deployment asks it.
+
+    The cycle question offers only the cycles the acquirer offers (plus "not sure"; typed names
+    of other cycles are not accepted), the bank question the deployment's banks.
+    """
+    cycle = BY_FIELD["cycle"]
+    offered = (*(c.value for c in Cycle if c in cycles), "unsure")
+    bank = BY_FIELD["bank"]
+    return {
+        **BY_STATE,
+        cycle.state: dataclasses.replace(
+            cycle,
+            choices=offered,
+            synonyms={k: v for k, v in cycle.synonyms.items() if k in offered},
+        ),
+        bank.state: dataclasses.replace(
+            bank, choices=(*banks.buttons, OTHER, "unsure"), parse=_bank_parser(banks)
+        ),
+    }
+
+
 def _match_choice(question: Question, text: str) -> str | None:
     folded = normalize_text(text).lower().rstrip("。.!！")
     if folded in question.choices:
@@ -294,8 +321,8 @@ def _choice_value(question: Question, choice: str, now: datetime) -> Any:
         today = now.astimezone(SHANGHAI).date()
         day = today if choice == "today" else today - timedelta(days=1)
         return {"day": day.isoformat(), "time": None}
-    if question.field == "bank":
-        return {"code": choice} if bank_by_code(choice) else {"code": None, "unsure": True}
+    if question.field == "bank":  # choices are the deployment's bank codes, OTHER and "unsure"
+        return {"code": None, "unsure": True} if choice == "unsure" else {"code": choice}
     return choice
 
 

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
+from bot.deployment import resolve
 from bot.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
 from flows.diagnosis import Outcome, diagnose
 from flows.facts import AccountSignal, CardType, Method, Received, Records, TerminalResult
 from flows.intake import IntakeRecord
-from flows.replies import Reply
+from flows.replies import Button, Reply
 from flows.settlement_calendar import SHANGHAI
 from tests.flows.dialogue import NOW, POLICY, Dialogue
 from tests.flows.test_diagnosis import BASE
@@ -26,9 +28,23 @@ RENDERER = Renderer(
         "retention_days": 180,
         "cutoff": "23:00",
         "support_hours": "09:00-21:00",
+        "operator_hotline": None,
+        "support_timezone": "Asia/Shanghai",
+        "wording": {
+            "zh": {"welcome": None, "summary": None},
+            "en": {"welcome": None, "summary": None},
+        },
     }
 )
 ROOT = templates_root()
+#: The shipped example deployment file: hotline, extra wording, an added bank button.
+EXAMPLE = resolve(
+    Settings(deployment_file=str(Path(__file__).resolve().parents[2] / "deployment.example.toml"))
+)
+DEPLOYED = Renderer(
+    settings={**EXAMPLE.template_globals(), "support_timezone": "Europe/Berlin"},
+    banks=EXAMPLE.banks,
+)
 
 
 def message_templates(locale: str) -> list[str]:
@@ -176,6 +192,10 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         summary["answers"] = {**summary["answers"], "bank": bank}  # type: ignore[dict-item]
         samples["summary"].append(summary)
     samples.setdefault("off_topic", []).extend([{"state": "idle"}, {"state": "summarized"}])
+    for choices in (("t1", "unsure"), ("d1", "d0", "unsure")):  # a deployment's own cycles
+        samples["ask_cycle"].append(
+            {"current": None, "revising": False, "optional": False, "choices": choices}
+        )
     for name in ("unknown_command", "non_text", "photo_received", "error", "stale_button"):
         samples.setdefault(name, []).append({})
     return samples
@@ -300,12 +320,13 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
 SAMPLES = sample_contexts()
 
 
+@pytest.mark.parametrize("renderer", [RENDERER, DEPLOYED], ids=["defaults", "deployed"])
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("template", message_templates("zh"))
-def test_template_renders(locale: str, template: str) -> None:
+def test_template_renders(renderer: Renderer, locale: str, template: str) -> None:
     assert template in SAMPLES, f"no sample context for {template}"
     for context in SAMPLES[template]:
-        text = RENDERER.text(template, locale, context)
+        text = renderer.text(template, locale, context)
         assert text.strip()
         assert all(len(part) <= MESSAGE_LIMIT for part in split_message(text))
         if locale == "en":  # English, quoting at most the Chinese labels printed on a slip
@@ -345,3 +366,35 @@ def test_split_message_keeps_parts_under_the_limit() -> None:
 
 def test_templates_ship_inside_the_package_tree() -> None:
     assert Path(ROOT / "zh" / "labels.toml").is_file()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_deployment_file_shows_in_welcome_and_summary(locale: str) -> None:
+    extra = EXAMPLE.wording[locale]
+    assert extra["welcome"]
+    assert extra["summary"]
+    welcome = DEPLOYED.text("welcome", locale, {})
+    assert "Example Pay" in welcome
+    assert welcome.endswith(str(DEPLOYED.env.filters["e"](extra["welcome"])))
+    summary = DEPLOYED.text("summary", locale, SAMPLES["summary"][0])
+    assert "400-000-0000" in summary
+    assert "Europe/Berlin" in summary
+    assert summary.endswith(str(DEPLOYED.env.filters["e"](extra["summary"])))
+    plain = RENDERER.text("summary", locale, SAMPLES["summary"][0])
+    assert "400-000-0000" not in plain
+
+
+def test_questions_show_only_the_offered_cycles() -> None:
+    context = {"current": None, "revising": False, "optional": False, "choices": ("t1", "unsure")}
+    text = RENDERER.text("ask_cycle", "en", context)
+    assert "T+1" in text
+    assert "D+1" not in text
+    assert "D0" not in text
+
+
+def test_a_bank_the_deployment_added_is_labelled_with_its_name() -> None:
+    reply = Reply("ask_bank", SAMPLES["ask_bank"][0], ((Button("bank.nbcb", "a:bank:nbcb"),),))
+    assert DEPLOYED.render(reply, "zh").keyboard == ((("宁波银行", "a:bank:nbcb"),),)
+    assert DEPLOYED.render(reply, "en").keyboard == ((("Bank of Ningbo", "a:bank:nbcb"),),)
+    with pytest.raises(KeyError):
+        RENDERER.render(reply, "en")
