@@ -18,6 +18,8 @@ from flows.incidents import (
     parse_incident_id,
 )
 from flows.settlement_calendar import SHANGHAI
+from tests.flows.dialogue import Dialogue
+from tests.flows.test_intake import CARD_SALE
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=SHANGHAI)
 
@@ -160,3 +162,29 @@ def test_an_unknown_time_is_covered_whenever_some_time_that_day_is(
     unknown = affecting(found, day, None)
     assert all(incident in unknown for incident in known)
     assert all(i.starts.date() <= day <= i.ends.date() for i in unknown)
+
+
+def summary_incidents(when: str, posted: list[Incident]) -> list[Incident]:
+    """Walk a merchant through the intake with `posted` incidents; the summary's notices."""
+    dialogue = Dialogue()
+    dialogue.desk.incidents = posted
+    dialogue.command("start")
+    script = list(CARD_SALE)
+    script[1] = when
+    dialogue.answer_all([*script, "press:x:confirm"])
+    (summary,) = [reply for reply in dialogue.last if reply.template == "summary"]
+    found: list[Incident] = summary.context["incidents"]
+    dialogue.press("x:missing")  # "still missing" re-checks with the same incidents
+    (again,) = [reply for reply in dialogue.last if reply.template == "summary"]
+    assert again.context["incidents"] == found
+    return found
+
+
+def test_the_summary_carries_the_incidents_covering_the_transaction() -> None:
+    afternoon = Incident(7, at("2026-11-24 14:00"), at("2026-11-24 16:00"), "batch late")
+    posted = [MORNING, afternoon]
+    assert summary_incidents("昨天下午3点", posted) == [afternoon]  # 2026-11-24 15:00
+    assert summary_incidents("2026-11-24 09:30", posted) == [MORNING]
+    assert summary_incidents("11月24日", posted) == [MORNING, afternoon]  # time unknown
+    assert summary_incidents("11月18日 10:00", posted) == []
+    assert summary_incidents("昨天下午3点", []) == []
