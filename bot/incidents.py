@@ -50,6 +50,8 @@ CHANNEL = "telegram"
 RECENTLY_ENDED = timedelta(days=7)
 #: At most this many incidents of each kind in /incidents.
 LIST_LIMIT = 20
+#: Stands for the case number in a notice rendered once and sent to many cases.
+NUMBER_MARK = "PB-NUMBER-MARK"
 
 
 def record_of(row: IncidentRow) -> Incident:
@@ -178,15 +180,23 @@ class IncidentDesk:
             .order_by(Case.id)
         ).all()
         chats: list[int] = []
+        texts: dict[tuple[str, bool], list[Outgoing]] = {}
         for case_id, number, chat_id, locale, trade_date, due_date, facts in candidates:
             if not affects(incident, trade_date, _transaction_time(facts or {}), self.tz):
                 continue
             session.add(IncidentNotice(incident_id=incident.id, case_id=case_id, at=now))
-            notice = Reply(
-                "incident_notice",
-                {"case_number": number, "incident": incident, "has_due": due_date is not None},
-            )
-            enqueue(session, chat_id, self.service.render([notice], locale), now, case_id)
+            variant = (locale, due_date is not None)
+            if variant not in texts:  # rendered once per variant: dates are slow to format
+                notice = Reply(
+                    "incident_notice",
+                    {"case_number": NUMBER_MARK, "incident": incident, "has_due": variant[1]},
+                )
+                texts[variant] = self.service.render([notice], locale)
+            messages = [
+                Outgoing(part.text.replace(NUMBER_MARK, number), part.keyboard)
+                for part in texts[variant]
+            ]
+            enqueue(session, chat_id, messages, now, case_id)
             chats.append(chat_id)
         return chats
 

@@ -247,6 +247,7 @@ class Outbox:
 
         async def deliver() -> None:
             for chat_id in chats:
+                await asyncio.sleep(0)  # a turn for other updates, even when nothing is sent
                 try:
                     await self.flush(bot, chat_id, force=False)
                 except Exception:  # the drain will try again
