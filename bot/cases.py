@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.incidents import active_incidents
 from bot.storage.models import Case, CaseEvent, Conversation, Timer, TranscriptLine
 from bot.storage.repository import Cases
 from flows.case import CaseFlow, CaseRecord, DuplicateKey, is_possible_duplicate, median
 from flows.diagnosis import Diagnosis
 from flows.facts import Facts
+from flows.incidents import Incident
 from flows.redaction import redact_text
 from flows.settlement_calendar import SHANGHAI, DueDate
 
@@ -269,6 +271,9 @@ class ConversationDesk:
             case, "escalate", actor="merchant" if reason == "asked" else "bot", reason=reason
         )
         return case.number
+
+    def active_incidents(self) -> list[Incident]:
+        return active_incidents(self.ops.session)
 
     def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None:
         case = self._existing(case_number)

@@ -296,6 +296,26 @@ class Outbox:
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
 
+    def deliver_later(self, bot: Bot, chat_ids: Sequence[int]) -> None:
+        """Flush many chats in the background, one after another, so a bulk notice neither
+        blocks the caller nor outruns the rate limiter; the periodic drain finishes whatever a
+        stop interrupts."""
+        chats = list(dict.fromkeys(chat_ids))
+        if not chats:
+            return
+
+        async def deliver() -> None:
+            for chat_id in chats:
+                await asyncio.sleep(0)  # a turn for other updates, even when nothing is sent
+                try:
+                    await self.flush(bot, chat_id, force=False)
+                except Exception:  # the drain will try again
+                    log.exception("outbox background delivery failed")
+
+        task = asyncio.get_running_loop().create_task(deliver())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
     async def drain(self, bot: Bot) -> int:
         """Every chat with a due message (and stale claims of dead workers) gets a flush."""
         now = self.clock()

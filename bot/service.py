@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import SLA_REPLY, CaseOps, CasePolicy, ConversationDesk, SupportEvent, case_record
+from bot.incidents import active_incidents
 from bot.outbox import Claimed, enqueue
 from bot.privacy import forget_chat, reset_conversation
 from bot.rendering import Outgoing, Renderer, split_message
@@ -27,6 +28,7 @@ from flows.answers import InvalidAnswer
 from flows.case import CaseFlow, can_reopen
 from flows.diagnosis import diagnose
 from flows.facts import Facts
+from flows.incidents import affecting
 from flows.intake import (
     IDLE,
     Event,
@@ -337,6 +339,7 @@ class ConversationService:
                     "diagnosis": diagnosis,
                     "now": ops.now,
                     "recheck": True,
+                    "incidents": affecting(active_incidents(ops.session), facts.day, facts.time),
                 },
             )
             return [

@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent, case_stats
 from bot.config import Settings
+from bot.incidents import IncidentDesk
 from bot.outbox import Outbox, enqueue
 from bot.rendering import Outgoing
 from bot.service import ConversationService, _case_view, _rating_reply
@@ -50,6 +51,7 @@ class SupportDesk:
         self.locale = settings.default_locale
         self._is_forum: bool | None = None
         self._members: dict[int, tuple[bool, float]] = {}
+        self.incidents = IncidentDesk(service, outbox, self.locale)
 
     # -- rendering ---------------------------------------------------------------------------
 
@@ -255,6 +257,14 @@ class SupportDesk:
             await self._reply(message, self._render("cases_list", {"cases": self.open_cases()}))
         elif command == "stats":
             await self._reply(message, self._render("stats", self.stats()))
+        elif command in ("incident", "incidents"):
+            answer = (
+                await self.incidents.command(context.bot, f"agent:{user.id}", args)
+                if command == "incident"
+                else self.incidents.listing()
+            )
+            for outgoing in answer:
+                await self._reply(message, outgoing)
         elif command in ("resolve", "ask", "claim", "unclaim", ""):
             await self._case_command(context.bot, message, user, command, args.strip())
         else:

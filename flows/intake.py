@@ -8,7 +8,7 @@ the replies and persists the record. Nothing here sends, stores or renders anyth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ from transitions import EventData, Machine
 from flows.answers import InvalidAnswer
 from flows.diagnosis import TRACEABLE_DAYS, Diagnosis, Outcome, Policy, diagnose
 from flows.facts import Facts
+from flows.incidents import Incident, affecting
 from flows.questions import (
     BY_FIELD,
     BY_STATE,
@@ -157,6 +158,8 @@ class CaseDesk(Protocol):
     def escalate(self, reason: str, answers: dict[str, Any], existing: str | None) -> str: ...
 
     def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None: ...
+
+    def active_incidents(self) -> Sequence[Incident]: ...
 
 
 class Intake:
@@ -468,6 +471,7 @@ class Intake:
                 "diagnosis": diagnosis,
                 "now": self.now,
                 "recheck": recheck,
+                "incidents": affecting(self.desk.active_incidents(), facts.day, facts.time),
             },
             buttons,
         )

@@ -204,3 +204,30 @@ class CaseCounter(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class Incident(Base):
+    """A notice support posted about a range of transaction times (text redacted), until ended."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class IncidentNotice(Base):
+    """One incident told to one case: the unique pair is what keeps a case from hearing twice."""
+
+    __tablename__ = "incident_notices"
+    __table_args__ = (UniqueConstraint("incident_id", "case_id", name="uq_incident_notice"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]

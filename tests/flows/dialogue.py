@@ -7,6 +7,7 @@ from typing import Any
 
 from flows.diagnosis import Diagnosis, Policy
 from flows.facts import Facts
+from flows.incidents import Incident
 from flows.intake import Event, IntakeFlow, IntakeRecord, event_from_button, event_from_command
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI, DueDate, WorkCalendar
@@ -21,6 +22,7 @@ class FakeDesk:
         self.resolved: list[str] = []
         self.escalated: list[tuple[str, str]] = []
         self.followups: list[tuple[str, datetime]] = []
+        self.incidents: list[Incident] = []
 
     def open_case(
         self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any], existing: str | None
@@ -40,6 +42,9 @@ class FakeDesk:
         at = due.overdue_after
         self.followups.append((case_number, at))
         return at
+
+    def active_incidents(self) -> list[Incident]:
+        return self.incidents
 
 
 class Dialogue:

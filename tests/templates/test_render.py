@@ -14,6 +14,7 @@ from bot.deployment import resolve
 from bot.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
 from flows.diagnosis import Outcome, diagnose
 from flows.facts import AccountSignal, CardType, Method, Received, Records, TerminalResult
+from flows.incidents import Incident, InvalidIncident
 from flows.intake import IntakeRecord
 from flows.replies import Button, Reply
 from flows.settlement_calendar import SHANGHAI
@@ -151,6 +152,7 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
                 "diagnosis": diagnosis,
                 "now": NOW,
                 "recheck": False,
+                "incidents": [],
             }
         )
     assert {d["diagnosis"].outcome for d in samples["summary"]} == set(Outcome)  # type: ignore[union-attr]
@@ -186,6 +188,10 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
                 }
             )
     samples.update(support_samples())
+    samples.update(incident_samples())
+    for outcome in Outcome:  # the notice block with every outcome, due date or not
+        summary = next(d for d in samples["summary"] if d["diagnosis"].outcome == outcome)  # type: ignore[union-attr]
+        samples["summary"].append({**summary, "incidents": [INCIDENT, OVERNIGHT]})
     for bank in ({"name": "宁波银行"}, {"code": None, "unsure": True}, {"code": "icbc"}):
         samples["review"].append({"items": [{"field": "bank", "value": bank, "answered": True}]})
         summary = dict(samples["summary"][-1])
@@ -314,6 +320,58 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "sla_reply": [{"case": case, "hours": 4}],
         "case_closed_notice": [{"case": {**case, "status": "resolved"}}],
         "merchant_unreachable": [{"case": case}],
+    }
+
+
+INCIDENT = Incident(
+    3,
+    datetime(2026, 11, 24, 8, 0, tzinfo=SHANGHAI),
+    datetime(2026, 11, 24, 18, 0, tzinfo=SHANGHAI),
+    "The acquirer's settlement batch of Nov 24 is late <b>",
+)
+OVERNIGHT = Incident(
+    4,
+    datetime(2026, 11, 23, 0, 0, tzinfo=SHANGHAI),
+    datetime(2026, 11, 25, 23, 59, 59, tzinfo=SHANGHAI),
+    "x" * 500,
+)
+
+
+def incident_samples() -> dict[str, list[dict[str, object]]]:
+    """Contexts of the incident messages, shaped as bot/incidents.py builds them."""
+    listed = {
+        "id": 3,
+        "starts": INCIDENT.starts,
+        "ends": INCIDENT.ends,
+        "text": INCIDENT.text,
+        "notified": 12,
+        "ended_at": None,
+    }
+    ended = {**listed, "id": 2, "text": "y" * 500, "ended_at": NOW}
+    reasons = sorted(InvalidIncident.REASONS)
+    return {
+        "incident_notice": [
+            {"case_number": "PB-20261125-0001", "incident": i, "has_due": due}
+            for i in (INCIDENT, OVERNIGHT)
+            for due in (True, False)
+        ],
+        "incident_posted": [
+            {"incident": INCIDENT, "existed": existed, "notified": n}
+            for existed in (False, True)
+            for n in (0, 1250)
+        ],
+        "incident_invalid": [{"reason": r, "max_days": 31, "max_text": 500} for r in reasons],
+        "incident_ended": [
+            {"status": "ended", "incident": INCIDENT, "given": "3"},
+            {"status": "already", "incident": INCIDENT, "given": "#3"},
+            {"status": "unknown", "incident": None, "given": "x<b>"},
+        ],
+        "incidents_list": [
+            {"active": [listed] * 20, "ended": [ended] * 20, "recent_days": 7},
+            {"active": [], "ended": [ended], "recent_days": 7},
+            {"active": [listed], "ended": [], "recent_days": 7},
+            {"active": [], "ended": [], "recent_days": 7},
+        ],
     }
 
 
