@@ -20,6 +20,11 @@ DUPLICATES = Counter(
     "posbot_duplicate_updates_total", "Redelivered updates ignored", registry=REGISTRY
 )
 ERRORS = Counter("posbot_errors_total", "Handler errors", registry=REGISTRY)
+OUT_OF_SEQUENCE = Counter(
+    "posbot_out_of_sequence_updates_total",
+    "Updates run after waiting in vain for an earlier update id (webhook mode)",
+    registry=REGISTRY,
+)
 HANDLER_SECONDS = Histogram(
     "posbot_handler_seconds",
     "Time to handle one update (webhook mode)",

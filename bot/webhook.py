@@ -14,6 +14,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,6 +33,7 @@ from bot.config import Settings
 from bot.metrics import (
     DUPLICATES,
     HANDLER_SECONDS,
+    OUT_OF_SEQUENCE,
     REGISTRY,
     UPDATES,
     update_type,
@@ -55,6 +58,22 @@ def chat_of(data: dict[str, Any]) -> int | None:
         message = query.get("message") or {}
         return message.get("chat", {}).get("id") or query.get("from", {}).get("id")
     return None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A chat's oldest unprocessed update, and whether all updates before it have arrived."""
+
+    update_id: int
+    payload: dict[str, Any]
+    received_at: datetime
+    in_sequence: bool
+
+    def waited(self) -> float:
+        received = self.received_at
+        if received.tzinfo is None:
+            received = received.replace(tzinfo=UTC)
+        return (datetime.now(UTC) - received).total_seconds()
 
 
 class ChatLocks:
@@ -109,14 +128,30 @@ class ChatLocks:
             self._lock_engine.dispose()
 
 
-class UpdateInbox:
-    """Claims updates once and runs each chat's updates in update-id order."""
+#: How far back the sequence check looks: Telegram has at most 100 deliveries in flight.
+SEQUENCE_WINDOW = 100
+#: Longest wait for an earlier update that has not arrived (it may never: ids can skip).
+GAP_WAIT = 2.0
 
-    def __init__(self, db: Database, application: Application, settle: float = 0.02) -> None:
+
+class UpdateInbox:
+    """Claims updates once and runs each chat's updates in update-id order.
+
+    Telegram numbers a bot's updates sequentially and may deliver several at once over
+    parallel connections, so a chat's second update can reach a worker before its first one
+    has been stored. Before running an update, the worker holding the chat checks that every
+    update id just below it has arrived (the ids are global, so a gap may belong to any chat);
+    while one is missing it waits, up to GAP_WAIT after the update was received, and then
+    takes the chat's oldest pending update again, which may now be the late one.
+    """
+
+    def __init__(self, db: Database, application: Application) -> None:
         self.db = db
         self.application = application
         self.locks = ChatLocks(db)
-        self.settle = settle
+        self._first_id: int | None = None
+        #: Ids below this that never came are not waited for again (a jump in the sequence).
+        self._floor = 0
 
     def claim(self, data: dict[str, Any]) -> bool:
         """Record the update; False when it was seen before (Telegram redelivered it)."""
@@ -135,8 +170,9 @@ class UpdateInbox:
             return False
         return True
 
-    def _advance(self, chat_id: int, done: int | None) -> tuple[int, dict[str, Any]] | None:
-        """Mark `done` processed and fetch the chat's oldest pending update, in one transaction."""
+    def _advance(self, chat_id: int, done: int | None) -> Pending | None:
+        """Mark `done` processed and fetch the chat's oldest pending update, in one transaction,
+        with whether every update before it (within the window) has arrived."""
         with self.db.engine.begin() as connection:
             if done is not None:
                 connection.execute(
@@ -144,13 +180,38 @@ class UpdateInbox:
                     .where(InboxUpdate.update_id == done)
                     .values(status="done", processed_at=utcnow(), payload={})
                 )
-            row = connection.execute(
-                select(InboxUpdate.update_id, InboxUpdate.payload)
+            if self._first_id is None:
+                self._first_id = connection.scalar(select(func.min(InboxUpdate.update_id)))
+            floor = max(self._first_id or 0, self._floor)
+            # One statement, so the head and the count see the same committed rows.
+            head = (
+                select(InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.received_at)
                 .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == "pending")
                 .order_by(InboxUpdate.update_id)
                 .limit(1)
-            ).first()
-            return (row.update_id, dict(row.payload)) if row else None
+                .subquery()
+            )
+            earlier = InboxUpdate.__table__.alias("earlier")
+            present = (
+                select(func.count())
+                .select_from(earlier)
+                .where(
+                    earlier.c.update_id >= head.c.update_id - SEQUENCE_WINDOW,
+                    earlier.c.update_id >= floor,
+                    earlier.c.update_id < head.c.update_id,
+                )
+                .scalar_subquery()
+            )
+            row = connection.execute(select(head, present.label("present"))).first()
+            if row is None:
+                return None
+            low = max(row.update_id - SEQUENCE_WINDOW, floor)
+            return Pending(
+                row.update_id,
+                dict(row.payload),
+                row.received_at,
+                row.present >= row.update_id - low,
+            )
 
     def _pending(self, chat_id: int) -> bool:
         with self.db.engine.connect() as connection:
@@ -174,15 +235,23 @@ class UpdateInbox:
             await self._run(update_id, data)
             self._advance(0, update_id)
             return True
-        await asyncio.sleep(self.settle)  # let a sibling delivered at the same moment land
         while True:
             async with self.locks.try_hold(chat_id) as held:
                 if not held:  # the holder drains ours too, and looks again after letting go
                     return True
                 item = self._advance(chat_id, None)
                 while item is not None:
-                    await self._run(*item)
-                    item = self._advance(chat_id, item[0])
+                    if not item.in_sequence:
+                        if item.waited() < GAP_WAIT:
+                            await asyncio.sleep(0.005)  # an earlier update is on its way
+                            item = self._advance(chat_id, None)
+                            continue
+                        # Ids can skip; what has not come by now is not expected any more.
+                        self._floor = max(self._floor, item.update_id)
+                        OUT_OF_SEQUENCE.inc()
+                        log.warning("update_id=%s run before earlier ids arrived", item.update_id)
+                    await self._run(item.update_id, item.payload)
+                    item = self._advance(chat_id, item.update_id)
             if not self._pending(chat_id):  # one that arrived while we were letting go
                 return True
 

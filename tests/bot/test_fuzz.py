@@ -1348,7 +1348,7 @@ def test_the_webhook_inbox_does_not_keep_what_a_merchant_typed(harness: Harness)
     from bot.webhook import UpdateInbox
 
     chat = harness.new_chat()
-    inbox = UpdateInbox(harness.parts.db, harness.application, settle=0)
+    inbox = UpdateInbox(harness.parts.db, harness.application)
     harness.runner.run(inbox.deliver(harness.say(chat, f"卡号 {CARD}")))
     harness.runner.run(inbox.deliver(harness.say(chat, "/forget")))
     harness.runner.run(inbox.deliver(harness.press(chat, "g:yes")))

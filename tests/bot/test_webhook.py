@@ -153,3 +153,47 @@ async def test_two_workers_keep_one_chat_in_order_and_process_each_update_once(
                 assert "POS" in texts[0]
                 assert "/back" in texts[1]
                 assert "Hello" in texts[-1]
+
+
+async def _early_bird(api: FakeBotApi, first: str, second: str) -> list[str]:
+    """A chat's third update reaches `first` before its second reaches `second`."""
+    async with httpx.AsyncClient() as client:
+        updates = [
+            {**api.text_update(CHAT, text_value), "update_id": 9001 + n}
+            for n, text_value in enumerate(("/start", "/help", "/lang en"))
+        ]
+        assert (await post(client, first, updates[0])).status_code == 200
+        late = asyncio.create_task(post(client, first, updates[2]))
+        await asyncio.sleep(0.3)  # the worker holding update 9003 waits for 9002...
+        assert (await post(client, second, updates[1])).status_code == 200
+        assert (await late).status_code == 200
+    return [message["text"] for message in api.sent_messages(CHAT)]
+
+
+def _in_order(texts: list[str]) -> None:
+    assert len(texts) == 4, texts  # welcome; help + welcome; welcome in English
+    assert "/back" in texts[1] and "POS" in texts[2]
+    assert "Hello" in texts[-1]
+
+
+async def test_a_later_update_that_arrives_first_waits_for_the_earlier_one(
+    tmp_path: Path,
+) -> None:
+    async with FakeBotApi() as api:
+        settings = settings_for(api, f"sqlite:///{tmp_path}/order.sqlite3")
+        async with serving(settings) as worker:
+            _in_order(await _early_bird(api, worker, worker))
+
+
+@pytest.mark.usefixtures("postgres_url")
+async def test_two_workers_put_a_chat_back_in_update_id_order(postgres_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    async with FakeBotApi() as api:
+        settings = settings_for(api, postgres_url)
+        async with serving(settings) as first, serving(settings) as second:
+            _in_order(await _early_bird(api, first, second))
