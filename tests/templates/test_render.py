@@ -14,6 +14,7 @@ from flows.diagnosis import Outcome, diagnose
 from flows.facts import AccountSignal, CardType, Method, Received, Records, TerminalResult
 from flows.intake import IntakeRecord
 from flows.replies import Reply
+from flows.report import CaseTimes, aggregate
 from flows.settlement_calendar import SHANGHAI
 from tests.flows.dialogue import NOW, POLICY, Dialogue
 from tests.flows.test_diagnosis import BASE
@@ -170,6 +171,7 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
                 }
             )
     samples.update(support_samples())
+    samples.update(report_samples())
     for bank in ({"name": "宁波银行"}, {"code": None, "unsure": True}, {"code": "icbc"}):
         samples["review"].append({"items": [{"field": "bank", "value": bank, "answered": True}]})
         summary = dict(samples["summary"][-1])
@@ -294,6 +296,25 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "sla_reply": [{"case": case, "hours": 4}],
         "case_closed_notice": [{"case": {**case, "status": "resolved"}}],
         "merchant_unreachable": [{"case": case}],
+    }
+
+
+def report_samples() -> dict[str, list[dict[str, object]]]:
+    """The report page and the /report caption, with numbers and with none."""
+    opened = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
+    rows = [
+        CaseTimes(opened, "A", resolved_at=datetime(2026, 11, 21, 9, 0, tzinfo=SHANGHAI), rating=5),
+        CaseTimes(opened, None, opened, datetime(2026, 11, 20, 10, 30, tzinfo=SHANGHAI)),
+    ]
+    full = aggregate(rows, date(2026, 11, 1), date(2026, 11, 25))
+    empty = aggregate([], date(2026, 11, 25), date(2026, 11, 25))
+    chart = {"name": "ratings", "title": "Ratings", "svg": '<svg viewBox="0 0 1 1"></svg>'}
+    return {
+        "report.html": [
+            {"numbers": full, "charts": [chart], "generated_at": NOW},
+            {"numbers": empty, "charts": [], "generated_at": NOW},
+        ],
+        "report_caption": [{"numbers": full}, {"numbers": empty}],
     }
 
 
