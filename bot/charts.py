@@ -8,6 +8,7 @@ empty boxes (the page around them stays in its language: the browser has fonts o
 from __future__ import annotations
 
 import io
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import Any
 import matplotlib
 from matplotlib import font_manager
 from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, DateFormatter
+from matplotlib.dates import AutoDateLocator, DateFormatter, DayLocator
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -112,7 +113,10 @@ def _per_period(ax: Axes, numbers: ReportNumbers, words: Words) -> None:
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     margin = timedelta(days=1 if numbers.bucket == "day" else 3)
     ax.set_xlim(numbers.periods[0] - margin, numbers.end + margin)  # type: ignore[arg-type]
-    ax.xaxis.set_major_locator(AutoDateLocator(maxticks=10))
+    if numbers.bucket == "day":  # whole days only, at most about ten of them
+        ax.xaxis.set_major_locator(DayLocator(interval=math.ceil(len(numbers.periods) / 10)))
+    else:
+        ax.xaxis.set_major_locator(AutoDateLocator(maxticks=10))
     ax.xaxis.set_major_formatter(DateFormatter("%Y-%m" if numbers.bucket == "month" else "%m-%d"))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(words("report.cases"))
