@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,7 @@ def export_cases(fmt: str, since: str | None, out: Any) -> None:
         parts.db.dispose()
 
 
-def _row_writer(fmt: str, out: Any) -> Any:
+def _row_writer(fmt: str, out: Any) -> Callable[[dict[str, Any]], object]:
     """A function writing one export row (the CSV header is written at once)."""
     import csv
     import json
