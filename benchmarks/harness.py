@@ -59,7 +59,6 @@ INTAKE = [
 ]
 
 
-
 def intake(chat_id: int) -> list[tuple[str, str]]:
     """The intake with a reference number of the merchant's own (the same reference in two
     chats is a possible duplicate, which the bot rightly points out)."""

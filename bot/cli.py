@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +24,24 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # A stale button is expected and answered; transitions would log each one as a warning.
     logging.getLogger("transitions").setLevel(logging.ERROR)
+
+
+def _parse_date(value: str | None, param_hint: str) -> date | None:
+    """A YYYY-MM-DD option, or a usage error naming it (exit code 2, no traceback)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2026-11-01", param_hint=param_hint
+        ) from None
+
+
+def _day_start(day: date) -> datetime:
+    from flows.settlement_calendar import SHANGHAI
+
+    return datetime.combine(day, datetime.min.time(), SHANGHAI)
 
 
 def _build_or_exit(settings: Settings) -> Components:
@@ -121,6 +143,9 @@ def stats() -> None:
         parts.db.dispose()
 
 
+#: Exports this long show a progress bar (on a terminal); shorter ones finish before it is read.
+PROGRESS_MIN_ROWS = 2000
+
 EXPORT_COLUMNS = (
     "number",
     "status",
@@ -151,44 +176,51 @@ def export() -> None:
 )
 @click.option("--out", type=click.File("w"), default="-", help="File to write (default: stdout).")
 def export_cases(fmt: str, since: str | None, out: Any) -> None:
-    """Cases as CSV or JSON lines."""
-    import csv
-    import json
-    from datetime import date, datetime
-
-    from sqlalchemy import select
+    """Cases as CSV or JSON lines (a progress bar on a terminal's stderr for large exports)."""
+    from sqlalchemy import func, select
 
     from bot.storage.models import Case
-    from flows.settlement_calendar import SHANGHAI
 
-    try:
-        start = date.fromisoformat(since) if since else None
-    except ValueError:
-        raise click.BadParameter(
-            f"{since!r} is not a date like 2026-11-01", param_hint="--since"
-        ) from None
+    start = _parse_date(since, "--since")
     settings = Settings()
     parts = _build_or_exit(settings)
     try:
-        with parts.db.transaction() as session:
+        with parts.db.transaction() as session, contextlib.ExitStack() as stack:
             query = select(Case).order_by(Case.id)
             if start is not None:
-                query = query.where(
-                    Case.created_at >= datetime.combine(start, datetime.min.time(), SHANGHAI)
+                query = query.where(Case.created_at >= _day_start(start))
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            bar = None
+            # Only for a person watching: pipes and files stay clean.
+            if total >= PROGRESS_MIN_ROWS and sys.stderr.isatty():
+                label = parts.renderer.label(settings.default_locale, "report.exporting")
+                bar = stack.enter_context(
+                    click.progressbar(
+                        length=total,
+                        label=label,
+                        file=sys.stderr,
+                        update_min_steps=max(1, total // 200),
+                    )
                 )
-            rows = [
-                {column: _plain(getattr(case, column)) for column in EXPORT_COLUMNS}
-                for case in session.scalars(query)
-            ]
+            write = _row_writer(fmt, out)
+            for case in session.scalars(query.execution_options(yield_per=500)):
+                write({column: _plain(getattr(case, column)) for column in EXPORT_COLUMNS})
+                if bar is not None:
+                    bar.update(1)
     finally:
         parts.db.dispose()
+
+
+def _row_writer(fmt: str, out: Any) -> Callable[[dict[str, Any]], object]:
+    """A function writing one export row (the CSV header is written at once)."""
+    import csv
+    import json
+
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
-    else:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return writer.writerow
+    return lambda row: out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _plain(value: Any) -> Any:
@@ -275,24 +307,94 @@ def check_config() -> None:
 
 
 @main.command()
+@click.option("--out", default="report.html", show_default=True, help="HTML file to write.")
+@click.option("--since", default=None, help="First day (YYYY-MM-DD, Beijing time).")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 36600),
+    default=None,
+    help="How many days: the last N (default 30), or N from --since.",
+)
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Language of the page (default: POSBOT_DEFAULT_LOCALE).",
+)
+def report(out: str, since: str | None, days: int | None, language: str | None) -> None:
+    """A self-contained HTML page of charts: cases per day by outcome, first reply and
+    resolution times, share resolved without a person, ratings."""
+    from bot.report import load_numbers, report_html
+    from flows.report import report_period
+    from flows.settlement_calendar import SHANGHAI
+
+    start = _parse_date(since, "--since")
+    now = datetime.now(SHANGHAI)
+    try:
+        first, last = report_period(now.date(), start, days)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--since/--days") from None
+    settings = Settings()
+    locale = language or settings.default_locale
+    parts = _build_or_exit(settings)
+    try:
+        with parts.db.transaction() as session:
+            numbers = load_numbers(session, first, last)
+    finally:
+        parts.db.dispose()
+    page = report_html(parts.renderer, numbers, locale, now)
+    try:
+        Path(out).write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
+    click.echo(parts.renderer.label(locale, "report.written", path=out), err=True)
+
+
+@main.command()
 @click.option(
     "--flow",
     type=click.Choice(["intake", "case"]),
     default="intake",
     help="Which state machine to draw.",
 )
-def diagram(flow: str) -> None:
-    """Print a state diagram (Mermaid), generated from the flow's transition table."""
-    from flows.diagram import mermaid
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "svg", "png"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid text, or a picture drawn by Graphviz (apt-get install graphviz).",
+)
+@click.option("--out", default="-", help="File to write (default: stdout).")
+def diagram(flow: str, fmt: str, out: str) -> None:
+    """A state diagram, generated from the flow's transition table."""
+    from flows import case, intake
+    from flows.diagram import dot, mermaid
 
-    if flow == "case":
-        from flows import case
-
-        click.echo(mermaid(case.TRANSITIONS, case.STATES, case.INITIAL), nl=False)
+    table = (
+        (case.TRANSITIONS, case.STATES, case.INITIAL)
+        if flow == "case"
+        else (intake.TRANSITIONS, intake.STATES, intake.IDLE)
+    )
+    if fmt == "mermaid":
+        data = mermaid(*table).encode()
     else:
-        from flows import intake
+        from bot.diagrams import render
 
-        click.echo(mermaid(intake.TRANSITIONS, intake.STATES, intake.IDLE), nl=False)
+        if fmt == "png" and out == "-" and sys.stdout.isatty():
+            raise click.UsageError("a PNG is binary: write it to a file with --out FILE")
+        try:
+            data = render(dot(*table), fmt)
+        except RuntimeError as error:  # Graphviz missing (with how to install it) or failing
+            raise click.ClickException(str(error)) from None
+    if out == "-":
+        click.echo(data, nl=False)
+        return
+    try:
+        Path(out).write_bytes(data)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

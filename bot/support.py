@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time as clock_time
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,8 @@ from bot.telegram.handlers import keyboard
 from flows.case import OPEN_STATES
 from flows.redaction import redact_text
 from flows.replies import Button, Reply, rows
+from flows.report import report_period
+from flows.settlement_calendar import SHANGHAI
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ AGENT_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMe
 #: How long a membership answer from Telegram is trusted before asking again.
 MEMBERSHIP_TTL = 60.0
 LIVE = frozenset({"escalated", "assigned", "reopened"})
+#: The longest period `/report N` draws (one bar per month beyond two years).
+REPORT_MAX_DAYS = 3660
 
 
 class SupportDesk:
@@ -265,6 +270,8 @@ class SupportDesk:
             )
             for outgoing in answer:
                 await self._reply(message, outgoing)
+        elif command == "report":
+            await self._send_report(message, args.strip())
         elif command in ("resolve", "ask", "claim", "unclaim", ""):
             await self._case_command(context.bot, message, user, command, args.strip())
         else:
@@ -481,6 +488,28 @@ class SupportDesk:
     def stats(self) -> dict[str, Any]:
         with self.db.transaction() as session:
             return case_stats(session)
+
+    async def _send_report(self, message: Message, args: str) -> None:
+        """/report [days]: the report's charts as one picture, drawn off the event loop."""
+        days = int(args) if args.isdigit() else None
+        if args and not (days and days <= REPORT_MAX_DAYS):
+            await self._reply(message, self._render("support_usage", {}))
+            return
+        today = self.service.clock().astimezone(SHANGHAI).date()
+        start, end = report_period(today, None, days)
+        picture, caption = await asyncio.to_thread(self._report, start, end)
+        await message.reply_photo(picture, caption=caption, parse_mode=ParseMode.HTML)
+
+    def _report(self, start: date, end: date) -> tuple[bytes, str]:
+        from bot.report import load_numbers, report_caption, report_png  # matplotlib: on demand
+
+        with self.db.transaction() as session:
+            numbers = load_numbers(session, start, end)
+        renderer = self.service.renderer
+        return (
+            report_png(renderer, numbers, self.locale),
+            report_caption(renderer, numbers, self.locale),
+        )
 
     # -- timers ------------------------------------------------------------------------------
 

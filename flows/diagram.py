@@ -45,3 +45,31 @@ def mermaid(transitions: Iterable[Mapping[str, Any]], states: Iterable[str], ini
         for source, dest, label in edges(transitions, state_list)
     ]
     return "\n".join(lines) + "\n"
+
+
+def _quoted(*lines: str) -> str:
+    """A DOT string; several lines are joined with DOT's own centred line break."""
+    return '"' + "\\n".join(s.replace("\\", "\\\\").replace('"', '\\"') for s in lines) + '"'
+
+
+def dot(transitions: Iterable[Mapping[str, Any]], states: Iterable[str], initial: str) -> str:
+    """The same edges as Graphviz DOT, for `dot -Tsvg`: edges between the same two states are
+    drawn once, with one label line per trigger."""
+    state_list = list(states)
+    labels: dict[tuple[str, str], list[str]] = {}
+    for source, dest, label in edges(transitions, state_list):
+        labels.setdefault((source, dest), []).append(label)
+    lines = [
+        "digraph {",
+        '    graph [rankdir=TB, fontname="DejaVu Sans"];',
+        '    node [shape=box, style=rounded, fontname="DejaVu Sans"];',
+        '    edge [fontname="DejaVu Sans", fontsize=9];',
+        '    "[*]" [shape=point, width=0.15];',
+        f'    "[*]" -> {_quoted(initial)};',
+    ]
+    lines += [f"    {_quoted(name)};" for name in state_list]
+    lines += [
+        f"    {_quoted(source)} -> {_quoted(dest)} [label={_quoted(*names)}];"
+        for (source, dest), names in labels.items()
+    ]
+    return "\n".join([*lines, "}"]) + "\n"

@@ -172,7 +172,8 @@ async def _early_bird(api: FakeBotApi, first: str, second: str) -> list[str]:
 
 def _in_order(texts: list[str]) -> None:
     assert len(texts) == 4, texts  # welcome; help + welcome; welcome in English
-    assert "/back" in texts[1] and "POS" in texts[2]
+    assert "/back" in texts[1]
+    assert "POS" in texts[2]
     assert "Hello" in texts[-1]
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from flows import case
-from flows.diagram import edges, mermaid
+from flows.diagram import dot, edges, mermaid
 from flows.intake import IDLE, STATES, TRANSITIONS, build_machine
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -44,3 +44,24 @@ def test_edges_expand_wildcards() -> None:
         {"trigger": "x", "source": "a", "dest": None},
     ]
     assert edges(table, ["a", "b"]) == [("a", "b", "go"), ("b", "b", "go")]
+
+
+def test_dot_draws_the_same_edges_once_per_pair_of_states() -> None:
+    text = dot(case.TRANSITIONS, case.STATES, case.INITIAL)
+    assert text.startswith("digraph {")
+    assert set(re.findall(r'^    "(\w+)";$', text, re.M)) == set(case.STATES)
+    drawn = {
+        (source, dest, label)
+        for source, dest, labels in re.findall(
+            r'^    "(\w+)" -> "(\w+)" \[label="(.*)"\];$', text, re.M
+        )
+        for label in labels.split("\\n")
+    }
+    assert drawn == set(edges(case.TRANSITIONS, case.STATES))
+    pairs = re.findall(r'^    "(\w+)" -> "(\w+)"', text, re.M)
+    assert len(pairs) == len(set(pairs))
+
+
+def test_dot_quotes_what_it_does_not_control() -> None:
+    text = dot([{"trigger": 'say "hi"', "source": "a\\b", "dest": "c"}], ["a\\b", "c"], "a\\b")
+    assert '"a\\\\b" -> "c" [label="say \\"hi\\""];' in text

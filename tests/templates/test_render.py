@@ -17,6 +17,7 @@ from flows.facts import AccountSignal, CardType, Method, Received, Records, Term
 from flows.incidents import Incident, InvalidIncident
 from flows.intake import IntakeRecord
 from flows.replies import Button, Reply
+from flows.report import CaseTimes, aggregate
 from flows.settlement_calendar import SHANGHAI
 from tests.flows.dialogue import NOW, POLICY, Dialogue
 from tests.flows.test_diagnosis import BASE
@@ -192,6 +193,7 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
     for outcome in Outcome:  # the notice block with every outcome, due date or not
         summary = next(d for d in samples["summary"] if d["diagnosis"].outcome == outcome)  # type: ignore[union-attr]
         samples["summary"].append({**summary, "incidents": [INCIDENT, OVERNIGHT]})
+    samples.update(report_samples())
     for bank in ({"name": "宁波银行"}, {"code": None, "unsure": True}, {"code": "icbc"}):
         samples["review"].append({"items": [{"field": "bank", "value": bank, "answered": True}]})
         summary = dict(samples["summary"][-1])
@@ -372,6 +374,25 @@ def incident_samples() -> dict[str, list[dict[str, object]]]:
             {"active": [listed], "ended": [], "recent_days": 7},
             {"active": [], "ended": [], "recent_days": 7},
         ],
+    }
+
+
+def report_samples() -> dict[str, list[dict[str, object]]]:
+    """The report page and the /report caption, with numbers and with none."""
+    opened = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
+    rows = [
+        CaseTimes(opened, "A", resolved_at=datetime(2026, 11, 21, 9, 0, tzinfo=SHANGHAI), rating=5),
+        CaseTimes(opened, None, opened, datetime(2026, 11, 20, 10, 30, tzinfo=SHANGHAI)),
+    ]
+    full = aggregate(rows, date(2026, 11, 1), date(2026, 11, 25))
+    empty = aggregate([], date(2026, 11, 25), date(2026, 11, 25))
+    chart = {"name": "ratings", "title": "Ratings", "svg": '<svg viewBox="0 0 1 1"></svg>'}
+    return {
+        "report.html": [
+            {"numbers": full, "charts": [chart], "generated_at": NOW},
+            {"numbers": empty, "charts": [], "generated_at": NOW},
+        ],
+        "report_caption": [{"numbers": full}, {"numbers": empty}],
     }
 
 
