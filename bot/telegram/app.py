@@ -86,8 +86,9 @@ def build_application(
             .concurrent_updates(PerChatUpdateProcessor())
         )
     if settings.rate_limit:  # Telegram's limits: ~30 messages/s overall, 20/min per group
+        # A little under the limit, so network jitter does not bunch requests into a 429.
         # RetryAfter is not retried here: the outbox reschedules the message instead.
-        limiter = AIORateLimiter(overall_max_rate=30, group_max_rate=20)
+        limiter = AIORateLimiter(overall_max_rate=28, group_max_rate=20)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB generics
     if not polling:  # webhook mode: updates arrive through bot.webhook, not getUpdates
         builder = builder.updater(None)
