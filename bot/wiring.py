@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.cases import CasePolicy
 from bot.config import Settings
+from bot.ocr import ocr_available
 from bot.privacy import install_log_redaction
 from bot.rendering import Renderer
 from bot.service import ConversationService
@@ -33,7 +34,8 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
     except Exception:
         db.dispose()
         raise
-    renderer = Renderer(settings=settings.template_globals())
+    # Messages offer photo reading only where the OCR extra is installed.
+    renderer = Renderer(settings={**settings.template_globals(), "slip_reading": ocr_available()})
     policy = Policy(
         calendar=WorkCalendar(),
         cutoff=settings.cutoff,

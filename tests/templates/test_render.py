@@ -30,14 +30,14 @@ from tests.flows.test_intake import CARD_SALE
 from tests.flows.test_slip import REST, SLIP, SLIP_ANSWERS
 
 LOCALES = ("zh", "en")
-RENDERER = Renderer(
-    settings={
-        "operator_name": "Test Pay",
-        "retention_days": 180,
-        "cutoff": "23:00",
-        "support_hours": "09:00-21:00",
-    }
-)
+SETTINGS = {
+    "operator_name": "Test Pay",
+    "retention_days": 180,
+    "cutoff": "23:00",
+    "support_hours": "09:00-21:00",
+    "slip_reading": True,
+}
+RENDERER = Renderer(settings=SETTINGS)
 ROOT = templates_root()
 
 
@@ -258,6 +258,7 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
     }
     facts = {
         "method": "card",
+        "slip_type": "void",
         "terminal": "success",
         "records": "success",
         "received": "none",
@@ -396,3 +397,13 @@ def test_split_message_keeps_parts_under_the_limit() -> None:
 
 def test_templates_ship_inside_the_package_tree() -> None:
     assert Path(ROOT / "zh" / "labels.toml").is_file()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_photos_are_offered_only_where_slips_can_be_read(locale: str) -> None:
+    without = Renderer(settings={**SETTINGS, "slip_reading": False})
+    for template in ("ask_when", "ask_reference", "help"):
+        context = {"current": None, "revising": False, "optional": True}
+        offered = RENDERER.text(template, locale, context)
+        plain = without.text(template, locale, context)
+        assert len(plain) < len(offered)
