@@ -92,7 +92,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("answer", RECEIPT_STATES, REVIEWING, conditions="no_receipt_at_hand", before=ACCEPT),
     _t("answer", _s("when"),        _s("amount"),      before=ACCEPT),
     _t("answer", _s("amount"),      _s("method"),      before=ACCEPT),
-    _t("answer", _s("method"),      _s("card_type"),   before=ACCEPT, conditions="paid_by_card"),
+    _t("answer", _s("method"),      _s("card_type"),   before=ACCEPT, conditions="asks_card_type"),
     _t("answer", _s("method"),      _s("terminal"),    before=ACCEPT),
     _t("answer", _s("card_type"),   _s("terminal"),    before=ACCEPT),
     _t("answer", _s("terminal"),    _s("records"),     before=ACCEPT),
@@ -118,7 +118,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("back", _s("amount"),      _s("when")),
     _t("back", _s("method"),      _s("amount")),
     _t("back", _s("card_type"),   _s("method")),
-    _t("back", _s("terminal"),    _s("card_type"), conditions="paid_by_card"),
+    _t("back", _s("terminal"),    _s("card_type"), conditions="asks_card_type"),
     _t("back", _s("terminal"),    _s("method")),
     _t("back", _s("records"),     _s("terminal")),
     _t("back", _s("received"),    _s("records")),
@@ -228,8 +228,9 @@ class Intake:
     def revising(self, event: EventData) -> bool:
         return self.record.revising
 
-    def paid_by_card(self, event: EventData) -> bool:
-        return self._answers_with_pending().get("method") == "card"
+    def asks_card_type(self, event: EventData) -> bool:
+        """Paid by card, and no confirmed slip printed the transaction type."""
+        return BY_FIELD["card_type"].applies(self._answers_with_pending())
 
     def has_receipt_keys(self, event: EventData) -> bool:
         return BY_FIELD["reference"].applies(self._answers_with_pending())

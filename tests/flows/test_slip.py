@@ -448,3 +448,12 @@ def test_slip_buttons_fit_telegram_and_decode() -> None:
         assert len(data.encode()) <= 64
         assert event_from_button(data) is not None, data
     assert event_from_button("r:nonsense") is None
+
+
+def test_back_skips_the_card_type_the_slip_answered() -> None:
+    dialogue = at(0)
+    dialogue.photo(SLIP)
+    dialogue.press("x:slip_ok")
+    assert dialogue.state == "asking_terminal"
+    dialogue.command("back")
+    assert dialogue.state == "asking_method"
