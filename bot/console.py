@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming
+from bot.slip_reading import problem_before_reading, read_photo
 
 #: Buttons that do not make a keyboard a choice: with only these, bare digits are an answer.
 _NOT_CHOICES = re.compile(r"^(x:back|x:person|x:cancel|a:[a-z_]+:(skip|noreceipt))$")
@@ -67,7 +71,25 @@ class Console:
             self.write("")
 
     def send(self, incoming: Incoming) -> None:
+        if incoming.kind == "command" and incoming.command.lower() == "slip":
+            incoming = self.slip_photo(incoming.text)
         self.show(self.service.handle(self.chat, incoming).messages)
+
+    def slip_photo(self, path: str) -> Incoming:
+        """`/slip <path>`: a photo on this machine, read as one sent in Telegram would be."""
+        photo = Incoming("photo")
+        if not self.service.reads_slip(self.chat):
+            return photo  # the service says why it is not read now
+        file = Path(path.strip()).expanduser()
+        try:
+            size = file.stat().st_size
+            problem = problem_before_reading(size)
+            if problem is not None:
+                return replace(photo, slip_problem=problem)
+            data = file.read_bytes()
+        except OSError:
+            return replace(photo, slip_problem="unreadable")
+        return asyncio.run(read_photo(data, photo, self.service.clock()))
 
     def run(self) -> None:
         self.send(Incoming("command", command="start"))

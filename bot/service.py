@@ -30,7 +30,9 @@ from flows.diagnosis import diagnose
 from flows.facts import Facts
 from flows.incidents import affecting
 from flows.intake import (
+    CONFIRMING_SLIP,
     IDLE,
+    READS_SLIPS,
     Event,
     IntakeFlow,
     IntakeRecord,
@@ -38,6 +40,7 @@ from flows.intake import (
     event_from_command,
 )
 from flows.questions import BY_STATE
+from flows.receipt import SlipFields
 from flows.redaction import redact
 from flows.replies import Button, Reply, rows
 
@@ -63,7 +66,13 @@ class Incoming:
     kind: Kind
     text: str = ""
     command: str = ""
+    #: A photo's file id, attached to the case; empty for what cannot be attached.
     file_id: str = ""
+    #: What was read off a photographed slip, when it was read.
+    slip: SlipFields | None = None
+    #: Why a photo was not read: unavailable, too_large, not_an_image, unreadable,
+    #: download_failed (the flow says so, and asks its question again).
+    slip_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,16 @@ class ConversationService:
         )
         return replace(incoming, text=redaction.text), warning
 
+    def reads_slip(self, chat: ChatRef) -> bool:
+        """Whether a photo from this chat would be read now (saves OCR on other photos)."""
+        with self.db.transaction() as session:
+            state = session.scalar(
+                select(Conversation.state).where(
+                    Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
+                )
+            )
+        return state in READS_SLIPS
+
     def render(self, replies: list[Reply], locale: str) -> list[Outgoing]:
         rendered: list[Outgoing] = []
         for reply in replies:
@@ -216,14 +235,21 @@ class ConversationService:
             if event is None:
                 return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
         elif incoming.kind == "text":
-            if record.state not in BY_STATE:
+            if record.state not in BY_STATE and record.state != CONFIRMING_SLIP:
                 return self._free_text(ops, row, live)
             event = Event("answer", {"value": incoming.text, "pressed": False})
         elif incoming.kind == "photo":
-            row.photo_file_ids = [*(row.photo_file_ids or []), incoming.file_id][-5:]
-            if live is not None:
+            attached = bool(incoming.file_id)
+            if attached:
+                row.photo_file_ids = [*(row.photo_file_ids or []), incoming.file_id][-5:]
+            if attached and live is not None:
                 live.photo_file_ids = [*(live.photo_file_ids or []), incoming.file_id][-5:]
-            return [Reply("photo_received")]
+            if record.state not in READS_SLIPS:
+                return [Reply("photo_received", {"state": record.state, "attached": attached})]
+            event = Event(
+                "read_slip",
+                {"slip": incoming.slip, "problem": incoming.slip_problem, "attached": attached},
+            )
         else:
             return [Reply("non_text")]
         replies = self.flow.handle(record, event, now, desk)
@@ -418,11 +444,19 @@ def _case_view(case: Case) -> dict[str, Any]:
     }
 
 
+#: Key in the conversation row's answers JSON for the slip's pending values and mode.
+SLIP_KEY = "_slip"
+
+
 def _record_of(row: Conversation) -> IntakeRecord:
+    answers = dict(row.answers or {})
+    slip = answers.pop(SLIP_KEY, None) or {}
     return IntakeRecord(
         state=row.state,
         locale=row.locale,
-        answers=dict(row.answers or {}),
+        answers=answers,
+        pending_slip=slip.get("pending"),
+        open_only=bool(slip.get("open_only")),
         failures=row.failures,
         revising=row.revising,
         consented_at=row.consented_at,
@@ -435,6 +469,8 @@ def _store(row: Conversation, record: IntakeRecord, now: datetime) -> None:
     row.state = record.state
     row.locale = record.locale
     row.answers = dict(record.answers)
+    if record.pending_slip is not None or record.open_only:
+        row.answers[SLIP_KEY] = {"pending": record.pending_slip, "open_only": record.open_only}
     row.failures = record.failures
     row.revising = record.revising
     row.consented_at = record.consented_at

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bot.cases import CasePolicy
 from bot.config import Settings
 from bot.deployment import Deployment, resolve
+from bot.ocr import ocr_available
 from bot.privacy import install_log_redaction
 from bot.rendering import Renderer
 from bot.service import ConversationService
@@ -36,7 +37,11 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
     except Exception:
         db.dispose()
         raise
-    renderer = Renderer(settings=deployment.template_globals(), banks=deployment.banks)
+    # Messages offer photo reading only where the OCR extra is installed.
+    renderer = Renderer(
+        settings={**deployment.template_globals(), "slip_reading": ocr_available()},
+        banks=deployment.banks,
+    )
     policy = deployment.policy()
     case_policy = CasePolicy(
         sla_unclaimed_minutes=settings.sla_unclaimed_minutes,

@@ -3,6 +3,14 @@
 Outcomes follow PRODUCT.md 2.4 (A not yet due, B did not complete, C uncertain, D pre-auth not
 completed, E overdue, F partial amount). Rules only conclude what the answers support; the
 summary always says that the acquirer's and bank's records decide.
+
+The type printed on a confirmed slip photo counts like the merchant's answers: a void (撤销)
+is B, as voided sales are not settled; a pre-authorization (预授权) is D; a sale (消费) or a
+pre-authorization completion (预授权完成) is settled as usual. A refund (退货) is B as well, since
+no money is settled to the merchant from it, but with its own steps: a refund is deducted from
+the settlement, and when it returned only part of a sale the rest of that sale is still settled,
+so the merchant is pointed at the original sale (its reference is printed on the refund slip)
+rather than told the payment failed.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from flows.facts import (
     Method,
     Received,
     Records,
+    SlipType,
     TerminalResult,
 )
 from flows.settlement_calendar import SHANGHAI, Cycle, DueDate, WorkCalendar, settlement_due
@@ -74,7 +83,9 @@ def classify(facts: Facts) -> Outcome | None:
     """Outcomes that do not depend on the calendar; None means 'settlement expected'."""
     if facts.terminal is TerminalResult.FAILED or facts.records is Records.FAILED:
         return Outcome.NOT_COMPLETED
-    if facts.card_type is CardType.PREAUTH:
+    if facts.slip_type in (SlipType.VOID, SlipType.REFUND):
+        return Outcome.NOT_COMPLETED
+    if facts.card_type is CardType.PREAUTH or facts.slip_type is SlipType.PREAUTH:
         return Outcome.PREAUTH
     if facts.records is Records.MISSING:
         return Outcome.UNCERTAIN
@@ -187,12 +198,23 @@ def _actions(
             steps.append(Action("check_records", {"platform": wallet.code if wallet else None}))
         steps.append(Action("if_still_missing", {"due": due}))
     elif outcome is Outcome.NOT_COMPLETED:
-        steps = [
-            Action("no_settlement", {"void": facts.records is Records.FAILED}),
-            Action("hold_released"),
-            Action("check_before_recharge"),
-            _contact_acquirer(facts),
-        ]
+        slip = facts.slip_type if facts.slip_type in (SlipType.VOID, SlipType.REFUND) else None
+        void = facts.records is Records.FAILED
+        settlement = Action("no_settlement", {"void": void, "slip": slip and slip.value})
+        if slip is SlipType.REFUND and facts.terminal is not TerminalResult.FAILED:
+            steps = [
+                settlement,
+                Action("refund_deducted"),
+                Action("compare_statement"),
+                _contact_acquirer(facts),
+            ]
+        else:
+            steps = [
+                settlement,
+                Action("hold_released"),
+                Action("check_before_recharge"),
+                _contact_acquirer(facts),
+            ]
     elif outcome is Outcome.UNCERTAIN:
         steps = [
             Action("check_records", {"platform": wallet.code if wallet else None}),

@@ -28,6 +28,26 @@ class CardType(StrEnum):
     UNSURE = "unsure"
 
 
+class SlipType(StrEnum):
+    """The transaction type printed on a photographed slip (签购单)."""
+
+    SALE = "sale"
+    PREAUTH = "preauth"
+    PREAUTH_COMPLETE = "preauth_complete"
+    VOID = "void"
+    REFUND = "refund"
+
+
+#: What a slip's type says about the card-type question: a pre-authorization completion is
+#: the settled half of a pre-authorization, so it settles like a sale; voids and refunds are
+#: neither (they are not settled to the merchant at all).
+SLIP_CARD_TYPES = {
+    SlipType.SALE: CardType.SALE,
+    SlipType.PREAUTH: CardType.PREAUTH,
+    SlipType.PREAUTH_COMPLETE: CardType.SALE,
+}
+
+
 class TerminalResult(StrEnum):
     SUCCESS = "success"
     FAILED = "failed"
@@ -92,6 +112,8 @@ class Facts:
     merchant_id: str | None = None
     voucher: str | None = None
     order_no: str | None = None
+    #: The type printed on the slip, when the merchant sent a photo of it and confirmed it.
+    slip_type: SlipType | None = None
 
     @classmethod
     def from_answers(cls, answers: Mapping[str, Any]) -> Facts:
@@ -100,6 +122,11 @@ class Facts:
         bank = answers.get("bank") or {}
         method = Method(answers["method"])
         card_type = answers.get("card_type") if method is Method.CARD else None
+        slip_type = SlipType(answers["slip_type"]) if answers.get("slip_type") else None
+        if slip_type is not None and method is Method.CARD:
+            # The slip's printed type replaces the card-type question (it is not asked then).
+            derived = SLIP_CARD_TYPES.get(slip_type)
+            card_type = derived.value if derived else None
         return cls(
             day=date.fromisoformat(when["day"]),
             time=time.fromisoformat(when["time"]) if when.get("time") else None,
@@ -119,4 +146,5 @@ class Facts:
             merchant_id=answers.get("merchant_id") if method in RECEIPT_METHODS else None,
             voucher=answers.get("voucher") if method in RECEIPT_METHODS else None,
             order_no=answers.get("order_no") if method in WALLET_METHODS else None,
+            slip_type=slip_type,
         )

@@ -33,12 +33,18 @@ from flows.questions import (
     parse_answer,
     tailored,
 )
+from flows.receipt import SlipFields
 from flows.replies import Button, Reply, rows
 from flows.settlement_calendar import SHANGHAI, DueDate
+from flows.slip import SLIP_EXTRAS, SLIP_QUESTIONS, answers_from_slip, slip_items
 
 IDLE = "idle"
 REVIEWING = "reviewing"
 SUMMARIZED = "summarized"
+#: What was read off a slip photo waits here for the merchant's "is this right?".
+CONFIRMING_SLIP = "confirming_slip"
+#: Passed through, never stored: picks the first question still open (or the review).
+CHOOSING_NEXT = "choosing_next"
 
 #: Failures after which the question offers Skip (when optional) and a person.
 FAILURES_BEFORE_HELP = 3
@@ -50,8 +56,12 @@ def _s(name: str) -> str:
 
 
 ASKING = [question.state for question in QUESTIONS]
-STATES = [IDLE, *ASKING, REVIEWING, SUMMARIZED]
+STATES = [IDLE, *ASKING, CONFIRMING_SLIP, CHOOSING_NEXT, REVIEWING, SUMMARIZED]
 RECEIPT_STATES = [_s(name) for name in RECEIPT_FIELDS]
+SLIP_STATES = [_s(name) for name in SLIP_QUESTIONS]
+#: Where a slip photo is read: during the intake (after consent), on review, while confirming.
+SLIP_SOURCES = [*ASKING, REVIEWING, CONFIRMING_SLIP]
+READS_SLIPS = frozenset(SLIP_SOURCES)
 
 ACCEPT = "accept_answer"
 
@@ -67,17 +77,24 @@ def _t(trigger: str, source: str | list[str], dest: str | None, **extra: str) ->
 TRANSITIONS: list[dict[str, Any]] = [
     # Welcome, consent, starting over.
     _t("welcome", [IDLE, SUMMARIZED],   IDLE),
-    _t("welcome", [*ASKING, REVIEWING], None, after="resume"),
+    _t("welcome", [*ASKING, CONFIRMING_SLIP, REVIEWING], None, after="resume"),
     _t("begin",   [IDLE, SUMMARIZED],   _s("when"), before="start_over"),
-    _t("cancel",  [*ASKING, REVIEWING], IDLE, before="drop_answers"),
-    # Answers: "Other" asks for text, invalid answers are re-asked, a change returns to review.
+    _t("cancel",  [*ASKING, CONFIRMING_SLIP, REVIEWING], IDLE, before="drop_answers"),
+    # A photo of the slip: what was read waits for "is this right?"; nothing read, re-ask.
+    _t("read_slip", SLIP_SOURCES, None, unless="slip_has_answers", after="report_unread_slip"),
+    _t("read_slip", SLIP_SOURCES, CONFIRMING_SLIP, before="hold_slip"),
+    # Answers: "Other" asks for text, invalid answers are re-asked, a change returns to review
+    # (or to the slip's confirmation), and after a slip only the questions still open are asked.
     _t("answer", ASKING, None, conditions="wants_free_text", after="ask_free_text"),
     _t("answer", ASKING, None, unless="answer_is_valid", after="reject_answer"),
+    _t("answer", SLIP_STATES, CONFIRMING_SLIP, conditions="correcting_slip",
+       before="correct_slip_value"),
     _t("answer", ASKING, REVIEWING, conditions="revising", before=ACCEPT),
+    _t("answer", ASKING, CHOOSING_NEXT, conditions="open_only", before=ACCEPT),
     _t("answer", RECEIPT_STATES, REVIEWING, conditions="no_receipt_at_hand", before=ACCEPT),
     _t("answer", _s("when"),        _s("amount"),      before=ACCEPT),
     _t("answer", _s("amount"),      _s("method"),      before=ACCEPT),
-    _t("answer", _s("method"),      _s("card_type"),   before=ACCEPT, conditions="paid_by_card"),
+    _t("answer", _s("method"),      _s("card_type"),   before=ACCEPT, conditions="asks_card_type"),
     _t("answer", _s("method"),      _s("terminal"),    before=ACCEPT),
     _t("answer", _s("card_type"),   _s("terminal"),    before=ACCEPT),
     _t("answer", _s("terminal"),    _s("records"),     before=ACCEPT),
@@ -94,13 +111,16 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("answer", _s("merchant_id"), _s("voucher"),     before=ACCEPT),
     _t("answer", _s("voucher"),     REVIEWING,         before=ACCEPT),
     _t("answer", _s("order_no"),    REVIEWING,         before=ACCEPT),
-    # Back: while changing a field it returns to the review; otherwise to the previous question.
+    _t("answer", _s("slip_type"),   CHOOSING_NEXT,     before=ACCEPT),
+    # Back: while changing a field it returns to the review (or the slip's confirmation);
+    # otherwise to the previous question.
+    _t("back", SLIP_STATES,      CONFIRMING_SLIP, conditions="correcting_slip"),
     _t("back", ASKING,           REVIEWING, conditions="revising"),
     _t("back", _s("when"),        IDLE),
     _t("back", _s("amount"),      _s("when")),
     _t("back", _s("method"),      _s("amount")),
     _t("back", _s("card_type"),   _s("method")),
-    _t("back", _s("terminal"),    _s("card_type"), conditions="paid_by_card"),
+    _t("back", _s("terminal"),    _s("card_type"), conditions="asks_card_type"),
     _t("back", _s("terminal"),    _s("method")),
     _t("back", _s("records"),     _s("terminal")),
     _t("back", _s("received"),    _s("records")),
@@ -115,6 +135,19 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("back", _s("voucher"),     _s("merchant_id")),
     _t("back", REVIEWING,         _s("voucher"), conditions="has_receipt_keys"),
     _t("back", REVIEWING,         _s("order_no")),
+    _t("back", _s("slip_type"),   CHOOSING_NEXT),
+    # The slip's "is this right?": confirm, correct one value, or set it all aside.
+    _t("confirm_slip", CONFIRMING_SLIP, CHOOSING_NEXT, before="apply_slip"),
+    _t("discard_slip", CONFIRMING_SLIP, CHOOSING_NEXT, before="drop_slip"),
+    _t("back",         CONFIRMING_SLIP, CHOOSING_NEXT, before="drop_slip"),
+    *[_t("correct_slip", CONFIRMING_SLIP, _s(name), conditions="is_chosen_slip_field")
+      for name in SLIP_QUESTIONS],
+    _t("correct_slip", CONFIRMING_SLIP, None, after="remove_slip_value"),
+    # The next question: back to the review when changing, else the first one still open.
+    _t("advance", CHOOSING_NEXT, REVIEWING, conditions="revising"),
+    *[_t("advance", CHOOSING_NEXT, question.state, conditions="is_first_open")
+      for question in QUESTIONS],
+    _t("advance", CHOOSING_NEXT, REVIEWING),
     # Review: change one field, or confirm (a required answer that became needed is asked first).
     *[_t("change", REVIEWING, question.state, conditions="is_chosen_field")
       for question in QUESTIONS],
@@ -144,6 +177,10 @@ class IntakeRecord:
     consented_at: datetime | None = None
     person_requested: str | None = None
     case_number: str | None = None
+    #: Answers read off a slip photo, waiting for the merchant's confirmation.
+    pending_slip: dict[str, Any] | None = None
+    #: After a confirmed slip: each answer leads to the first question still open.
+    open_only: bool = False
 
 
 class CaseDesk(Protocol):
@@ -187,6 +224,7 @@ class Intake:
         self._invalid: InvalidAnswer | None = None
         self._wants_text = False
         self._after_summary: list[Reply] = []
+        self._slip_answers: dict[str, Any] | None = None
 
     # -- conditions ---------------------------------------------------------------------------
 
@@ -203,8 +241,9 @@ class Intake:
     def revising(self, event: EventData) -> bool:
         return self.record.revising
 
-    def paid_by_card(self, event: EventData) -> bool:
-        return self._answers_with_pending().get("method") == "card"
+    def asks_card_type(self, event: EventData) -> bool:
+        """Paid by card, and no confirmed slip printed the transaction type."""
+        return BY_FIELD["card_type"].applies(self._answers_with_pending())
 
     def has_receipt_keys(self, event: EventData) -> bool:
         return BY_FIELD["reference"].applies(self._answers_with_pending())
@@ -217,6 +256,35 @@ class Intake:
         if chosen is None or chosen not in applicable(self.record.answers):
             return False
         return event.transition is not None and event.transition.dest == chosen.state
+
+    def slip_has_answers(self, event: EventData) -> bool:
+        """Whether the photo gave any value that validates (computed once per event)."""
+        if self._slip_answers is None:
+            slip = event.kwargs.get("slip")
+            read = answers_from_slip(slip, self.now) if isinstance(slip, SlipFields) else {}
+            self._slip_answers = read
+        return bool(self._slip_answers)
+
+    def correcting_slip(self, event: EventData) -> bool:
+        """A question asked from the slip's confirmation: its answer goes back there."""
+        return self.record.pending_slip is not None
+
+    def open_only(self, event: EventData) -> bool:
+        return self.record.open_only
+
+    def is_chosen_slip_field(self, event: EventData) -> bool:
+        name = event.kwargs.get("field", "")
+        if name not in SLIP_QUESTIONS or name not in (self.record.pending_slip or {}):
+            return False
+        return event.transition is not None and event.transition.dest == _s(name)
+
+    def is_first_open(self, event: EventData) -> bool:
+        """The first question that applies and has no answer yet is the destination."""
+        answers = self.record.answers
+        first = next((q for q in applicable(answers) if q.field not in answers), None)
+        if first is None or event.transition is None:
+            return False
+        return event.transition.dest == first.state
 
     def card_type_missing(self, event: EventData) -> bool:
         question = BY_FIELD["card_type"]
@@ -259,6 +327,8 @@ class Intake:
         self.record.revising = False
         self.record.failures = 0
         self.record.case_number = None
+        self.record.pending_slip = None
+        self.record.open_only = False
         if self.record.consented_at is None:
             self.record.consented_at = self.now
 
@@ -266,7 +336,57 @@ class Intake:
         self.record.answers = {}
         self.record.revising = False
         self.record.failures = 0
+        self.record.pending_slip = None
+        self.record.open_only = False
         self.replies.append(Reply("cancelled"))
+
+    # -- the slip -----------------------------------------------------------------------------
+
+    def hold_slip(self, event: EventData) -> None:
+        self.record.pending_slip = dict(self._slip_answers or {})
+
+    def report_unread_slip(self, event: EventData) -> None:
+        """Nothing usable on the photo (or no reader here): say why, then ask as before."""
+        problem = event.kwargs.get("problem") or "nothing_read"
+        attached = bool(event.kwargs.get("attached"))
+        self.replies.append(Reply("slip_unread", {"problem": problem, "attached": attached}))
+        self.announce(event)
+
+    def apply_slip(self, event: EventData) -> None:
+        """The merchant confirmed: the values become answers; only open questions remain."""
+        pending = self.record.pending_slip or {}
+        if "slip_type" in pending:
+            # The printed type replaces the card-type answer, which is then no longer asked.
+            self.record.answers.pop("card_type", None)
+        self.record.answers.update(pending)
+        self.record.pending_slip = None
+        self.record.revising = False
+        self.record.open_only = True
+        self.record.failures = 0
+        if "when" in pending:
+            self._check_age(date.fromisoformat(pending["when"]["day"]))
+
+    def drop_slip(self, event: EventData) -> None:
+        self.record.pending_slip = None
+        self.replies.append(Reply("slip_discarded"))
+
+    def correct_slip_value(self, event: EventData) -> None:
+        """A corrected value replaces the one read; Skip or "no receipt" removes it."""
+        pending = dict(self.record.pending_slip or {})
+        name = self._question().field
+        if self._parsed is None:
+            pending.pop(name, None)
+        else:
+            pending[name] = self._parsed
+        self.record.pending_slip = pending
+        self.record.failures = 0
+
+    def remove_slip_value(self, event: EventData) -> None:
+        """A value no question asks for (card, batch, auth code) can only be removed."""
+        pending = dict(self.record.pending_slip or {})
+        pending.pop(event.kwargs.get("field", ""), None)
+        self.record.pending_slip = pending
+        self.announce(event)
 
     def accept_answer(self, event: EventData) -> None:
         question = self._question()
@@ -395,21 +515,28 @@ class Intake:
         elif self.state in BY_STATE:
             self.record.failures = 0
             question = self._question()
-            current = self.record.answers.get(question.field)
+            correcting = self.record.pending_slip is not None
+            source = self.record.pending_slip if correcting else self.record.answers
+            current = (source or {}).get(question.field)
             self.replies.append(
                 Reply(
                     f"ask_{question.field}",
                     {
                         "current": current,
-                        "revising": self.record.revising,
+                        "revising": self.record.revising or correcting,
                         "optional": question.optional,
                         "choices": question.choices,
                     },
                     self._choice_buttons(question) + self._common_buttons(question),
                 )
             )
+        elif self.state == CONFIRMING_SLIP:
+            self.replies.append(self._slip_reply())
+        elif self.state == CHOOSING_NEXT:
+            self.trigger("advance")
         elif self.state == REVIEWING:
             self.record.revising = True
+            self.record.open_only = False
             self.replies.append(self._review_reply())
         elif self.state == SUMMARIZED:
             facts = Facts.from_answers(self.record.answers)
@@ -437,6 +564,19 @@ class Intake:
             extra.append(Button("person", "x:person"))
         return rows(*extra)
 
+    def _slip_reply(self) -> Reply:
+        items = slip_items(self.record.pending_slip or {}, self.record.answers)
+        fixes = [
+            Button(f"{'fix' if item['question'] else 'drop'}.{item['field']}", f"r:{item['field']}")
+            for item in items
+        ]
+        buttons = (
+            (Button("slip_ok", "x:slip_ok"),),
+            *rows(*fixes, per_row=3),
+            (Button("slip_no", "x:slip_no"),),
+        )
+        return Reply("slip_confirm", {"items": items}, buttons)
+
     def _review_reply(self) -> Reply:
         questions = applicable(self.record.answers)
         items = [
@@ -446,6 +586,12 @@ class Intake:
                 "answered": q.field in self.record.answers,
             }
             for q in questions
+        ]
+        # Read off a slip, asked by no question: shown so the merchant sees what goes on.
+        items += [
+            {"field": name, "value": self.record.answers[name], "answered": True}
+            for name in SLIP_EXTRAS
+            if self.record.answers.get(name) is not None
         ]
         changes = [Button(f"change.{q.field}", f"c:{q.field}") for q in questions]
         buttons = (
@@ -507,6 +653,8 @@ def event_from_button(data: str) -> Event | None:
             return Event("answer", {"field": name, "value": value, "pressed": True})
     elif kind == "c" and rest in BY_FIELD:
         return Event("change", {"field": rest})
+    elif kind == "r" and rest in (*SLIP_QUESTIONS, *SLIP_EXTRAS):
+        return Event("correct_slip", {"field": rest})
     elif kind == "l" and rest in LOCALES:
         return Event("set_language", {"locale": rest})
     elif kind == "x":
@@ -519,6 +667,8 @@ def event_from_button(data: str) -> Event | None:
             "arrived": "arrived",
             "missing": "still_missing",
             "followup": "follow_up",
+            "slip_ok": "confirm_slip",
+            "slip_no": "discard_slip",
         }.get(rest)
         if trigger:
             return Event(trigger)
@@ -566,7 +716,8 @@ class IntakeFlow:
         if pressed and event.kwargs.get("field") != self.current_field(record):
             return [Reply("stale_button"), *self.replay(record, now, desk)]
         if event.trigger == "answer" and record.state not in BY_STATE:
-            return [Reply("off_topic", {"state": record.state})]
+            again = self.replay(record, now, desk) if record.state == CONFIRMING_SLIP else []
+            return [Reply("off_topic", {"state": record.state}), *again]
         self.machine.add_model(model, initial=record.state)
         try:
             fired = model.trigger(event.trigger, **event.kwargs)
@@ -585,4 +736,13 @@ class IntakeFlow:
         return model.replies
 
 
-__all__ = ["OTHER", "STATES", "TRANSITIONS", "Event", "IntakeFlow", "IntakeRecord"]
+__all__ = [
+    "CONFIRMING_SLIP",
+    "OTHER",
+    "READS_SLIPS",
+    "STATES",
+    "TRANSITIONS",
+    "Event",
+    "IntakeFlow",
+    "IntakeRecord",
+]

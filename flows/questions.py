@@ -16,7 +16,7 @@ from typing import Any
 
 from flows.answers import InvalidAnswer, normalize_text, parse_amount, parse_receipt_key, parse_when
 from flows.banks import DEFAULT_BANKS, BankDirectory
-from flows.facts import RECEIPT_METHODS, WALLET_METHODS, Method
+from flows.facts import RECEIPT_METHODS, WALLET_METHODS, Method, SlipType
 from flows.settlement_calendar import SHANGHAI, Cycle
 
 #: Button value that asks for free text instead (the "Other" buttons).
@@ -53,6 +53,16 @@ class Question:
 
 def _paid_by_card(answers: Answers) -> bool:
     return answers.get("method") == Method.CARD.value
+
+
+def _card_type_unknown(answers: Answers) -> bool:
+    """Asked for card payments, unless a confirmed slip already printed the type."""
+    return _paid_by_card(answers) and answers.get("slip_type") is None
+
+
+def _read_from_slip(answers: Answers) -> bool:
+    """The slip's type is never asked: it exists, and can be changed, once a slip gave it."""
+    return answers.get("slip_type") is not None
 
 
 def _has_receipt_keys(answers: Answers) -> bool:
@@ -142,11 +152,23 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "card_type",
         choices=("sale", "preauth", "unsure"),
-        applies=_paid_by_card,
+        applies=_card_type_unknown,
         synonyms={
             "sale": ("消费", "普通消费", "sale", "purchase"),
             "preauth": ("预授权", "pre-auth", "preauth", "pre-authorization", "pre-authorisation"),
             "unsure": ("不确定", "不知道", "不清楚", "not sure", "unsure", "don't know"),
+        },
+    ),
+    Question(
+        "slip_type",
+        choices=tuple(kind.value for kind in SlipType),
+        applies=_read_from_slip,
+        synonyms={
+            "sale": ("消费", "sale", "purchase"),
+            "preauth": ("预授权", "pre-auth", "preauth", "pre-authorization"),
+            "preauth_complete": ("预授权完成", "pre-auth completion", "completion"),
+            "void": ("撤销", "消费撤销", "void"),
+            "refund": ("退货", "退款", "refund"),
         },
     ),
     Question(

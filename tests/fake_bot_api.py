@@ -589,11 +589,15 @@ class FakeBotApi:
         reply_to_message_id: int | None = None,
         data: bytes | None = None,
         username: str | None = None,
+        file_size: int | None = None,
     ) -> JSONDict:
-        """A ``message`` update with a photo; ``data`` also registers the file (``add_file``)."""
+        """A ``message`` update with a photo; ``data`` also registers the file (``add_file``).
+
+        ``file_size`` overrides the size Telegram reports (default: the data's length).
+        """
         if data is not None:
             self.add_file(file_id, data, f"photos/{file_id}.jpg")
-        size = len(data) if data is not None else 1024
+        size = file_size if file_size is not None else len(data) if data is not None else 1024
         message = self._user_message(
             chat_id,
             user_id=user_id,
@@ -621,6 +625,50 @@ class FakeBotApi:
                 "file_size": size,
             },
         ]
+        if caption is not None:
+            message["caption"] = caption
+        return {"message": message}
+
+    def document_update(
+        self,
+        chat_id: int,
+        file_id: str,
+        data: bytes | None = None,
+        mime_type: str | None = "image/jpeg",
+        file_name: str | None = "slip.jpg",
+        file_size: int | None = None,
+        caption: str | None = None,
+        user_id: int | None = None,
+        language_code: str | None = "zh-hans",
+        first_name: str = "Li",
+        chat_type: str | None = None,
+        username: str | None = None,
+    ) -> JSONDict:
+        """A ``message`` update with a file (a picture sent uncompressed, a PDF ...).
+
+        ``data`` also registers the file for download; ``file_size`` overrides the reported size.
+        """
+        if data is not None:
+            self.add_file(file_id, data, f"documents/{file_id}")
+        message = self._user_message(
+            chat_id,
+            user_id=user_id,
+            language_code=language_code,
+            first_name=first_name,
+            chat_type=chat_type,
+            message_thread_id=None,
+            reply_to_message_id=None,
+            username=username,
+        )
+        document: JSONDict = {"file_id": file_id, "file_unique_id": f"u-{file_id}"[:32]}
+        size = file_size if file_size is not None else len(data) if data is not None else None
+        if size is not None:
+            document["file_size"] = size
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        if file_name is not None:
+            document["file_name"] = file_name
+        message["document"] = document
         if caption is not None:
             message["caption"] = caption
         return {"message": message}
@@ -716,6 +764,10 @@ class FakeBotApi:
     def send_photo(self, chat_id: int, file_id: str, **kwargs: Any) -> int:
         """``push_update(photo_update(...))``; returns the update_id."""
         return self.push_update(self.photo_update(chat_id, file_id, **kwargs))
+
+    def send_document(self, chat_id: int, file_id: str, **kwargs: Any) -> int:
+        """``push_update(document_update(...))``; returns the update_id."""
+        return self.push_update(self.document_update(chat_id, file_id, **kwargs))
 
     def send_sticker(self, chat_id: int, **kwargs: Any) -> int:
         """``push_update(sticker_update(...))``; returns the update_id."""

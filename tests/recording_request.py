@@ -17,7 +17,9 @@ the text and inline keyboard echoed. Like Telegram, `sendMessage` is refused wit
 HTML does not parse, the text is empty or longer than 4096 characters after parsing, or a button's
 callback data is not 1-64 bytes; the refused call is still recorded (`faulted=True`).
 
-Faults are injected with `fail_next(method, status, description, retry_after=None)`.
+`getFile` describes any file id, and its download serves the bytes registered in `files` (or
+bytes of no picture), recorded as a `downloadFile` call. Faults are injected with
+`fail_next(method, status, description, retry_after=None)`.
 """
 
 from __future__ import annotations
@@ -143,6 +145,10 @@ class _Fault:
     retry_after: int | None
 
 
+#: Served for files nobody registered: merchants' photos in fuzzing are not pictures.
+NOT_A_PICTURE = b"\x00 not a picture"
+
+
 class BotApiError(Exception):
     def __init__(self, description: str, status: int = 400) -> None:
         super().__init__(description)
@@ -180,6 +186,7 @@ class RecordingRequest(BaseRequest):
         self.members: dict[tuple[int | None, int], str] = {}
         self.chats: dict[int, JSONDict] = {}  # extra getChat fields per chat
         self.answered: set[str] = set()  # callback query ids already answered
+        self.files: dict[str, bytes] = {}  # what downloads serve, by file_id
         self._faults: list[_Fault] = []
         self._message_ids: dict[int, int] = {}
         self._by_chat: dict[int, dict[int, JSONDict]] = {}
@@ -203,6 +210,7 @@ class RecordingRequest(BaseRequest):
             "getChatMember": self._get_chat_member,
             "createForumTopic": self._create_forum_topic,
             "answerCallbackQuery": self._answer_callback_query,
+            "getFile": self._get_file,
         }
         for name in (
             "deleteMessage",
@@ -240,6 +248,10 @@ class RecordingRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a download of what getFile described
+            file_id = url.rsplit("/files/", 1)[-1]
+            self.calls.append(Call("downloadFile", {"file_id": file_id}))
+            return 200, self.file_data(file_id)
         endpoint = url.rstrip("/").rsplit("/", 1)[-1]
         raw = request_data.parameters if request_data is not None else {}
         params = {key: self._decode(key, value) for key, value in raw.items()}
@@ -471,6 +483,19 @@ class RecordingRequest(BaseRequest):
 
     def _edit_reply_markup(self, params: JSONDict) -> JSONDict:
         return self._edited(params)
+
+    def _get_file(self, params: JSONDict) -> JSONDict:
+        file_id = str(params.get("file_id"))
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}"[:32],
+            "file_size": len(self.file_data(file_id)),
+            "file_path": f"files/{file_id}",
+        }
+
+    def file_data(self, file_id: str) -> bytes:
+        """What a download of the file serves: registered bytes, else bytes of no picture."""
+        return self.files.get(file_id, NOT_A_PICTURE)
 
     def _answer_callback_query(self, params: JSONDict) -> bool:
         query_id = params.get("callback_query_id")

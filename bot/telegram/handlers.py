@@ -13,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.metrics import ERRORS
 from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming, Result
+from bot.telegram.slips import SlipPhotos, picture_of
 from bot.throttle import FloodGate
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ def incoming_of(message: Message) -> Incoming:
         return Incoming("text", text=message.text)
     if message.photo:
         return Incoming("photo", file_id=message.photo[-1].file_id)
+    if picture_of(message) is not None:  # a picture sent as a file: read, but not attachable
+        return Incoming("photo")
     return Incoming("other")
 
 
@@ -63,18 +66,23 @@ class TelegramHandlers:
         outbox: Outbox,
         support: SupportDesk | None = None,
         flood: FloodGate | None = None,
+        slips: SlipPhotos | None = None,
     ) -> None:
         self.service = service
         self.outbox = outbox
         self.support = support
         self.flood = flood
+        self.slips = slips or SlipPhotos(service.clock)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Text, commands, photos and everything else a merchant sends in a private chat."""
         chat, message = chat_of(update), update.effective_message
         if chat is None or message is None:
             return
-        result = await self.reply(context, chat, incoming_of(message))
+        incoming = incoming_of(message)
+        if incoming.kind == "photo" and self.service.reads_slip(chat):
+            incoming = await self.slips.read(context.bot, message, incoming)
+        result = await self.reply(context, chat, incoming)
         if result.delete_incoming:
             try:  # a private chat: the bot may delete the merchant's message
                 await message.delete()

@@ -9,6 +9,7 @@ from flows.diagnosis import Diagnosis, Policy
 from flows.facts import Facts
 from flows.incidents import Incident
 from flows.intake import Event, IntakeFlow, IntakeRecord, event_from_button, event_from_command
+from flows.receipt import SlipFields
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI, DueDate, WorkCalendar
 
@@ -67,6 +68,14 @@ class Dialogue:
         event = event_from_button(data)
         assert event is not None, data
         return self.fire(event)
+
+    def photo(
+        self, slip: SlipFields | None = None, problem: str | None = None, attached: bool = True
+    ) -> list[Reply]:
+        """The merchant sends a slip photo: what the reader found, or why it found nothing."""
+        return self.fire(
+            Event("read_slip", {"slip": slip, "problem": problem, "attached": attached})
+        )
 
     def command(self, name: str, args: str = "") -> list[Reply]:
         event = event_from_command(name, args)

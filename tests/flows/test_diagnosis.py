@@ -17,6 +17,7 @@ from flows.facts import (
     Method,
     Received,
     Records,
+    SlipType,
     TerminalResult,
 )
 from flows.settlement_calendar import SHANGHAI, WorkCalendar
@@ -194,3 +195,116 @@ def test_notes_for_assumptions() -> None:
     assert "time_unknown" in notes
     assert "d0_fallback" in diagnose(replace(BASE, cycle=CycleAnswer.D0), NOW, POLICY).notes
     assert "too_old" in diagnose(replace(BASE, day=date(2026, 1, 2)), NOW, POLICY).notes
+
+
+# The type printed on a confirmed slip photo: BASE is a card sale yesterday, due today (A).
+@pytest.mark.parametrize(
+    ("name", "changes", "outcome"),
+    [
+        ("消费 sale: settled as usual", {"slip_type": SlipType.SALE}, Outcome.NOT_YET_DUE),
+        (
+            "预授权完成 completion: settled as usual",
+            {"slip_type": SlipType.PREAUTH_COMPLETE},
+            Outcome.NOT_YET_DUE,
+        ),
+        (
+            "消费 sale a week ago: overdue",
+            {"slip_type": SlipType.SALE, "day": date(2026, 11, 18)},
+            Outcome.OVERDUE,
+        ),
+        ("撤销 void: not settled", {"slip_type": SlipType.VOID}, Outcome.NOT_COMPLETED),
+        (
+            "退货 refund: nothing settled from it",
+            {"slip_type": SlipType.REFUND},
+            Outcome.NOT_COMPLETED,
+        ),
+        ("预授权 pre-auth", {"slip_type": SlipType.PREAUTH, "card_type": None}, Outcome.PREAUTH),
+        (
+            "预授权 pre-auth, paid by UnionPay QR",
+            {"slip_type": SlipType.PREAUTH, "card_type": None, "method": Method.UNIONPAY_QR},
+            Outcome.PREAUTH,
+        ),
+        (
+            "void beats pre-auth",
+            {"slip_type": SlipType.VOID, "card_type": CardType.PREAUTH},
+            Outcome.NOT_COMPLETED,
+        ),
+        (
+            "void beats partial",
+            {"slip_type": SlipType.VOID, "received": Received.PARTIAL},
+            Outcome.NOT_COMPLETED,
+        ),
+        (
+            "a failed terminal still decides first",
+            {"slip_type": SlipType.SALE, "terminal": TerminalResult.FAILED},
+            Outcome.NOT_COMPLETED,
+        ),
+    ],
+)
+def test_slip_type_outcome(name: str, changes: dict[str, object], outcome: Outcome) -> None:
+    assert diagnose(replace(BASE, **changes), NOW, POLICY).outcome is outcome, name  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("slip_type", "steps", "slip"),
+    [
+        (
+            SlipType.VOID,
+            ["no_settlement", "hold_released", "check_before_recharge", "contact_acquirer"],
+            "void",
+        ),
+        (
+            SlipType.REFUND,
+            ["no_settlement", "refund_deducted", "compare_statement", "contact_acquirer"],
+            "refund",
+        ),
+        (
+            None,
+            ["no_settlement", "hold_released", "check_before_recharge", "contact_acquirer"],
+            None,
+        ),
+    ],
+)
+def test_void_and_refund_slips_get_their_own_steps(
+    slip_type: SlipType | None, steps: list[str], slip: str | None
+) -> None:
+    changes: dict[str, object] = {"slip_type": slip_type}
+    if slip_type is None:
+        changes["records"] = Records.FAILED
+    facts = replace(BASE, **changes)  # type: ignore[arg-type]
+    result = diagnose(facts, NOW, POLICY)
+    assert [a.key for a in result.actions] == [*steps, "internal_check"]
+    assert result.actions[0].params == {"void": slip_type is None, "slip": slip}
+    assert result.due is None
+
+
+@pytest.mark.parametrize(
+    ("method", "slip_type", "card_type"),
+    [
+        ("card", "sale", CardType.SALE),
+        ("card", "preauth", CardType.PREAUTH),
+        ("card", "preauth_complete", CardType.SALE),
+        ("card", "void", None),
+        ("card", "refund", None),
+        ("upqr", "preauth", None),
+    ],
+)
+def test_the_slip_type_replaces_the_card_type_answer(
+    method: str, slip_type: str, card_type: CardType | None
+) -> None:
+    answers = {
+        "when": {"day": "2026-11-24", "time": None},
+        "amount": "10.00",
+        "method": method,
+        "card_type": "unsure",
+        "slip_type": slip_type,
+        "terminal": "success",
+        "records": "success",
+        "received": "none",
+        "cycle": "t1",
+        "card": "622848******1234",
+        "batch": "000123",
+    }
+    facts = Facts.from_answers(answers)
+    assert facts.card_type is card_type
+    assert facts.slip_type is SlipType(slip_type)

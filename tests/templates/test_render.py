@@ -13,38 +13,52 @@ from bot.config import Settings
 from bot.deployment import resolve
 from bot.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
 from flows.diagnosis import Outcome, diagnose
-from flows.facts import AccountSignal, CardType, Method, Received, Records, TerminalResult
+from flows.facts import (
+    AccountSignal,
+    CardType,
+    Method,
+    Received,
+    Records,
+    SlipType,
+    TerminalResult,
+)
 from flows.incidents import Incident, InvalidIncident
 from flows.intake import IntakeRecord
+from flows.receipt import SlipFields
 from flows.replies import Button, Reply
 from flows.report import CaseTimes, aggregate
 from flows.settlement_calendar import SHANGHAI
 from tests.flows.dialogue import NOW, POLICY, Dialogue
 from tests.flows.test_diagnosis import BASE
 from tests.flows.test_intake import CARD_SALE
+from tests.flows.test_slip import REST, SLIP, SLIP_ANSWERS
 
 LOCALES = ("zh", "en")
-RENDERER = Renderer(
-    settings={
-        "operator_name": "Test Pay",
-        "retention_days": 180,
-        "cutoff": "23:00",
-        "support_hours": "09:00-21:00",
-        "operator_hotline": None,
-        "support_timezone": "Asia/Shanghai",
-        "wording": {
-            "zh": {"welcome": None, "summary": None},
-            "en": {"welcome": None, "summary": None},
-        },
-    }
-)
+SETTINGS = {
+    "operator_name": "Test Pay",
+    "retention_days": 180,
+    "cutoff": "23:00",
+    "support_hours": "09:00-21:00",
+    "operator_hotline": None,
+    "support_timezone": "Asia/Shanghai",
+    "wording": {
+        "zh": {"welcome": None, "summary": None},
+        "en": {"welcome": None, "summary": None},
+    },
+    "slip_reading": True,
+}
+RENDERER = Renderer(settings=SETTINGS)
 ROOT = templates_root()
 #: The shipped example deployment file: hotline, extra wording, an added bank button.
 EXAMPLE = resolve(
     Settings(deployment_file=str(Path(__file__).resolve().parents[2] / "deployment.example.toml"))
 )
 DEPLOYED = Renderer(
-    settings={**EXAMPLE.template_globals(), "support_timezone": "Europe/Berlin"},
+    settings={
+        **EXAMPLE.template_globals(),
+        "support_timezone": "Europe/Berlin",
+        "slip_reading": True,
+    },
     banks=EXAMPLE.banks,
 )
 
@@ -116,6 +130,38 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
     collect(other.say("2026-01-05"))
     collect(other.command("start"))
     collect(other.command("cancel"))
+    # A slip photo: unreadable, read, corrected, confirmed, discarded, changed on review.
+    slip = Dialogue()
+    slip.command("start")
+    slip.answer_all(CARD_SALE[:3])
+    for problem in ("unavailable", "too_large", "not_an_image", "unreadable", "download_failed"):
+        for attached in (True, False):
+            collect(slip.photo(None, problem, attached=attached))
+    collect(slip.photo(SlipFields()))
+    collect(slip.photo(SLIP))
+    collect(slip.say("对"))
+    collect(slip.press("r:when"))
+    collect(slip.press("r:amount"))
+    collect(slip.say("1208.50"))
+    collect(slip.press("r:slip_type"))
+    collect(slip.press("a:slip_type:void"))
+    for name in ("method", "acquirer", "merchant_id", "terminal_id", "reference", "voucher"):
+        collect(slip.press(f"r:{name}"))
+        collect(slip.command("back"))
+    collect(slip.press("r:batch"))
+    collect(slip.press("x:slip_no"))
+    collect(slip.photo(SLIP))
+    collect(slip.press("x:slip_ok"))
+    slip.answer_all(REST)
+    collect(slip.last)
+    collect(slip.press("c:slip_type"))
+    collect(slip.press("a:slip_type:refund"))
+    collect(slip.press("x:confirm"))
+    emptied = Dialogue()
+    emptied.command("start")
+    emptied.answer_all(CARD_SALE[:2])
+    emptied.photo(SlipFields(batch="000123"))
+    collect(emptied.press("r:batch"))
     # Summaries for every outcome and every action.
     variants = [
         {},
@@ -136,6 +182,8 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         {"day": date(2025, 1, 2), "time": None, "records": Records.CANNOT_CHECK},
         {"day": date(2026, 12, 31), "time": time(9, 0)},
         *({"day": date(2026, 11, 18), "account": s} for s in AccountSignal),
+        *({"slip_type": kind, "card_type": None} for kind in SlipType),
+        {"slip_type": SlipType.REFUND, "terminal": TerminalResult.FAILED},
     ]
     for changes in variants:
         facts = replace(BASE, **changes)  # type: ignore[arg-type]
@@ -145,6 +193,8 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
             "amount": "1.00",
             "method": facts.method.value,
         }
+        if facts.slip_type is not None:
+            answers = {**SLIP_ANSWERS, **answers, "slip_type": facts.slip_type.value}
         samples["summary"].append(
             {
                 "case_number": "PB-20261125-0001",
@@ -204,8 +254,13 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         samples["ask_cycle"].append(
             {"current": None, "revising": False, "optional": False, "choices": choices}
         )
-    for name in ("unknown_command", "non_text", "photo_received", "error", "stale_button"):
+    for name in ("unknown_command", "non_text", "error", "stale_button"):
         samples.setdefault(name, []).append({})
+    samples["photo_received"] = [
+        {"state": state, "attached": attached}
+        for state in ("idle", "summarized", "asking_amount")
+        for attached in (True, False)
+    ]
     return samples
 
 
@@ -235,6 +290,7 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
     }
     facts = {
         "method": "card",
+        "slip_type": "void",
         "terminal": "success",
         "records": "success",
         "received": "none",
@@ -477,3 +533,13 @@ def test_a_bank_the_deployment_added_is_labelled_with_its_name() -> None:
     assert DEPLOYED.render(reply, "en").keyboard == ((("Bank of Ningbo", "a:bank:nbcb"),),)
     with pytest.raises(KeyError):
         RENDERER.render(reply, "en")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_photos_are_offered_only_where_slips_can_be_read(locale: str) -> None:
+    without = Renderer(settings={**SETTINGS, "slip_reading": False})
+    for template in ("ask_when", "ask_reference", "help"):
+        context = {"current": None, "revising": False, "optional": True}
+        offered = RENDERER.text(template, locale, context)
+        plain = without.text(template, locale, context)
+        assert len(plain) < len(offered)
