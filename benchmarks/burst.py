@@ -32,9 +32,7 @@ async def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="posbot-burst-"))
     replies = Replies(asyncio.get_running_loop())
     with ApiThread(replies, limits=True) as api:
-        env = bot_env(
-            api.api.root, f"sqlite:///{workdir}/burst.sqlite3", POSBOT_RATE_LIMIT="true"
-        )
+        env = bot_env(api.api.root, f"sqlite:///{workdir}/burst.sqlite3", POSBOT_RATE_LIMIT="true")
         bot = start_polling(api, env)
         try:
             chats = list(range(100_000, 100_000 + args.merchants))
