@@ -1,14 +1,22 @@
-"""The same intake built "the common way": a PTB ConversationHandler with in-memory state.
+"""The same intake built "the common way": a PTB ConversationHandler, answers in memory.
 
-Used only by benchmarks/bot_throughput.py as the baseline. It asks the same number of questions
-with the same kind of inline keyboards, but validates nothing and stores nothing.
+Used by benchmarks/bot_throughput.py as the baseline. It asks the same questions in the same
+order, with the same parsers and validation (flows.questions), the same messages and keyboards
+(templates/, through bot.rendering.Renderer), and ends with the same diagnosis and summary
+(flows.diagnosis). What it leaves out is what posbot adds around that: the `transitions`
+machine, the conversation committed to the database at every step, the outbox, the transcript,
+redaction, cases and the removal of spent keyboards. The state lives in `context.user_data`,
+so a restart forgets every merchant; that is the comparison the benchmark makes.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -19,39 +27,157 @@ from telegram.ext import (
     filters,
 )
 
-QUESTIONS = 17  # welcome + the questions of a card intake + review
+from bot.config import Settings
+from bot.deployment import resolve
+from bot.rendering import Outgoing, Renderer
+from flows.answers import InvalidAnswer
+from flows.diagnosis import diagnose
+from flows.facts import Facts
+from flows.questions import RECEIPT_FIELDS, SKIP, Question, applicable, parse_answer
+from flows.replies import Button, Reply, rows
+
+WELCOME, ASKING, REVIEWING = range(3)
+LOCALE = "zh"
+
+DEPLOYMENT = resolve(Settings())
+RENDERER = Renderer(
+    settings={**DEPLOYMENT.template_globals(), "slip_reading": False}, banks=DEPLOYMENT.banks
+)
+POLICY = DEPLOYMENT.policy()
 
 
-def keyboard(step: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(f"choice {n}", callback_data=f"a:{step}:{n}") for n in range(3)],
-            [InlineKeyboardButton("back", callback_data="x:back")],
-        ]
+async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+    assert update.effective_chat is not None
+    outgoing: Outgoing = RENDERER.render(reply, LOCALE)
+    markup = (
+        InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                for row in outgoing.keyboard
+            ]
+        )
+        if outgoing.keyboard
+        else None
+    )
+    await context.bot.send_message(
+        update.effective_chat.id, outgoing.text, parse_mode=ParseMode.HTML, reply_markup=markup
     )
 
 
+def next_question(answers: dict[str, Any]) -> Question | None:
+    return next((q for q in applicable(answers) if q.field not in answers), None)
+
+
+def ask(question: Question, answers: dict[str, Any]) -> Reply:
+    extra = [Button("skip", f"a:{question.field}:{SKIP}")] if question.optional else []
+    if question.field in RECEIPT_FIELDS:
+        extra.append(Button("no_receipt", f"a:{question.field}:noreceipt"))
+    extra.append(Button("back", "x:back"))
+    choices = [Button(f"{question.field}.{c}", f"a:{question.field}:{c}") for c in question.choices]
+    return Reply(
+        f"ask_{question.field}",
+        {
+            "current": None,
+            "revising": False,
+            "optional": question.optional,
+            "choices": question.choices,
+        },
+        rows(*choices, per_row=question.per_row) + rows(*extra),
+    )
+
+
+def review(answers: dict[str, Any]) -> Reply:
+    questions = applicable(answers)
+    items = [
+        {"field": q.field, "value": answers.get(q.field), "answered": q.field in answers}
+        for q in questions
+    ]
+    changes = [Button(f"change.{q.field}", f"c:{q.field}") for q in questions]
+    buttons = (
+        (Button("confirm", "x:confirm"),),
+        *rows(*changes, per_row=3),
+        (Button("back", "x:back"), Button("cancel", "x:cancel")),
+    )
+    return Reply("review", {"items": items}, buttons)
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    assert update.effective_chat is not None
-    await context.bot.send_message(update.effective_chat.id, "welcome", reply_markup=keyboard(0))
-    return 1
+    context.user_data.clear()  # type: ignore[union-attr]
+    buttons = (
+        (Button("start", "x:begin"),),
+        (Button("person", "x:person"),),
+        (Button("lang_zh", "l:zh"), Button("lang_en", "l:en")),
+    )
+    await send(update, context, Reply("welcome", {}, buttons))
+    return WELCOME
 
 
-def make_step(step: int):  # type: ignore[no-untyped-def]
-    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        if update.callback_query:
-            await update.callback_query.answer()
-        assert update.effective_chat is not None
-        context.user_data[f"q{step}"] = (
-            update.callback_query.data if update.callback_query else update.effective_message.text
-        )  # type: ignore[union-attr]
-        text = "summary" if step == QUESTIONS else f"question {step + 1}"
-        await context.bot.send_message(
-            update.effective_chat.id, text, parse_mode="HTML", reply_markup=keyboard(step + 1)
+async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    answers: dict[str, Any] = {}
+    context.user_data["answers"] = answers  # type: ignore[index]
+    question = next_question(answers)
+    assert question is not None
+    await send(update, context, ask(question, answers))
+    return ASKING
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    answers: dict[str, Any] = context.user_data["answers"]  # type: ignore[index]
+    question = next_question(answers)
+    assert question is not None
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        prefix = f"a:{question.field}:"
+        if not (query.data or "").startswith(prefix):
+            await send(update, context, Reply("stale_button"))
+            return ASKING
+        value, pressed = (query.data or "").removeprefix(prefix), True
+    else:
+        assert update.effective_message is not None
+        value, pressed = update.effective_message.text or "", False
+    try:
+        answers[question.field] = parse_answer(
+            question, value, pressed=pressed, now=datetime.now(UTC)
         )
-        return ConversationHandler.END if step == QUESTIONS else step + 1
+    except InvalidAnswer as error:
+        invalid = {
+            "field": question.field,
+            "reason": error.reason,
+            "attempt": 1,
+            "offer_help": False,
+            "optional": question.optional,
+        }
+        await send(update, context, Reply("invalid", invalid))
+        return ASKING
+    following = next_question(answers)
+    if following is None:
+        await send(update, context, review(answers))
+        return REVIEWING
+    await send(update, context, ask(following, answers))
+    return ASKING
 
-    return answer
+
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    answers: dict[str, Any] = context.user_data["answers"]  # type: ignore[index]
+    facts = Facts.from_answers(answers)
+    now = datetime.now(UTC)
+    diagnosis = diagnose(facts, now, POLICY)
+    summary = {
+        "case_number": None,
+        "facts": facts,
+        "answers": answers,
+        "diagnosis": diagnosis,
+        "now": now,
+        "recheck": False,
+        "incidents": [],
+    }
+    await send(update, context, Reply("summary", summary))
+    return ConversationHandler.END
 
 
 def main() -> None:
@@ -61,20 +187,21 @@ def main() -> None:
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
+        .concurrent_updates(64)
         .build()
     )
-    states = {
-        step: [
-            CallbackQueryHandler(make_step(step)),
-            MessageHandler(filters.TEXT & ~filters.COMMAND, make_step(step)),
-        ]
-        for step in range(1, QUESTIONS + 1)
-    }
     application.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("start", start)],
-            states=states,
-            fallbacks=[],
+            states={
+                WELCOME: [CallbackQueryHandler(begin, pattern="^x:begin$")],
+                ASKING: [
+                    CallbackQueryHandler(answer, pattern="^a:"),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, answer),
+                ],
+                REVIEWING: [CallbackQueryHandler(confirm, pattern="^x:confirm$")],
+            },
+            fallbacks=[CommandHandler("start", start)],
             per_message=False,
         )
     )

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from harness import (
-    INTAKE,
     ApiThread,
     Bot,
     Replies,
@@ -34,15 +33,15 @@ from harness import (
     bot_env,
     free_port,
     fresh_postgres,
+    intake,
     percentile,
     start_polling,
     start_webhook,
     update_for,
 )
 
-BASELINE_SCRIPT = [("say", "/start")] + [("press", "a:1:0")] * (len(INTAKE) - 1)
-
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+Script = Callable[[int], list[tuple[str, str]]]
 
 
 async def merchant(
@@ -50,11 +49,11 @@ async def merchant(
     replies: Replies,
     send: Send,
     chat: int,
-    script: list[tuple[str, str]],
+    script: Script,
     latencies: list[float],
 ) -> None:
     count = len(replies.by_chat[chat])
-    for kind, value in script:
+    for kind, value in script(chat):
         started = time.perf_counter()
         await send(update_for(chat, kind, value, api.api.last_message.get(chat, 0)))
         count += 1
@@ -68,12 +67,15 @@ async def measure(
     replies: Replies,
     bot: Bot,
     send: Send,
-    script: list[tuple[str, str]],
+    script: Script,
     merchants: int,
     concurrency: int,
     first_chat: int,
 ) -> dict[str, Any]:
     await merchant(api, replies, send, first_chat, script, [])  # warm-up, not counted
+    await asyncio.sleep(0.5)
+    got = replies.by_chat[first_chat]
+    print(f"  {name}: warm-up merchant got {len(got)} replies, the last: {got[-1][0][:60]!r}")
     latencies: list[float] = []
     cpu_bot, cpu_api, cpu_driver = bot.cpu(), api.cpu_seconds(), time.thread_time()
     wall = time.perf_counter()
@@ -88,7 +90,7 @@ async def measure(
     cpu_bot = bot.cpu() - cpu_bot
     cpu_api = api.cpu_seconds() - cpu_api
     cpu_driver = time.thread_time() - cpu_driver
-    updates = merchants * len(script)
+    updates = merchants * len(script(first_chat))
     return {
         "name": name,
         "updates": updates,
@@ -114,7 +116,6 @@ async def run_setup(setup: str, merchants: int, concurrency: int, workdir: Path)
         if setup in ("polling", "baseline"):
             env = bot_env(api.api.root, f"sqlite:///{workdir}/{setup}.sqlite3")
             bot = start_polling(api, env, baseline=setup == "baseline")
-            script = BASELINE_SCRIPT if setup == "baseline" else INTAKE
             name = (
                 "baseline: ConversationHandler, in memory, polling"
                 if setup == "baseline"
@@ -122,7 +123,7 @@ async def run_setup(setup: str, merchants: int, concurrency: int, workdir: Path)
             )
             try:
                 return await measure(
-                    name, api, replies, bot, push, script, merchants, concurrency, 10_000
+                    name, api, replies, bot, push, intake, merchants, concurrency, 10_000
                 )
             finally:
                 bot.stop()
@@ -144,7 +145,7 @@ async def run_setup(setup: str, merchants: int, concurrency: int, workdir: Path)
                     replies,
                     bot,
                     post,
-                    INTAKE,
+                    intake,
                     merchants,
                     concurrency,
                     10_000,
