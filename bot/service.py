@@ -129,23 +129,26 @@ class ConversationService:
 
     def handle(self, chat: ChatRef, incoming: Incoming, outbox: bool = False) -> Result:
         """Handle one message; with `outbox`, the replies are queued in the same transaction."""
+        return self.db.run(lambda session: self._handle(session, chat, incoming, outbox))
+
+    def _handle(self, session: Session, chat: ChatRef, incoming: Incoming, outbox: bool) -> Result:
+        """One attempt, inside the transaction `Database.run` gives (and may give again)."""
         now = self.clock()
-        with self.db.transaction() as session:
-            row = Conversations(session).get_or_create(
-                chat.channel,
-                chat.chat_id,
-                chat.user_id,
-                locale_for(chat.language_code, self.default_locale),
-                IDLE,
-            )
-            record = _record_of(row)
-            before = record.state
-            ops = self.ops(session, now)
-            incoming, warning = self._screen(record, incoming)
-            replies = self._dispatch(ops, row, record, incoming, warning)
-            _store(row, record, now)
-            messages = self.render(replies, record.locale)
-            claimed = enqueue(session, chat.chat_id, messages, now, claim=True) if outbox else []
+        row = Conversations(session).get_or_create(
+            chat.channel,
+            chat.chat_id,
+            chat.user_id,
+            locale_for(chat.language_code, self.default_locale),
+            IDLE,
+        )
+        record = _record_of(row)
+        before = record.state
+        ops = self.ops(session, now)
+        incoming, warning = self._screen(record, incoming)
+        replies = self._dispatch(ops, row, record, incoming, warning)
+        _store(row, record, now)
+        messages = self.render(replies, record.locale)
+        claimed = enqueue(session, chat.chat_id, messages, now, claim=True) if outbox else []
         log.info("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
         queued = outbox and bool(messages) and not claimed
         return Result(messages, ops.events, warning is not None, claimed, queued)

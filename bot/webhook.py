@@ -15,12 +15,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, create_engine, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -39,7 +39,7 @@ from bot.metrics import (
     update_type,
     watch_database,
 )
-from bot.storage.db import Database
+from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.models import InboxUpdate, utcnow
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 from bot.wiring import Components, build
@@ -128,6 +128,8 @@ class ChatLocks:
             self._lock_engine.dispose()
 
 
+#: How often a worker takes up updates left unprocessed (by a crash or a database outage).
+SWEEP_SECONDS = 30.0
 #: How far back the sequence check looks: Telegram has at most 100 deliveries in flight.
 SEQUENCE_WINDOW = 100
 #: Longest wait for an earlier update that has not arrived (it may never: ids can skip).
@@ -235,10 +237,34 @@ class UpdateInbox:
             await self._run(update_id, data)
             self._advance(0, update_id)
             return True
+        await self._drain(chat_id)
+        return True
+
+    async def sweep(self, older_than: float = 30.0) -> int:
+        """Take up updates stored but left unprocessed (a worker died mid-way, or the database
+        failed after the claim): each such chat is drained as if an update had just come."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+        with self.db.engine.connect() as connection:
+            chats = list(
+                connection.scalars(
+                    select(InboxUpdate.chat_id)
+                    .where(InboxUpdate.status == "pending", InboxUpdate.received_at < cutoff)
+                    .distinct()
+                    .limit(500)
+                )
+            )
+        for chat_id in chats:
+            if chat_id is None:
+                continue
+            await self._drain(chat_id)
+        return len(chats)
+
+    async def _drain(self, chat_id: int) -> None:
+        """Run the chat's pending updates in order, unless another task is already doing so."""
         while True:
             async with self.locks.try_hold(chat_id) as held:
                 if not held:  # the holder drains ours too, and looks again after letting go
-                    return True
+                    return
                 item = self._advance(chat_id, None)
                 while item is not None:
                     if not item.in_sequence:
@@ -253,7 +279,7 @@ class UpdateInbox:
                     await self._run(item.update_id, item.payload)
                     item = self._advance(chat_id, item.update_id)
             if not self._pending(chat_id):  # one that arrived while we were letting go
-                return True
+                return
 
     async def _run(self, update_id: int, data: dict[str, Any]) -> None:
         started = time.perf_counter()
@@ -294,11 +320,23 @@ def create_app(
                 allowed_updates=ALLOWED_UPDATES,
                 drop_pending_updates=False,
             )
-        state.update(parts=parts, inbox=UpdateInbox(parts.db, application))
-        app.state.parts = parts
+        inbox = UpdateInbox(parts.db, application)
+        state.update(parts=parts, inbox=inbox)
+        app.state.parts, app.state.inbox = parts, inbox
+
+        async def sweeping() -> None:
+            while True:
+                await asyncio.sleep(SWEEP_SECONDS)
+                try:
+                    await inbox.sweep()
+                except Exception:  # the database may be down: the next round tries again
+                    log.exception("inbox sweep failed")
+
+        sweeper = asyncio.create_task(sweeping())
         try:
             yield
         finally:
+            sweeper.cancel()
             await application.stop()
             if application.post_shutdown:
                 await application.post_shutdown(application)
@@ -315,7 +353,13 @@ def create_app(
             int(data["update_id"])
         except (ValueError, KeyError, TypeError):
             return PlainTextResponse("bad update", status_code=400)
-        await state["inbox"].deliver(data)
+        try:
+            await state["inbox"].deliver(data)
+        except (DBAPIError, DatabaseUnavailable) as error:
+            # Not stored (or not finished): Telegram delivers it again later, and a stored but
+            # unfinished update is taken up by the chat's next update or the periodic sweep.
+            log.error("update not taken: database unavailable (%s)", type(error).__name__)
+            return PlainTextResponse("database unavailable", status_code=503)
         return PlainTextResponse("ok")
 
     async def healthz(request: Request) -> Response:

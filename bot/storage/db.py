@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Waits between attempts when the database is unreachable (a restart, a failover): bounded,
+#: so a merchant gets an answer ("try again shortly") within about two seconds, never a hang.
+RETRY_DELAYS = (0.2, 0.5, 1.0)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached after the bounded retries."""
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """A lost or refused connection (worth retrying), as opposed to a bug or a constraint."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -27,7 +48,14 @@ def make_engine(url: str) -> Engine:
         if parsed.database not in (None, "", ":memory:"):
             event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(
+        url,
+        pool_pre_ping=True,  # a connection the server dropped (restart) is replaced, not used
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},  # an unreachable server fails fast, never hangs
+    )
 
 
 class Database:
@@ -55,6 +83,22 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """`work` in one transaction, run again (a bounded number of times) when the connection
+        was lost or refused; then DatabaseUnavailable. `work` must only touch the session."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except (DBAPIError, OperationalError) as error:
+                if not is_disconnect(error):
+                    raise
+                if delay is None:
+                    raise DatabaseUnavailable(str(error.orig or error)[:200]) from error
+                log.warning("database unreachable, retrying in %.1fs", delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -13,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.metrics import ERRORS
 from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming, Result
+from bot.storage.db import DatabaseUnavailable
 from bot.telegram.slips import SlipPhotos, picture_of
 from bot.throttle import FloodGate
 
@@ -135,12 +136,17 @@ class TelegramHandlers:
         """Log with the update id only (no personal data), and never leave the merchant silent."""
         update_id = update.update_id if isinstance(update, Update) else None
         ERRORS.inc()
-        log.error(
-            "update failed update_id=%s error=%s",
-            update_id,
-            type(context.error).__name__,
-            exc_info=context.error,
-        )
+        if isinstance(context.error, DatabaseUnavailable):  # an outage, not a bug: no traceback
+            log.error(
+                "update failed update_id=%s: database unavailable (%s)", update_id, context.error
+            )
+        else:
+            log.error(
+                "update failed update_id=%s error=%s",
+                update_id,
+                type(context.error).__name__,
+                exc_info=context.error,
+            )
         if isinstance(update, Update):
             chat = chat_of(update)
             if chat is not None and chat.chat_id > 0:
