@@ -1,6 +1,7 @@
 """Flood control: a merchant who floods the bot is slowed down, cheaply, without slowing others.
 
-Sliding windows per chat (a short one against bursts, a daily one against scripts). The first
+Per chat, a short sliding window against bursts and a daily count against scripts, in constant
+space per merchant. The first
 update over a limit gets one notice; the rest are dropped before any database work.
 """
 
@@ -9,13 +10,17 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
-@dataclass
+@dataclass(slots=True)
 class _Chat:
-    recent: deque[float] = field(default_factory=deque)
-    day: deque[float] = field(default_factory=deque)
+    #: The last `per_window` passes (older ones fall off): a sliding window in constant space.
+    recent: deque[float]
+    #: The daily limit counts from the chat's first update of its day (a fixed window), so a
+    #: merchant costs a few numbers whatever they send, not one entry per message.
+    day_start: float
+    day_count: int = 0
     noticed_until: float = 0.0
 
 
@@ -45,23 +50,19 @@ class FloodGate:
         if chat is None:
             if len(self._chats) >= self.max_chats:
                 self._evict(now)
-            chat = self._chats[chat_id] = _Chat()
-        while chat.recent and chat.recent[0] <= now - self.window:
-            chat.recent.popleft()
-        while chat.day and chat.day[0] <= now - self.DAY:
-            chat.day.popleft()
-        if len(chat.recent) >= self.per_window or len(chat.day) >= self.per_day:
+            chat = self._chats[chat_id] = _Chat(deque(maxlen=self.per_window), now)
+        if now - chat.day_start >= self.DAY:
+            chat.day_start, chat.day_count = now, 0
+        flooding = len(chat.recent) == self.per_window and chat.recent[0] > now - self.window
+        if flooding or chat.day_count >= self.per_day:
             if now >= chat.noticed_until:
-                limit_ends = (
-                    chat.recent[0] + self.window
-                    if len(chat.recent) >= self.per_window
-                    else chat.day[0] + self.DAY
+                chat.noticed_until = (
+                    chat.recent[0] + self.window if flooding else chat.day_start + self.DAY
                 )
-                chat.noticed_until = limit_ends
                 return "notice"
             return "drop"
         chat.recent.append(now)
-        chat.day.append(now)
+        chat.day_count += 1
         return "pass"
 
     def _evict(self, now: float) -> None:

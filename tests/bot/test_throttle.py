@@ -71,3 +71,14 @@ async def test_a_flooding_merchant_is_throttled_and_others_still_answered(tmp_pa
         with bot.parts.db.transaction() as session:
             rows = session.scalars(select(Conversation).order_by(Conversation.chat_id)).all()
             assert [row.chat_id for row in rows] == [CHAT, other]
+
+
+def test_a_merchant_costs_the_same_memory_however_much_they_send() -> None:
+    ticks = Ticks()
+    gate = FloodGate(per_window=5, window=1.0, per_day=10_000, clock=ticks)
+    for n in range(3000):
+        ticks.now = n * 0.5
+        gate.check(1)
+    chat = gate._chats[1]
+    assert len(chat.recent) <= 5
+    assert chat.day_count == 3000
