@@ -118,7 +118,7 @@ class Outbox:
         self._retries: set[asyncio.Task[None]] = set()
 
     def _lock(self, chat_id: int) -> asyncio.Lock:
-        if len(self._locks) > 10_000:  # forget idle chats' locks
+        if len(self._locks) > 1_000:  # forget idle chats' locks (kept: the ones in use)
             self._locks = {k: v for k, v in self._locks.items() if v.locked()}
         return self._locks.setdefault(chat_id, asyncio.Lock())
 

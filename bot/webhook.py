@@ -105,7 +105,7 @@ class ChatLocks:
     @asynccontextmanager
     async def try_hold(self, chat_id: int) -> AsyncIterator[bool]:
         """Yields True while this task holds the chat, False when someone else does."""
-        if len(self._local) > 10_000:
+        if len(self._local) > 1_000:
             self._local = {key: lock for key, lock in self._local.items() if lock.locked()}
         lock = self._local.setdefault(chat_id, asyncio.Lock())
         if lock.locked():

@@ -31,7 +31,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with lock:
                 await coroutine
         finally:
-            if not lock.locked() and len(self._locks) > 10_000:
+            if not lock.locked() and len(self._locks) > 1_000:
                 self._locks = {key: value for key, value in self._locks.items() if value.locked()}
 
     async def initialize(self) -> None:
