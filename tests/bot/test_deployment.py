@@ -412,22 +412,6 @@ def test_check_config_bad_environment_exits_2(tmp_path: Path) -> None:
     assert "POSBOT_RETENTION_DAYS" in result.output
 
 
-def test_other_commands_refuse_a_bad_file_without_traceback(tmp_path: Path) -> None:
-    path = write(tmp_path, "[[banks]]\ncode = 1\n")
-    result = CliRunner().invoke(
-        main,
-        ["stats"],
-        env={
-            "POSBOT_DEPLOYMENT_FILE": str(path),
-            "POSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        },
-    )
-    assert result.exit_code == 1
-    assert isinstance(result.exception, SystemExit)
-    assert "banks[0].code" in result.output
-    assert not (tmp_path / "db.sqlite3").exists()  # refused before touching the database
-
-
 # -- the service, built from a deployment file -----------------------------------------------------
 
 SERVICE_FILE = """
