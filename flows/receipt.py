@@ -85,6 +85,7 @@ class SlipFields:
 _DATE, _TIME, _DATETIME, _TOTAL, _CARD, _IGNORED = "date", "time", "datetime", "total", "card", "-"
 
 _NO = r"(?:N[O0]\.?|NUM(?:BER)?\.?|#)"
+_CODE = r"C[O0]DE"  # "AUTH C0DE": OCR reads the label's O as a zero too
 # A short Chinese label such as 时间 also occurs inside names ("时间咖啡馆"); it only counts
 # as a label when what follows looks like a separator or the start of a value.
 _CN_WEAK = r"(?=$|[\s:;(\[/0-9¥$.\-OolI|RrCc人])"
@@ -116,7 +117,7 @@ _LABEL_SPECS: tuple[tuple[str, str], ...] = (
     ("merchant_name", _en(r"MERCHANT\s*NAME")),
     ("merchant_name", _en(r"MER(?:CH)?\.?\s*NAME", left="A-Za-z")),
     ("merchant_id", _cn(r"(?:特约)?商户(?:编号|号码?|代码|代号)")),
-    ("merchant_id", _en(rf"MERCHANT\s*(?:{_NO}|ID|CODE)")),
+    ("merchant_id", _en(rf"MERCHANT\s*(?:{_NO}|ID|{_CODE})")),
     ("merchant_id", _en(rf"MER(?:CH)?\.?\s*(?:{_NO}|ID)", left="A-Za-z")),
     ("merchant_id", _en(r"MID", **_ACRONYM)),
     ("terminal_id", _cn(r"终端(?:编号|号码?|代码|ID)")),
@@ -141,8 +142,8 @@ _LABEL_SPECS: tuple[tuple[str, str], ...] = (
     ("voucher", _en(r"VOUCHER|TRACE", **_WORD)),
     ("voucher", _en(r"STAN", **_ACRONYM)),
     ("auth_code", _cn(r"授权(?:码|号码?)")),
-    ("auth_code", _en(rf"AUTH(?:ORI[SZ]ATION)?\.?\s*(?:{_NO}|CODE)")),
-    ("auth_code", _en(rf"APP(?:R(?:OVAL)?)?\.?\s*(?:CODE|{_NO})")),
+    ("auth_code", _en(rf"AUTH(?:ORI[SZ]ATION)?\.?\s*(?:{_NO}|{_CODE})")),
+    ("auth_code", _en(rf"APP(?:R(?:OVAL)?)?\.?\s*(?:{_CODE}|{_NO})")),
     ("reference", _cn(r"(?:系统|检索|交易)?参考号码?")),
     ("reference", _en(rf"REF(?:ER(?:ENCE)?)?\.?\s*{_NO}")),
     ("reference", _en(r"RRN", **_ACRONYM)),

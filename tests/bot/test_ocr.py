@@ -261,6 +261,10 @@ def _check(slip: GeneratedSlip, fields: SlipFields, lines: list[str] | None = No
         (12, "bilingual", "rotate"),
         (13, "english", "blur"),
         (14, "chinese", "photo"),
+        (16, "bilingual", "noise"),
+        (18, "chinese", "noise"),
+        (17, "english", "low_contrast"),  # its "AUTH CODE" label is read as "AUTH C0DE"
+        (19, "chinese", "low_contrast"),
     ],
 )
 def test_reads_the_printed_fields(

@@ -252,6 +252,7 @@ DAMAGE_CASES: list[tuple[str, list[str], dict[str, Any]]] = [
         {"merchant_id": "102100058120001"},
     ),
     ("English label with a zero for O", ["TERMINAL N0.: 12345678"], {"terminal_id": "12345678"}),
+    ("a zero for O in CODE", ["AUTH C0DE:143988"], {"auth_code": "143988"}),
     (
         "date glued to time",
         ["日期/时间:2026/11/2415:32:08"],
