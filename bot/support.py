@@ -514,7 +514,11 @@ class SupportDesk:
     # -- timers ------------------------------------------------------------------------------
 
     async def run_due(self, bot: Bot) -> int:
-        """Fire every due timer once; returns how many fired. Safe to call from any worker."""
+        """Fire every due timer once, and tell the open cases of active incidents not told yet
+        (opened since the incident was posted); returns how many timers fired. Safe to call
+        from any worker."""
+        notified = await asyncio.to_thread(self.incidents.notify)
+        self.outbox.deliver_later(bot, notified)
         now = self.service.clock()
         jobs: list[tuple[str, int, int, list[Outgoing]]] = []
         with self.db.transaction() as session:

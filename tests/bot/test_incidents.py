@@ -99,7 +99,7 @@ def test_only_open_cases_in_range_are_told_and_only_once(
     assert "from Nov 24, 2026 08:00 to 18:00 (Beijing time)" in en
 
     # Running the notify step again, or posting the same incident again, repeats nothing.
-    assert desk.notify(incident.id) == []
+    assert desk.notify() == []
     again, existed, chats = desk.post(MORNING_TO_EVENING, "agent:9002")
     assert (again.id, existed, chats) == (incident.id, True, [])
     assert queued(parts) == messages
@@ -109,7 +109,7 @@ def test_only_open_cases_in_range_are_told_and_only_once(
 
     # A case opened later in range is told on the next run; the others still are not.
     late = add_case(parts, 9, DAY, "09:00")
-    assert desk.notify(incident.id) == [9]
+    assert desk.notify() == [9]
     assert [case_id for case_id, _, _ in queued(parts)][len(messages) :] == [late]
 
 
@@ -134,7 +134,7 @@ def test_ending_stops_the_notice_and_lists_it_as_ended(
         assert row is not None
         assert (row.ended_by, row.ended_at) == ("agent:9002", NOW)
     add_case(parts, 1, DAY, "15:00")
-    assert desk.notify(incident.id) == []  # an ended incident tells nobody
+    assert desk.notify() == []  # an ended incident tells nobody
     assert "之前已经结束" in desk.end(str(incident.id), "agent:9002")[0].text
     assert "没有编号为 99" in desk.end("99", "agent:9002")[0].text
     (listing,) = desk.listing()
