@@ -27,6 +27,8 @@ from bot.storage.models import Case, IncidentNotice
 from bot.storage.models import Incident as IncidentRow
 from flows.case import OPEN_STATES
 from flows.incidents import (
+    MAX_AGE,
+    MAX_AHEAD,
     MAX_SPAN,
     MAX_TEXT,
     Incident,
@@ -107,7 +109,13 @@ class IncidentDesk:
         except InvalidIncident as error:
             return self._render(
                 "incident_invalid",
-                {"reason": error.reason, "max_days": MAX_SPAN.days, "max_text": MAX_TEXT},
+                {
+                    "reason": error.reason,
+                    "max_days": MAX_SPAN.days,
+                    "max_text": MAX_TEXT,
+                    "max_age_days": MAX_AGE.days,
+                    "max_ahead_days": MAX_AHEAD.days,
+                },
             )
         # Thousands of cases may be in range: decide and queue them in a worker thread.
         incident, existed, chats = await asyncio.to_thread(self.post, draft, actor)

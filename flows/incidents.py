@@ -18,6 +18,10 @@ from flows.settlement_calendar import SHANGHAI
 
 #: The longest range one incident may cover; longer is a typo more often than an incident.
 MAX_SPAN = timedelta(days=31)
+#: How far back a range may start: cases older than this are long settled (or retained no more).
+MAX_AGE = timedelta(days=365)
+#: How far ahead a range may end: a planned outage is announced at most this early.
+MAX_AHEAD = timedelta(days=31)
 #: The longest notice text: it is shown inside the merchant's summary.
 MAX_TEXT = 500
 #: The last moment of a day a date-only `to` stands for (transaction times have minutes only).
@@ -54,7 +58,16 @@ class InvalidIncident(ValueError):
     """Why an `/incident` command cannot be posted; `reason` selects the explanation."""
 
     REASONS = frozenset(
-        {"usage", "bad_from", "bad_to", "reversed", "too_long", "no_text", "text_too_long"}
+        {
+            "usage",
+            "bad_from",
+            "bad_to",
+            "reversed",
+            "too_long",
+            "out_of_range",
+            "no_text",
+            "text_too_long",
+        }
     )
 
     def __init__(self, reason: str) -> None:
@@ -136,6 +149,8 @@ def parse_incident(args: str, now: datetime, tz: tzinfo = SHANGHAI) -> IncidentD
         raise InvalidIncident("reversed")
     if ends - starts > MAX_SPAN:
         raise InvalidIncident("too_long")
+    if starts < now - MAX_AGE or ends > now + MAX_AHEAD:
+        raise InvalidIncident("out_of_range")
     if not text:
         raise InvalidIncident("no_text")
     if len(text) > MAX_TEXT:
@@ -168,6 +183,8 @@ def affecting(
 
 
 __all__ = [
+    "MAX_AGE",
+    "MAX_AHEAD",
     "MAX_SPAN",
     "MAX_TEXT",
     "Incident",

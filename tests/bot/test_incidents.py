@@ -266,3 +266,16 @@ def test_a_bound_in_the_time_zone_is_stored_as_that_moment(
         assert row is not None
         assert row.starts_at.astimezone(SHANGHAI).time() == time(8, 0)
         assert row.ends_at.astimezone(SHANGHAI).time() == time(18, 0)
+
+
+async def test_a_range_years_away_is_refused_and_nothing_is_stored(
+    database_url: str, make_components: Factory
+) -> None:
+    parts = make_components(database_url)
+    desk, bot = desk_for(parts), CountingBot()
+    for args in ("0001-01-01 0001-01-02 x", "9999-12-30 9999-12-31 x", "2027-11-24 2027-11-25 x"):
+        (answer,) = await desk.command(bot, "agent:9001", args)  # type: ignore[arg-type]
+        assert "时间范围须在过去 365 天到未来 31 天之内" in answer.text
+        assert "没有发布任何通知" in answer.text
+    with parts.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(IncidentRow)) == 0

@@ -418,7 +418,16 @@ def incident_samples() -> dict[str, list[dict[str, object]]]:
             for existed in (False, True)
             for n in (0, 1250)
         ],
-        "incident_invalid": [{"reason": r, "max_days": 31, "max_text": 500} for r in reasons],
+        "incident_invalid": [
+            {
+                "reason": r,
+                "max_days": 31,
+                "max_text": 500,
+                "max_age_days": 365,
+                "max_ahead_days": 31,
+            }
+            for r in reasons
+        ],
         "incident_ended": [
             {"status": "ended", "incident": INCIDENT, "given": "3"},
             {"status": "already", "incident": INCIDENT, "given": "#3"},
