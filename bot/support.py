@@ -409,7 +409,7 @@ class SupportDesk:
             return
         parts = (query.data or "").split(":")
         verb = parts[1] if len(parts) == 3 else ""
-        case_id = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+        case_id = int(parts[2]) if len(parts) == 3 and parts[2].isdecimal() else None
         origin = query.message if isinstance(query.message, Message) else None
         now = self.service.clock()
         with self.db.transaction() as session:
@@ -491,7 +491,7 @@ class SupportDesk:
 
     async def _send_report(self, message: Message, args: str) -> None:
         """/report [days]: the report's charts as one picture, drawn off the event loop."""
-        days = int(args) if args.isdigit() else None
+        days = int(args) if args.isdecimal() else None
         if args and not (days and days <= REPORT_MAX_DAYS):
             await self._reply(message, self._render("support_usage", {}))
             return
