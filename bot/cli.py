@@ -153,18 +153,18 @@ def chat(language: str | None) -> None:
 
 @main.command()
 def stats() -> None:
-    """Case counts and times, as support sees them with /stats."""
+    """Case counts and times (the /stats numbers), as a table."""
     from bot.cases import case_stats
-    from bot.console import plain
+    from bot.terminal_table import stats_table
 
     settings = _settings()
     parts = _build_or_exit(settings)
     try:
         with parts.db.transaction() as session:
             numbers = case_stats(session)
-        click.echo(plain(parts.renderer.text("stats", settings.default_locale, numbers)))
     finally:
         parts.db.dispose()
+    click.echo(stats_table(parts.renderer, settings.default_locale, numbers))
 
 
 #: Exports this long show a progress bar (on a terminal); shorter ones finish before it is read.

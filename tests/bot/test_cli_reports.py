@@ -9,12 +9,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.rendering import Renderer
 from bot.service import ChatRef, Incoming
 from bot.storage.models import Case
+from bot.terminal_table import display_width, stats_table
 from tests.bot.test_service_storage import STEPS
 
 #: What a merchant typed that identifies them or their card: none of it may leave in an export.
@@ -118,9 +121,74 @@ def test_export_refuses_a_bad_date_without_a_traceback(
     assert "Traceback" not in result.output
 
 
-def test_stats_prints_the_support_numbers(tmp_path: Path, make_components: Any) -> None:
+def test_stats_prints_a_table(tmp_path: Path, make_components: Any) -> None:
     env = with_a_case(tmp_path, make_components)
     result = CliRunner().invoke(main, ["stats"], env=env)
     assert result.exit_code == 0, result.output
-    assert "工单统计" in result.output
-    assert "A 1" in result.output
+    assert result.output == (
+        "工单统计\n"
+        "-----------------------\n"
+        "工单总数              1\n"
+        "状态：已给出结果      1\n"
+        "判断：A 未到结算时间  1\n"
+        "首次回复中位数        —\n"
+        "解决用时中位数        —\n"
+        "无需人工即解决        —\n"
+    )
+
+
+#: Numbers as `case_stats` gives them, with every kind of row filled.
+NUMBERS = {
+    "total": 7,
+    "by_status": {"resolved": 4, "open": 2, "escalated": 1},
+    "by_outcome": {"E": 2, "A": 5},
+    "median_first_reply_minutes": 12.4,
+    "median_resolution_hours": 26.3,
+    "resolved": 4,
+    "share_without_person": 0.75,
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "zh",
+            """\
+工单统计
+----------------------------------------
+工单总数              7
+状态：已给出结果      2
+状态：待认领          1
+状态：已解决          4
+判断：A 未到结算时间  5
+判断：E 已逾期        2
+首次回复中位数        12 分钟
+解决用时中位数        26.3 小时
+无需人工即解决        75%（已解决 4 单）""",
+        ),
+        (
+            "en",
+            """\
+Case statistics
+-----------------------------------------------
+Cases                       7
+State: answered             2
+State: unclaimed            1
+State: resolved             4
+Outcome: A not yet due      5
+Outcome: E overdue          2
+Median time to first reply  12 min
+Median time to resolution   26.3 h
+Resolved without a person   75% (of 4 resolved)""",
+        ),
+    ],
+)
+def test_stats_table_aligns_values_in_both_languages(locale: str, expected: str) -> None:
+    assert stats_table(Renderer(settings={}), locale, NUMBERS) == expected
+
+
+def test_display_width_counts_wide_characters_twice() -> None:
+    assert display_width("工单 A") == 6
+    assert display_width("１２") == 4  # full-width digits
+    assert display_width("e\u0301") == 1  # a combining accent takes no column
