@@ -50,8 +50,10 @@ __all__ = [
     "read_slip",
 ]
 
-#: Telegram lets a bot download files up to 20 MB; a phone photo of a slip is a few MB.
-MAX_BYTES = 20 * 1024 * 1024
+#: The largest photo read: a phone photo of a slip is a few MB (Telegram's own limit for a bot's
+#: downloads is 20 MB). Checked against the size Telegram reports before downloading and against
+#: the bytes before decoding; the merchant is told it (`photo_max_mb` in the templates).
+MAX_BYTES = 10 * 1024 * 1024
 #: Well above any phone camera (a 200 MP sensor bins to 50 MP photos); more is a bomb.
 MAX_PIXELS = 60_000_000
 #: Longest side handed to OCR. Slip text stays ~20 px high at this size, which PP-OCR reads

@@ -30,6 +30,7 @@ from flows.answers import (
     parse_amount,
     parse_receipt_key,
 )
+from flows.redaction import mask_card
 
 __all__ = ["SlipFields", "extract_fields"]
 
@@ -383,10 +384,6 @@ _PAN = re.compile(r"[0-9][0-9*]{8,14}[0-9*]{0,4}[0-9]{4}")
 _CARD_HINT = re.compile(r"[*xX#•·※]|\s*[/\\(]\s*(?:S|I|C|M|F|Q|W|E|IC|NFC)\s*\)?$")
 
 
-def _mask(pan: str) -> str:
-    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
-
-
 def _read_card(value: str) -> str | None:
     """A card number, masked to at most its first six and last four digits.
 
@@ -401,7 +398,7 @@ def _read_card(value: str) -> str | None:
     pan = pan.translate(_CARD_DIGITS)
     if not (13 <= len(pan) <= 19 and _PAN.fullmatch(pan)):
         return None
-    return _mask(pan)
+    return mask_card(pan)
 
 
 # A full card number inside free text (a name read from the wrong line) is masked as well.
@@ -411,7 +408,7 @@ _PAN_IN_TEXT = re.compile(
 
 
 def _scrub_card_numbers(text: str) -> str:
-    return _PAN_IN_TEXT.sub(lambda match: _mask(_KEY_SPACING.sub("", match.group())), text)
+    return _PAN_IN_TEXT.sub(lambda match: mask_card(match.group()), text)
 
 
 # ================================================================================= free text

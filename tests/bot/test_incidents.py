@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 
 from bot.incidents import IncidentDesk, active_incidents
 from bot.outbox import Outbox
+from bot.service import ChatRef, Incoming
 from bot.storage.models import Case, IncidentNotice, OutboxMessage
 from bot.storage.models import Incident as IncidentRow
 from bot.wiring import Components
@@ -18,6 +19,7 @@ from flows.incidents import parse_incident
 from flows.settlement_calendar import SHANGHAI
 from tests.bot.conftest import Factory
 from tests.bot.helpers import NOW
+from tests.bot.test_service_storage import STEPS
 
 DAY = date(2026, 11, 24)
 #: 08:00 to 18:00 on 2026-11-24, Beijing time.
@@ -279,3 +281,19 @@ async def test_a_range_years_away_is_refused_and_nothing_is_stored(
         assert "没有发布任何通知" in answer.text
     with parts.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(IncidentRow)) == 0
+
+
+def test_the_summary_at_a_follow_up_shows_the_incident_too(
+    database_url: str, make_components: Factory
+) -> None:
+    """The recheck summary (the money still missing at the follow-up) is built by the same
+    function as the intake's, incidents included."""
+    parts = make_components(database_url)
+    chat = ChatRef("telegram", 1, 1, "zh")
+    for step in [*STEPS, Incoming("button", text="x:confirm")]:  # paid 2026-11-24 15:00
+        parts.service.handle(chat, step)
+    desk_for(parts).post(MORNING_TO_EVENING, "agent:9001")
+    messages = parts.service.handle(chat, Incoming("button", text="k:no:PB-20261125-0001"))
+    summary = messages.messages[0].text
+    assert "客服通知" in summary
+    assert "拉卡拉结算批次延迟" in summary

@@ -37,6 +37,7 @@ from bot.ocr import (
     order_lines,
     read_slip,
 )
+from bot.slip_reading import problem_before_reading
 from flows.receipt import SlipFields, extract_fields
 from tests.slips import NOW, GeneratedSlip, font_available, make_slip, score
 
@@ -82,6 +83,20 @@ def test_refuses_what_is_not_a_usable_photo(data: bytes, reason: str) -> None:
     with pytest.raises(UnreadableImage) as caught:
         SlipReader().read_lines(data)
     assert caught.value.reason == reason
+
+
+def test_one_size_limit_before_downloading_and_before_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bot.slip_reading.ocr_available", lambda: True)
+    assert problem_before_reading(MAX_BYTES) is None
+    assert problem_before_reading(MAX_BYTES + 1) == "too_large"
+    with pytest.raises(UnreadableImage) as caught:
+        SlipReader().read_lines(b"\0" * MAX_BYTES)
+    assert caught.value.reason == "not_an_image"  # not too large: the same limit
+    with pytest.raises(UnreadableImage) as caught:
+        SlipReader().read_lines(b"\0" * (MAX_BYTES + 1))
+    assert caught.value.reason == "too_large"
 
 
 def test_refuses_formats_no_phone_sends() -> None:

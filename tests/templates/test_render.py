@@ -46,6 +46,7 @@ SETTINGS = {
         "en": {"welcome": None, "summary": None},
     },
     "slip_reading": True,
+    "photo_max_mb": 7,
 }
 RENDERER = Renderer(settings=SETTINGS)
 ROOT = templates_root()
@@ -58,6 +59,7 @@ DEPLOYED = Renderer(
         **EXAMPLE.template_globals(),
         "support_timezone": "Europe/Berlin",
         "slip_reading": True,
+        "photo_max_mb": 7,
     },
     banks=EXAMPLE.banks,
 )
