@@ -1,9 +1,11 @@
 """Incident notices as data: a range of transaction times support knows is affected.
 
 Support posts `/incident <from> <to> <text>` (e.g. an acquirer's settlement batch is late). The
-bounds are read here in the deployment's time zone and checked; `affecting` says which incidents
-cover a merchant's transaction. Both ends of a range are inclusive: a date-only `to` means the
-end of that day. No I/O: `bot/` loads the incidents and stores what was decided.
+bounds are transaction times, so they are read in Beijing time (Asia/Shanghai), the time POS
+slips and merchants' answers are in, whatever time zone the deployment's support hours are given
+in. They are checked here, and `affecting` says which incidents cover a merchant's transaction.
+Both ends of a range are inclusive: a date-only `to` means the end of that day. No I/O: `bot/`
+loads the incidents and stores what was decided.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.deployment import resolve
+from bot.deployment import example_file, resolve
 from bot.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
 from flows.diagnosis import Outcome, diagnose
 from flows.facts import (
@@ -51,9 +51,7 @@ SETTINGS = {
 RENDERER = Renderer(settings=SETTINGS)
 ROOT = templates_root()
 #: The shipped example deployment file: hotline, extra wording, an added bank button.
-EXAMPLE = resolve(
-    Settings(deployment_file=str(Path(__file__).resolve().parents[2] / "deployment.example.toml"))
-)
+EXAMPLE = resolve(Settings(deployment_file=str(example_file())))
 DEPLOYED = Renderer(
     settings={
         **EXAMPLE.template_globals(),
