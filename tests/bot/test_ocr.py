@@ -28,6 +28,7 @@ from bot import ocr
 from bot.ocr import (
     MAX_BYTES,
     MAX_SIDE,
+    OCR_THREADS,
     OcrUnavailable,
     SlipReader,
     TextBox,
@@ -329,6 +330,20 @@ async def test_read_slip_leaves_the_event_loop_free(
     assert ran_on[0] != loop_thread
     assert order == ["ocr started", "another merchant served", "ocr finished"]
     _check(slip, fields)
+
+
+@needs_ocr
+def test_the_engine_reads_on_one_thread_leaving_the_other_cores_to_the_bot(
+    reader: SlipReader,
+) -> None:
+    engine = reader._get_engine()
+    sessions = [
+        getattr(engine, part).session.session for part in ("text_det", "text_cls", "text_rec")
+    ]
+    for session in sessions:
+        options = session.get_session_options()
+        assert options.intra_op_num_threads == OCR_THREADS == 1
+        assert options.inter_op_num_threads == OCR_THREADS
 
 
 @needs_ocr
