@@ -7,10 +7,11 @@ bottom, so the rules can be tested and fuzzed without images or an OCR library.
 
 OCR damages slips in predictable ways, and those are repaired: full-width punctuation, labels
 glued to their values, a value printed on the line under its label, two fields on one line,
-O for 0 and l for 1 inside numbers, stray spaces. Anything that still does not validate (a
-five-digit batch, an amount without cents, a date in the future, two different readings of one
-field) is dropped rather than guessed: the bot can ask the merchant for a missing field, but a
-wrong one would be sent on to the acquirer and send the search for the payment astray.
+O for 0 and l for 1 inside numbers, 0 for O in label words (NO., CODE, ORIG.), stray spaces.
+Anything that still does not validate (a five-digit batch, an amount without cents, a date in the
+future, two different readings of one field) is dropped rather than guessed: the bot can ask the
+merchant for a missing field, but a wrong one would be sent on to the acquirer and send the search
+for the payment astray.
 """
 
 import datetime as dt
@@ -170,7 +171,7 @@ _LABEL_SPECS: tuple[tuple[str, str], ...] = (
 
 # "原凭证号", "ORIG. REF. NO.": a void or refund reprints the original transaction's keys,
 # which must not be taken for the keys of the slip itself.
-_ORIGINAL = r"(?P<orig>原(?:交易)?|(?i:ORIG(?:INAL)?|ORG)\.?\s*)?"
+_ORIGINAL = r"(?P<orig>原(?:交易)?|(?i:[O0]RIG(?:INAL)?|[O0]RG)\.?\s*)?"
 _LABEL = re.compile(
     _ORIGINAL
     + "(?:"
