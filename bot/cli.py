@@ -8,12 +8,26 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
+from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import Settings, explain
 from bot.wiring import Components, build
+
+#: Exit codes (README, "Operator commands"): 0 done; 1 the work could not be done (a schema to
+#: upgrade, a file that cannot be written, Graphviz missing); 2 bad usage or configuration.
+EXIT_BAD_INPUT = 2
+
+
+class ConfigurationError(click.ClickException):
+    """A bad environment variable or deployment file: its explanation as is, and exit code 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.format_message(), err=True)
 
 
 def _setup_logging(level: str) -> None:
@@ -44,6 +58,14 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), SHANGHAI)
 
 
+def _settings() -> Settings:
+    """Settings from the environment, or exit 2 naming each bad variable and its problem."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigurationError(explain(error)) from None
+
+
 def _build_or_exit(settings: Settings) -> Components:
     """Build, or stop with the operator's next step instead of a traceback."""
     from bot.deployment import DeploymentError
@@ -51,7 +73,9 @@ def _build_or_exit(settings: Settings) -> Components:
 
     try:
         return build(settings)
-    except (SchemaOutdated, DeploymentError) as error:
+    except DeploymentError as error:
+        raise ConfigurationError(str(error)) from None
+    except SchemaOutdated as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -72,7 +96,7 @@ def main() -> None:
 )
 def run(webhook: bool, host: str, port: int, workers: int) -> None:
     """Run the Telegram bot: long polling, or a webhook server with --webhook."""
-    settings = Settings()
+    settings = _settings()
     _setup_logging(settings.log_level)
     if not settings.telegram_bot_token:
         raise click.UsageError("TELEGRAM_BOT_TOKEN is not set (see README: Configuration)")
@@ -112,7 +136,7 @@ def chat(language: str | None) -> None:
     """The merchant conversation in this terminal, on the same code and database."""
     from bot.console import Console
 
-    settings = Settings()
+    settings = _settings()
     _setup_logging("WARNING")
     parts = _build_or_exit(settings)
     console = Console(
@@ -129,18 +153,18 @@ def chat(language: str | None) -> None:
 
 @main.command()
 def stats() -> None:
-    """Case counts and times, as support sees them with /stats."""
+    """Case counts and times (the /stats numbers), as a table."""
     from bot.cases import case_stats
-    from bot.console import plain
+    from bot.terminal_table import stats_table
 
-    settings = Settings()
+    settings = _settings()
     parts = _build_or_exit(settings)
     try:
         with parts.db.transaction() as session:
             numbers = case_stats(session)
-        click.echo(plain(parts.renderer.text("stats", settings.default_locale, numbers)))
     finally:
         parts.db.dispose()
+    click.echo(stats_table(parts.renderer, settings.default_locale, numbers))
 
 
 #: Exports this long show a progress bar (on a terminal); shorter ones finish before it is read.
@@ -182,7 +206,7 @@ def export_cases(fmt: str, since: str | None, out: Any) -> None:
     from bot.storage.models import Case
 
     start = _parse_date(since, "--since")
-    settings = Settings()
+    settings = _settings()
     parts = _build_or_exit(settings)
     try:
         with parts.db.transaction() as session, contextlib.ExitStack() as stack:
@@ -240,7 +264,7 @@ def db_upgrade() -> None:
     from bot.storage.db import Database
     from bot.storage.migrate import current, head, upgrade
 
-    settings = Settings()
+    settings = _settings()
     database = Database(settings.database_url)
     try:
         before = current(database.engine)
@@ -264,7 +288,7 @@ def purge(older_than: str | None) -> None:
     from bot.privacy import parse_age
     from bot.privacy import purge as purge_data
 
-    settings = Settings()
+    settings = _settings()
     _setup_logging(settings.log_level)
     try:
         age = parse_age(older_than) if older_than else None
@@ -288,19 +312,12 @@ def purge(older_than: str | None) -> None:
 @main.command("check-config")
 def check_config() -> None:
     """Check the environment and the deployment file (POSBOT_DEPLOYMENT_FILE); exit 2 if bad."""
-    from pydantic import ValidationError
-
-    from bot.config import explain
     from bot.deployment import DeploymentError, resolve
 
     try:
-        deployment = resolve(Settings())
-    except ValidationError as error:
-        click.echo(explain(error), err=True)
-        sys.exit(2)
+        deployment = resolve(_settings())
     except DeploymentError as error:
-        click.echo(str(error), err=True)
-        sys.exit(2)
+        raise ConfigurationError(str(error)) from None
     for line in deployment.describe():
         click.echo(line)
     click.echo("configuration OK")
@@ -335,7 +352,7 @@ def report(out: str, since: str | None, days: int | None, language: str | None) 
         first, last = report_period(now.date(), start, days)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since/--days") from None
-    settings = Settings()
+    settings = _settings()
     locale = language or settings.default_locale
     parts = _build_or_exit(settings)
     try:

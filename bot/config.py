@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///posbot.sqlite3"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -109,6 +110,31 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("POSBOT_DEPLOYMENT_FILE", "deployment_file"),
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            make_url(value).get_dialect()
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL, e.g. sqlite:///posbot.sqlite3 or "
+                "postgresql+psycopg://user@host/db"
+            ) from None
+        except NoSuchModuleError:
+            raise ValueError("unknown database kind (use sqlite or postgresql+psycopg)") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -34,7 +34,7 @@ def parse_line(line: str, buttons: list[tuple[str, str]]) -> Incoming:
         name, _, args = stripped[1:].partition(" ")
         return Incoming("command", text=args, command=name)
     number = stripped[1:] if stripped.startswith("#") else stripped
-    if number.isdigit() and (stripped.startswith("#") or _is_choice_keyboard(buttons)):
+    if number.isdecimal() and (stripped.startswith("#") or _is_choice_keyboard(buttons)):
         index = int(number) - 1
         if 0 <= index < len(buttons):
             return Incoming("button", text=buttons[index][1])

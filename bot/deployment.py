@@ -42,6 +42,8 @@ from flows.diagnosis import Policy
 from flows.settlement_calendar import Cycle, WorkCalendar, YearSchedule
 
 ENV_VAR = "POSBOT_DEPLOYMENT_FILE"
+#: The documented example, at the root of a checkout and inside the `bot` package of a wheel.
+EXAMPLE_NAME = "deployment.example.toml"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 LOCALES = ("zh", "en")
 #: Bank buttons beyond this crowd the phone screen (they are laid out three to a row).
@@ -530,7 +532,8 @@ class Deployment:
         lines = [
             f"deployment file: {self.source}"
             if self.source
-            else f"deployment file: none ({ENV_VAR} unset), built-in defaults",
+            else f"deployment file: none ({ENV_VAR} unset), built-in defaults; "
+            f"every key is documented in {example_file()}",
             f"operator: {settings.operator_name}"
             + (f", hotline {self.operator_hotline}" if self.operator_hotline else ""),
             f"support hours: {settings.support_hours} ({self.support_timezone})",
@@ -558,6 +561,15 @@ def _env_name(field: str) -> str:
     alias = Settings.model_fields[field].validation_alias
     choices = getattr(alias, "choices", None)
     return str(choices[0]) if choices else field.upper()
+
+
+def example_file() -> Path:
+    """deployment.example.toml of a source checkout, or the copy packed into an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / EXAMPLE_NAME, here.parent / EXAMPLE_NAME):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{EXAMPLE_NAME} not found next to the bot package")
 
 
 def resolve(settings: Settings) -> Deployment:

@@ -3,7 +3,8 @@
 Support posts a range of transaction times something went wrong for (an acquirer's settlement
 batch is late). It is stored with its text redacted; merchants whose transaction falls in it see
 it in their summary (`flows` gets plain `Incident` records from `active_incidents`), and every
-open case in range is told once through the outbox. The (incident, case) pairs told are rows of
+open case in range is told once through the outbox: those open when it is posted at once, those
+opened later by the timer loop (`notify`). The (incident, case) pairs told are rows of
 `incident_notices`, so running the notify step again never repeats a message. The notices are
 decided in one transaction off the event loop and sent by the outbox in the background, paced by
 the bot's rate limiter; what a restart interrupts, the periodic drain sends.
@@ -26,6 +27,8 @@ from bot.storage.models import Case, IncidentNotice
 from bot.storage.models import Incident as IncidentRow
 from flows.case import OPEN_STATES
 from flows.incidents import (
+    MAX_AGE,
+    MAX_AHEAD,
     MAX_SPAN,
     MAX_TEXT,
     Incident,
@@ -106,7 +109,13 @@ class IncidentDesk:
         except InvalidIncident as error:
             return self._render(
                 "incident_invalid",
-                {"reason": error.reason, "max_days": MAX_SPAN.days, "max_text": MAX_TEXT},
+                {
+                    "reason": error.reason,
+                    "max_days": MAX_SPAN.days,
+                    "max_text": MAX_TEXT,
+                    "max_age_days": MAX_AGE.days,
+                    "max_ahead_days": MAX_AHEAD.days,
+                },
             )
         # Thousands of cases may be in range: decide and queue them in a worker thread.
         incident, existed, chats = await asyncio.to_thread(self.post, draft, actor)
@@ -122,6 +131,7 @@ class IncidentDesk:
         now = self.service.clock()
         text = redact_text(draft.text)
         with self.db.transaction() as session:
+            # Locked: the timer loop's `notify` may be telling the same incident's cases.
             row = session.scalars(
                 select(IncidentRow)
                 .where(
@@ -131,6 +141,7 @@ class IncidentDesk:
                     IncidentRow.text == text,
                 )
                 .limit(1)
+                .with_for_update()
             ).first()
             existed = row is not None
             if row is None:
@@ -147,14 +158,23 @@ class IncidentDesk:
             chats = self._notify(session, incident, now)
         return incident, existed, chats
 
-    def notify(self, incident_id: int) -> list[int]:
-        """Queue the notice for open cases in range not told yet; safe to run again."""
+    def notify(self) -> list[int]:
+        """Queue each active incident's notice for the open cases in its range not told yet
+        (cases opened since it was posted); one chat id per notice. The timer loop runs it.
+
+        Safe to run again, and from several workers at once: each incident row is locked while
+        its cases are told (a worker finding it locked skips it this time), and the pairs told
+        are unique rows.
+        """
         now = self.service.clock()
         with self.db.transaction() as session:
-            row = session.get(IncidentRow, incident_id)
-            if row is None or row.ended_at is not None:
-                return []
-            return self._notify(session, record_of(row), now)
+            rows = session.scalars(
+                select(IncidentRow)
+                .where(IncidentRow.ended_at.is_(None))
+                .order_by(IncidentRow.id)
+                .with_for_update(skip_locked=True)
+            ).all()
+            return [chat for row in rows for chat in self._notify(session, record_of(row), now)]
 
     def _notify(self, session: Session, incident: Incident, now: datetime) -> list[int]:
         first_day = incident.starts.astimezone(self.tz).date()

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_PIXELS",
     "MAX_SIDE",
     "MIN_CONFIDENCE",
+    "OCR_THREADS",
     "OcrUnavailable",
     "SlipReader",
     "TextBox",
@@ -50,13 +51,19 @@ __all__ = [
     "read_slip",
 ]
 
-#: Telegram lets a bot download files up to 20 MB; a phone photo of a slip is a few MB.
-MAX_BYTES = 20 * 1024 * 1024
+#: The largest photo read: a phone photo of a slip is a few MB (Telegram's own limit for a bot's
+#: downloads is 20 MB). Checked against the size Telegram reports before downloading and against
+#: the bytes before decoding; the merchant is told it (`photo_max_mb` in the templates).
+MAX_BYTES = 10 * 1024 * 1024
 #: Well above any phone camera (a 200 MP sensor bins to 50 MP photos); more is a bomb.
 MAX_PIXELS = 60_000_000
 #: Longest side handed to OCR. Slip text stays ~20 px high at this size, which PP-OCR reads
 #: well; larger only costs seconds.
 MAX_SIDE = 2000
+#: ONNX Runtime threads for reading one slip. Left alone it takes every core, and the bot's event
+#: loop and database work would wait behind the OCR for seconds; with one, the other cores keep
+#: serving merchants (and field accuracy is the same: `benchmarks/slip_accuracy.py`).
+OCR_THREADS = 1
 #: Lines recognised with less confidence are dropped: a missing field is asked for again, a
 #: wrong one would be sent on to the acquirer.
 MIN_CONFIDENCE = 0.6
@@ -336,6 +343,8 @@ class SlipReader:
             "Det.model_path": str(models["det"]),
             "Cls.model_path": str(models["cls"]),
             "Rec.model_path": str(models["rec"]),
+            "EngineConfig.onnxruntime.intra_op_num_threads": OCR_THREADS,
+            "EngineConfig.onnxruntime.inter_op_num_threads": OCR_THREADS,
         }
         try:
             engine: _Engine = RapidOCR(params=params)

@@ -125,7 +125,7 @@ def parse_age(text: str) -> timedelta:
     units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
     unit = units.get(value[-1:])
     number = value[:-1] if unit else value
-    if not number.isdigit() or int(number) <= 0:
+    if not number.isdecimal() or int(number) <= 0:
         raise ValueError(f"not an age: {text!r} (use e.g. 180d, 12h)")
     return timedelta(**{unit or "days": int(number)})
 

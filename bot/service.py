@@ -28,7 +28,6 @@ from flows.answers import InvalidAnswer
 from flows.case import CaseFlow, can_reopen
 from flows.diagnosis import diagnose
 from flows.facts import Facts
-from flows.incidents import affecting
 from flows.intake import (
     CONFIRMING_SLIP,
     IDLE,
@@ -38,6 +37,7 @@ from flows.intake import (
     IntakeRecord,
     event_from_button,
     event_from_command,
+    summary_reply,
 )
 from flows.questions import BY_STATE
 from flows.receipt import SlipFields
@@ -359,17 +359,14 @@ class ConversationService:
             case.outcome = diagnosis.outcome.value
             ops.fire(case, "escalate", actor="merchant", reason="still missing at follow-up")
             case.escalation_reason = "followup"
-            summary = Reply(
-                "summary",
-                {
-                    "case_number": case.number,
-                    "facts": facts,
-                    "answers": case.facts,
-                    "diagnosis": diagnosis,
-                    "now": ops.now,
-                    "recheck": True,
-                    "incidents": affecting(active_incidents(ops.session), facts.day, facts.time),
-                },
+            summary = summary_reply(
+                case.number,
+                facts,
+                case.facts,
+                diagnosis,
+                ops.now,
+                active_incidents(ops.session),
+                recheck=True,
             )
             return [
                 summary,

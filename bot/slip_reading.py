@@ -12,18 +12,22 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from bot.ocr import OcrUnavailable, SlipReader, UnreadableImage, ocr_available, read_slip
+from bot.ocr import (
+    MAX_BYTES,
+    OcrUnavailable,
+    SlipReader,
+    UnreadableImage,
+    ocr_available,
+    read_slip,
+)
 from bot.service import Incoming
 
 log = logging.getLogger(__name__)
 
-#: Larger photos are refused; a phone photo of a slip is a few MB.
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-
 
 def problem_before_reading(size: int | None) -> str | None:
     """What stops a photo of this size from being read here at all (None: nothing)."""
-    if size is not None and size > MAX_PHOTO_BYTES:
+    if size is not None and size > MAX_BYTES:
         return "too_large"
     if not ocr_available():
         return "unavailable"

@@ -409,7 +409,7 @@ class SupportDesk:
             return
         parts = (query.data or "").split(":")
         verb = parts[1] if len(parts) == 3 else ""
-        case_id = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+        case_id = int(parts[2]) if len(parts) == 3 and parts[2].isdecimal() else None
         origin = query.message if isinstance(query.message, Message) else None
         now = self.service.clock()
         with self.db.transaction() as session:
@@ -491,7 +491,7 @@ class SupportDesk:
 
     async def _send_report(self, message: Message, args: str) -> None:
         """/report [days]: the report's charts as one picture, drawn off the event loop."""
-        days = int(args) if args.isdigit() else None
+        days = int(args) if args.isdecimal() else None
         if args and not (days and days <= REPORT_MAX_DAYS):
             await self._reply(message, self._render("support_usage", {}))
             return
@@ -514,7 +514,11 @@ class SupportDesk:
     # -- timers ------------------------------------------------------------------------------
 
     async def run_due(self, bot: Bot) -> int:
-        """Fire every due timer once; returns how many fired. Safe to call from any worker."""
+        """Fire every due timer once, and tell the open cases of active incidents not told yet
+        (opened since the incident was posted); returns how many timers fired. Safe to call
+        from any worker."""
+        notified = await asyncio.to_thread(self.incidents.notify)
+        self.outbox.deliver_later(bot, notified)
         now = self.service.clock()
         jobs: list[tuple[str, int, int, list[Outgoing]]] = []
         with self.db.transaction() as session:

@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from bot.cases import CasePolicy
 from bot.config import Settings
 from bot.deployment import Deployment, resolve
-from bot.ocr import ocr_available
+from bot.ocr import MAX_BYTES, ocr_available
 from bot.privacy import install_log_redaction
 from bot.rendering import Renderer
 from bot.service import ConversationService
 from bot.storage.db import Database
 from flows.intake import IntakeFlow
+
+MEGABYTE = 1024 * 1024
 
 
 @dataclass
@@ -39,7 +41,11 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
         raise
     # Messages offer photo reading only where the OCR extra is installed.
     renderer = Renderer(
-        settings={**deployment.template_globals(), "slip_reading": ocr_available()},
+        settings={
+            **deployment.template_globals(),
+            "slip_reading": ocr_available(),
+            "photo_max_mb": MAX_BYTES // MEGABYTE,
+        },
         banks=deployment.banks,
     )
     policy = deployment.policy()

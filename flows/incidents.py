@@ -1,9 +1,11 @@
 """Incident notices as data: a range of transaction times support knows is affected.
 
 Support posts `/incident <from> <to> <text>` (e.g. an acquirer's settlement batch is late). The
-bounds are read here in the deployment's time zone and checked; `affecting` says which incidents
-cover a merchant's transaction. Both ends of a range are inclusive: a date-only `to` means the
-end of that day. No I/O: `bot/` loads the incidents and stores what was decided.
+bounds are transaction times, so they are read in Beijing time (Asia/Shanghai), the time POS
+slips and merchants' answers are in, whatever time zone the deployment's support hours are given
+in. They are checked here, and `affecting` says which incidents cover a merchant's transaction.
+Both ends of a range are inclusive: a date-only `to` means the end of that day. No I/O: `bot/`
+loads the incidents and stores what was decided.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from flows.settlement_calendar import SHANGHAI
 
 #: The longest range one incident may cover; longer is a typo more often than an incident.
 MAX_SPAN = timedelta(days=31)
+#: How far back a range may start: cases older than this are long settled (or retained no more).
+MAX_AGE = timedelta(days=365)
+#: How far ahead a range may end: a planned outage is announced at most this early.
+MAX_AHEAD = timedelta(days=31)
 #: The longest notice text: it is shown inside the merchant's summary.
 MAX_TEXT = 500
 #: The last moment of a day a date-only `to` stands for (transaction times have minutes only).
@@ -54,7 +60,16 @@ class InvalidIncident(ValueError):
     """Why an `/incident` command cannot be posted; `reason` selects the explanation."""
 
     REASONS = frozenset(
-        {"usage", "bad_from", "bad_to", "reversed", "too_long", "no_text", "text_too_long"}
+        {
+            "usage",
+            "bad_from",
+            "bad_to",
+            "reversed",
+            "too_long",
+            "out_of_range",
+            "no_text",
+            "text_too_long",
+        }
     )
 
     def __init__(self, reason: str) -> None:
@@ -136,6 +151,8 @@ def parse_incident(args: str, now: datetime, tz: tzinfo = SHANGHAI) -> IncidentD
         raise InvalidIncident("reversed")
     if ends - starts > MAX_SPAN:
         raise InvalidIncident("too_long")
+    if starts < now - MAX_AGE or ends > now + MAX_AHEAD:
+        raise InvalidIncident("out_of_range")
     if not text:
         raise InvalidIncident("no_text")
     if len(text) > MAX_TEXT:
@@ -168,6 +185,8 @@ def affecting(
 
 
 __all__ = [
+    "MAX_AGE",
+    "MAX_AHEAD",
     "MAX_SPAN",
     "MAX_TEXT",
     "Incident",

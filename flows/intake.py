@@ -8,7 +8,7 @@ the replies and persists the record. Nothing here sends, stores or renders anyth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -608,19 +608,44 @@ class Intake:
         )
         if diagnosis.outcome is Outcome.NOT_YET_DUE and self.record.case_number:
             buttons = ((Button("followup", "x:followup"),), *buttons)
-        return Reply(
-            "summary",
-            {
-                "case_number": self.record.case_number,
-                "facts": facts,
-                "answers": self.record.answers,
-                "diagnosis": diagnosis,
-                "now": self.now,
-                "recheck": recheck,
-                "incidents": affecting(self.desk.active_incidents(), facts.day, facts.time),
-            },
-            buttons,
+        return summary_reply(
+            self.record.case_number,
+            facts,
+            self.record.answers,
+            diagnosis,
+            self.now,
+            self.desk.active_incidents(),
+            recheck=recheck,
+            buttons=buttons,
         )
+
+
+def summary_reply(
+    case_number: str | None,
+    facts: Facts,
+    answers: Mapping[str, Any],
+    diagnosis: Diagnosis,
+    now: datetime,
+    incidents: Iterable[Incident],
+    *,
+    recheck: bool = False,
+    buttons: tuple[tuple[Button, ...], ...] = (),
+) -> Reply:
+    """The diagnosis summary, at the end of the intake and when a case is rechecked at its
+    follow-up: the active `incidents` narrowed to those covering the transaction."""
+    return Reply(
+        "summary",
+        {
+            "case_number": case_number,
+            "facts": facts,
+            "answers": answers,
+            "diagnosis": diagnosis,
+            "now": now,
+            "recheck": recheck,
+            "incidents": affecting(incidents, facts.day, facts.time),
+        },
+        buttons,
+    )
 
 
 def build_machine() -> Machine:
@@ -745,4 +770,5 @@ __all__ = [
     "Event",
     "IntakeFlow",
     "IntakeRecord",
+    "summary_reply",
 ]

@@ -7,10 +7,11 @@ bottom, so the rules can be tested and fuzzed without images or an OCR library.
 
 OCR damages slips in predictable ways, and those are repaired: full-width punctuation, labels
 glued to their values, a value printed on the line under its label, two fields on one line,
-O for 0 and l for 1 inside numbers, stray spaces. Anything that still does not validate (a
-five-digit batch, an amount without cents, a date in the future, two different readings of one
-field) is dropped rather than guessed: the bot can ask the merchant for a missing field, but a
-wrong one would be sent on to the acquirer and send the search for the payment astray.
+O for 0 and l for 1 inside numbers, 0 for O in label words (NO., CODE, ORIG.), stray spaces.
+Anything that still does not validate (a five-digit batch, an amount without cents, a date in the
+future, two different readings of one field) is dropped rather than guessed: the bot can ask the
+merchant for a missing field, but a wrong one would be sent on to the acquirer and send the search
+for the payment astray.
 """
 
 import datetime as dt
@@ -30,6 +31,7 @@ from flows.answers import (
     parse_amount,
     parse_receipt_key,
 )
+from flows.redaction import mask_card
 
 __all__ = ["SlipFields", "extract_fields"]
 
@@ -85,6 +87,7 @@ class SlipFields:
 _DATE, _TIME, _DATETIME, _TOTAL, _CARD, _IGNORED = "date", "time", "datetime", "total", "card", "-"
 
 _NO = r"(?:N[O0]\.?|NUM(?:BER)?\.?|#)"
+_CODE = r"C[O0]DE"  # "AUTH C0DE": OCR reads the label's O as a zero too
 # A short Chinese label such as 时间 also occurs inside names ("时间咖啡馆"); it only counts
 # as a label when what follows looks like a separator or the start of a value.
 _CN_WEAK = r"(?=$|[\s:;(\[/0-9¥$.\-OolI|RrCc人])"
@@ -116,7 +119,7 @@ _LABEL_SPECS: tuple[tuple[str, str], ...] = (
     ("merchant_name", _en(r"MERCHANT\s*NAME")),
     ("merchant_name", _en(r"MER(?:CH)?\.?\s*NAME", left="A-Za-z")),
     ("merchant_id", _cn(r"(?:特约)?商户(?:编号|号码?|代码|代号)")),
-    ("merchant_id", _en(rf"MERCHANT\s*(?:{_NO}|ID|CODE)")),
+    ("merchant_id", _en(rf"MERCHANT\s*(?:{_NO}|ID|{_CODE})")),
     ("merchant_id", _en(rf"MER(?:CH)?\.?\s*(?:{_NO}|ID)", left="A-Za-z")),
     ("merchant_id", _en(r"MID", **_ACRONYM)),
     ("terminal_id", _cn(r"终端(?:编号|号码?|代码|ID)")),
@@ -141,8 +144,8 @@ _LABEL_SPECS: tuple[tuple[str, str], ...] = (
     ("voucher", _en(r"VOUCHER|TRACE", **_WORD)),
     ("voucher", _en(r"STAN", **_ACRONYM)),
     ("auth_code", _cn(r"授权(?:码|号码?)")),
-    ("auth_code", _en(rf"AUTH(?:ORI[SZ]ATION)?\.?\s*(?:{_NO}|CODE)")),
-    ("auth_code", _en(rf"APP(?:R(?:OVAL)?)?\.?\s*(?:CODE|{_NO})")),
+    ("auth_code", _en(rf"AUTH(?:ORI[SZ]ATION)?\.?\s*(?:{_NO}|{_CODE})")),
+    ("auth_code", _en(rf"APP(?:R(?:OVAL)?)?\.?\s*(?:{_CODE}|{_NO})")),
     ("reference", _cn(r"(?:系统|检索|交易)?参考号码?")),
     ("reference", _en(rf"REF(?:ER(?:ENCE)?)?\.?\s*{_NO}")),
     ("reference", _en(r"RRN", **_ACRONYM)),
@@ -168,7 +171,7 @@ _LABEL_SPECS: tuple[tuple[str, str], ...] = (
 
 # "原凭证号", "ORIG. REF. NO.": a void or refund reprints the original transaction's keys,
 # which must not be taken for the keys of the slip itself.
-_ORIGINAL = r"(?P<orig>原(?:交易)?|(?i:ORIG(?:INAL)?|ORG)\.?\s*)?"
+_ORIGINAL = r"(?P<orig>原(?:交易)?|(?i:[O0]RIG(?:INAL)?|[O0]RG)\.?\s*)?"
 _LABEL = re.compile(
     _ORIGINAL
     + "(?:"
@@ -382,10 +385,6 @@ _PAN = re.compile(r"[0-9][0-9*]{8,14}[0-9*]{0,4}[0-9]{4}")
 _CARD_HINT = re.compile(r"[*xX#•·※]|\s*[/\\(]\s*(?:S|I|C|M|F|Q|W|E|IC|NFC)\s*\)?$")
 
 
-def _mask(pan: str) -> str:
-    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
-
-
 def _read_card(value: str) -> str | None:
     """A card number, masked to at most its first six and last four digits.
 
@@ -400,7 +399,7 @@ def _read_card(value: str) -> str | None:
     pan = pan.translate(_CARD_DIGITS)
     if not (13 <= len(pan) <= 19 and _PAN.fullmatch(pan)):
         return None
-    return _mask(pan)
+    return mask_card(pan)
 
 
 # A full card number inside free text (a name read from the wrong line) is masked as well.
@@ -410,7 +409,7 @@ _PAN_IN_TEXT = re.compile(
 
 
 def _scrub_card_numbers(text: str) -> str:
-    return _PAN_IN_TEXT.sub(lambda match: _mask(_KEY_SPACING.sub("", match.group())), text)
+    return _PAN_IN_TEXT.sub(lambda match: mask_card(match.group()), text)
 
 
 # ================================================================================= free text

@@ -599,14 +599,16 @@ def redact_text(text: str) -> str:
     return redact(text).text
 
 
-def mask_card(digits: str) -> str:
-    """A card number for display with only its last 4 digits, e.g. "************0123".
+def mask_card(number: str) -> str:
+    """A card number as a POS slip prints it: at most its first six and last four digits shown,
+    e.g. "6222021234567890123" -> "622202*********0123" (DOMAIN.md).
 
-    Separators and full-width digits are accepted. The length is kept so the mask reads as a
-    card; the last 4 are shown only when at least 4 other digits are hidden (8+ digits), so a
-    short input such as a PIN passed here by mistake is masked completely.
+    The one card masker: slips read by OCR, and card numbers found in names read off a slip.
+    Spaces, dashes and full-width digits are accepted, stars already printed stay stars and
+    count towards the length. Fewer than 13 digits and stars is no card number (a PIN passed
+    here by mistake): nothing of it is shown.
     """
-    plain = _digits(_fold(digits)[0])
-    if len(plain) < 8:
+    plain = "".join(c for c in _fold(number)[0] if "0" <= c <= "9" or c == "*")
+    if len(plain) < 13:
         return "*" * len(plain)
-    return "*" * (len(plain) - 4) + plain[-4:]
+    return plain[:6] + "*" * (len(plain) - 10) + plain[-4:]

@@ -21,7 +21,7 @@ from flows.answers import InvalidAnswer, parse_receipt_key
 from flows.facts import Method
 from flows.questions import BY_FIELD, WantsFreeText, parse_answer
 from flows.receipt import SlipFields
-from flows.redaction import redact
+from flows.redaction import mask_card, redact
 
 #: Questions a slip can answer, in the order the confirmation lists them.
 SLIP_QUESTIONS: tuple[str, ...] = (
@@ -42,17 +42,6 @@ SLIP_FIELDS: tuple[str, ...] = (*SLIP_QUESTIONS, *SLIP_EXTRAS)
 
 _CARD = re.compile(r"[0-9][0-9*]{8,14}[0-9]{4}")
 _CARD_SPACING = re.compile(r"[\s\-]+")
-
-
-def mask_slip_card(value: str) -> str | None:
-    """A card number as slips print it, with at most its first six and last four digits shown.
-
-    A full number is masked here too, so nothing longer can be stored or shown by mistake.
-    """
-    compact = _CARD_SPACING.sub("", value)
-    if not (13 <= len(compact) <= 19 and _CARD.fullmatch(compact)):
-        return None
-    return compact[:6] + "*" * (len(compact) - 10) + compact[-4:]
 
 
 def _typed(field: str, text: str, now: datetime) -> Any:
@@ -104,7 +93,11 @@ def _slip_type(slip: SlipFields, now: datetime) -> Any:
 
 
 def _card(slip: SlipFields, now: datetime) -> Any:
-    return mask_slip_card(slip.card_masked) if slip.card_masked else None
+    """Masked again whatever the reader gave, so nothing longer is stored or shown by mistake."""
+    compact = _CARD_SPACING.sub("", slip.card_masked or "")
+    if not (13 <= len(compact) <= 19 and _CARD.fullmatch(compact)):
+        return None
+    return mask_card(compact)
 
 
 _READERS: dict[str, Callable[[SlipFields, datetime], Any]] = {
@@ -160,6 +153,5 @@ __all__ = [
     "SLIP_FIELDS",
     "SLIP_QUESTIONS",
     "answers_from_slip",
-    "mask_slip_card",
     "slip_items",
 ]

@@ -40,6 +40,8 @@ def test_parse_line_numbers_are_buttons_only_when_there_is_a_choice() -> None:
     assert parse_line("#1", text_only).text == "a:reference:skip"
     assert parse_line("/lang en", choice).command == "lang"
     assert parse_line("99", choice).kind == "text"
+    assert parse_line("²", choice).kind == "text"  # a digit to isdigit, not to int()
+    assert parse_line("#²", choice).kind == "text"
 
 
 def test_plain_drops_tags_and_decodes_entities() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.config import Settings
-from bot.deployment import DeploymentError, load_file, resolve
+from bot.deployment import DeploymentError, example_file, load_file, resolve
 from bot.rendering import Outgoing
 from bot.service import ChatRef, Incoming
 from bot.storage.models import Conversation
@@ -25,7 +26,7 @@ from tests.bot.conftest import Factory
 from tests.bot.helpers import Clock
 from tests.flows.test_diagnosis import BASE
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "deployment.example.toml"
+EXAMPLE = example_file()
 
 
 @pytest.fixture(autouse=True)
@@ -384,6 +385,21 @@ def test_check_config_without_a_file() -> None:
     result = CliRunner().invoke(main, ["check-config"])
     assert result.exit_code == 0, result.output
     assert "built-in defaults" in result.output
+    assert f"every key is documented in {EXAMPLE}" in result.output
+
+
+def test_the_wheel_packs_the_example_where_the_bot_looks_for_it() -> None:
+    """Each file the wheel forces in lands inside `bot/`, where the code finds it installed."""
+    root = Path(__file__).resolve().parents[2]
+    with (root / "pyproject.toml").open("rb") as handle:
+        packed = tomllib.load(handle)["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert packed["force-include"] == {
+        "templates": "bot/templates",
+        "deployment.example.toml": "bot/deployment.example.toml",
+    }
+    for source in packed["force-include"]:
+        assert (root / source).exists()
+    assert root / "deployment.example.toml" == EXAMPLE  # a checkout: the one at its root
 
 
 def test_check_config_names_the_overruled_keys(tmp_path: Path) -> None:
@@ -410,22 +426,6 @@ def test_check_config_bad_environment_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check-config"], env={"POSBOT_RETENTION_DAYS": "soon"})
     assert result.exit_code == 2
     assert "POSBOT_RETENTION_DAYS" in result.output
-
-
-def test_other_commands_refuse_a_bad_file_without_traceback(tmp_path: Path) -> None:
-    path = write(tmp_path, "[[banks]]\ncode = 1\n")
-    result = CliRunner().invoke(
-        main,
-        ["stats"],
-        env={
-            "POSBOT_DEPLOYMENT_FILE": str(path),
-            "POSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        },
-    )
-    assert result.exit_code == 1
-    assert isinstance(result.exception, SystemExit)
-    assert "banks[0].code" in result.output
-    assert not (tmp_path / "db.sqlite3").exists()  # refused before touching the database
 
 
 # -- the service, built from a deployment file -----------------------------------------------------

@@ -81,7 +81,7 @@ async def test_an_incident_reaches_the_merchants_in_range_only_once_until_ended(
             assert "2026年11月24日 08:00 至 18:00" in notice["text"]
 
             # Never twice: the notify step again, the same /incident again.
-            assert bot.support.incidents.notify(1) == []
+            assert bot.support.incidents.notify() == []
             again = await group_answer(api, f"/incident 2026-11-24 08:00 2026-11-24 18:00 {NOTICE}")
             assert "已经发布过" in again
             assert "#1" in again
@@ -102,13 +102,24 @@ async def test_an_incident_reaches_the_merchants_in_range_only_once_until_ended(
             later = await summary_of(api, LATER, "2026-11-24 09:30")
             assert "客服通知" in later
             assert NOTICE in later
+            # A case opened after the incident was posted: its one message on the timer tick.
+            mark = api.mark()
+            await bot.support.run_due(bot.application.bot)
+            (notice,) = await api.wait_for_messages(LATER, 1, since=mark)
+            assert NOTICE in notice["text"]
+            assert "PB-20261125-0003" in notice["text"]
+            assert bot.support.incidents.notify() == []  # told: the next tick tells no one
+            assert len(api.sent_messages(LATER, since=mark)) == 1
+            assert len(api.sent_messages(IN_RANGE, since=mark)) == 0
+            assert api.sent_messages(OUT_OF_RANGE, since=mark) == []
+            assert count(bot, IncidentNotice) == 2
             (recheck,) = await step(api, "press", "x:missing", chat=OUT_OF_RANGE)
             assert "客服通知" not in recheck["text"]
 
             listing = await group_answer(api, "/incidents")
             assert "生效中的事件通知" in listing
             assert NOTICE in listing
-            assert "已通知 1 个工单" in listing
+            assert "已通知 2 个工单" in listing
 
             # A stranger cannot end it either.
             assert "只有客服组成员" in await group_answer(api, "/incident end 1", user_id=STRANGER)

@@ -172,7 +172,7 @@ def test_parse_age(text: str, age: timedelta) -> None:
     assert parse_age(text) == age
 
 
-@pytest.mark.parametrize("bad", ["", "abc", "-5d", "0d", "5y"])
+@pytest.mark.parametrize("bad", ["", "abc", "-5d", "0d", "5y", "²d", "²"])
 def test_parse_age_rejects(bad: str) -> None:
     with pytest.raises(ValueError, match="not an age"):
         parse_age(bad)

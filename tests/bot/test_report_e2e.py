@@ -56,9 +56,10 @@ async def test_report_sends_one_picture_to_agents_and_refuses_strangers(tmp_path
             assert "2026年11月19日" in week.params["caption"]
             assert "工单 0" in week.params["caption"]
 
-            mark = api.mark()
-            api.send_text(SUPPORT, "/report soon", user_id=AGENT)
-            await message_with(api, SUPPORT, "/report", mark)
+            for wrong in ("soon", "²"):  # "²" is a digit to str.isdigit, not to int()
+                mark = api.mark()
+                api.send_text(SUPPORT, f"/report {wrong}", user_id=AGENT)
+                await message_with(api, SUPPORT, "/report", mark)
 
             mark = api.mark()
             api.send_text(SUPPORT, "/report", user_id=STRANGER)

@@ -198,8 +198,9 @@ async def test_person_request_card_buttons_authority_and_sla_without_topics(
             assert refusal.params.get("show_alert") is True
             assert case_row(bot).status == "escalated"
 
-            # Forged data (another case id) and an unknown verb are refused as stale.
-            for forged in ("s:claim:999", "s:delete:1"):
+            # Forged data (another case id, a digit int() refuses) and an unknown verb are
+            # refused as stale.
+            for forged in ("s:claim:999", "s:claim:²", "s:delete:1"):
                 mark = api.mark()
                 api.press(SUPPORT, forged, message_id=card_id, user_id=AGENT)
                 await api.wait_for_call("answerCallbackQuery", since=mark)

@@ -44,6 +44,9 @@ GOOD = [
     ("２０２６-11-24 08：00 11-24 23:00 全角", "2026-11-24 08:00", "2026-11-24 23:00", "全角"),
     ("2026-11-01 2026-12-01 a whole month", "2026-11-01 00:00", "2026-12-01 23:59:59", None),
     ("  2026-11-24   2026-11-24\n多行\n说明 ", "2026-11-24 00:00", "2026-11-24 23:59:59", None),
+    # The window's edges: a year back, 31 days ahead (now is 2026-11-25 14:00).
+    ("2025-11-25 14:01 2025-11-26 a year ago", "2025-11-25 14:01", "2025-11-26 23:59:59", None),
+    ("2026-12-20 2026-12-26 14:00 planned", "2026-12-20 00:00", "2026-12-26 14:00", None),
 ]
 
 
@@ -61,7 +64,7 @@ def test_a_date_without_a_year_is_the_nearest_one() -> None:
     january = datetime(2027, 1, 3, 9, 0, tzinfo=SHANGHAI)
     draft = parse_incident("12-30 01-02 over new year", january)
     assert (draft.starts, draft.ends) == (at("2026-12-30 00:00"), at("2027-01-02 23:59:59"))
-    assert parse_incident("12-30 12-31 next month", NOW).starts == at("2026-12-30 00:00")
+    assert parse_incident("12-20 12-21 next month", NOW).starts == at("2026-12-20 00:00")
 
 
 BAD = [
@@ -79,6 +82,14 @@ BAD = [
     ("2026-11-24 08:00 2026-11-24 08:00 text", "reversed"),
     ("2026-11-01 2026-12-02 text", "too_long"),
     ("2026-01-01 2026-12-31 text", "too_long"),
+    # Within a year back and 31 days ahead of now (2026-11-25 14:00): else a typo for the year.
+    ("0001-01-01 0001-01-02 x", "out_of_range"),
+    ("9999-12-30 9999-12-31 x", "out_of_range"),
+    ("2025-11-24 2025-11-26 text", "out_of_range"),
+    ("2025-11-25 13:59 2025-11-26 text", "out_of_range"),
+    ("2026-12-20 2026-12-26 text", "out_of_range"),
+    ("2026-12-26 14:00 2026-12-26 14:01 text", "out_of_range"),
+    ("2027-11-24 2027-11-25 text", "out_of_range"),
     ("2026-11-24 2026-11-25", "no_text"),
     ("2026-11-24 2026-11-25    ", "no_text"),
     ("2026-11-24 2026-11-25 " + "x" * (MAX_TEXT + 1), "text_too_long"),

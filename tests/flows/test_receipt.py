@@ -252,6 +252,12 @@ DAMAGE_CASES: list[tuple[str, list[str], dict[str, Any]]] = [
         {"merchant_id": "102100058120001"},
     ),
     ("English label with a zero for O", ["TERMINAL N0.: 12345678"], {"terminal_id": "12345678"}),
+    ("a zero for O in CODE", ["AUTH C0DE:143988"], {"auth_code": "143988"}),
+    (
+        "a zero for O in ORIG: the slip's own reference is kept",
+        ["参考号(REFER NO.):", "790775352686", "原参考号(0RIG. REF.NO.):905490162890"],
+        {"reference": "790775352686"},
+    ),
     (
         "date glued to time",
         ["日期/时间:2026/11/2415:32:08"],
@@ -439,6 +445,7 @@ REFUSALS: list[tuple[str, list[str], str]] = [
     ("expiry date is not the date", ["有效期(EXP. DATE):2028/12/31"], "day"),
     ("original voucher on a void slip", ["原凭证号:004521"], "voucher"),
     ("original reference in English", ["ORIG. REF. NO.: 312345678901"], "reference"),
+    ("original reference, O read as zero", ["0RIG. REF.NO.: 312345678901"], "reference"),
     ("value missing, next line is another label", ["参考号:", "授权码:123456"], "reference"),
     ("value of the next field missing", ["批次号:000123凭证号:"], "voucher"),
     (

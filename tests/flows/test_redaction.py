@@ -292,18 +292,34 @@ def test_redaction_value() -> None:
 @pytest.mark.parametrize(
     ("digits", "expected"),
     [
-        ("6222021234560123", "************0123"),
-        ("6222 0212 3456 0123", "************0123"),
-        ("６２２２-０２１２-３４５６-０１２３", "************0123"),
-        ("622202123456789", "***********6789"),
-        ("12345678", "****5678"),
-        ("1234567", "*******"),
+        ("6222021234560123", "622202******0123"),
+        ("6222 0212 3456 0123", "622202******0123"),
+        ("６２２２-０２１２-３４５６-０１２３", "622202******0123"),
+        ("6222021234567890123", "622202*********0123"),
+        ("6222021234567", "622202***4567"),
+        ("6225 88** **** 5678", "622588******5678"),  # as a slip prints it: stays masked
+        ("622202123456", "************"),  # 12 digits: no card number, nothing shown
         ("1234", "****"),
         ("", ""),
     ],
 )
 def test_mask_card(digits: str, expected: str) -> None:
     assert mask_card(digits) == expected
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=13, max_size=19),
+    st.sampled_from(["", " ", "-"]),
+)
+def test_a_card_shows_at_most_its_first_six_and_last_four_digits(
+    digits: str, separator: str
+) -> None:
+    grouped = separator.join(digits[i : i + 4] for i in range(0, len(digits), 4))
+    masked = mask_card(grouped)
+    assert masked[:6] == digits[:6]
+    assert masked[-4:] == digits[-4:]
+    assert set(masked[6:-4]) == {"*"}
+    assert len(masked) == len(digits)
 
 
 # ============================================================================= properties

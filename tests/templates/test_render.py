@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.deployment import resolve
+from bot.deployment import example_file, resolve
 from bot.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
 from flows.diagnosis import Outcome, diagnose
 from flows.facts import (
@@ -46,18 +46,18 @@ SETTINGS = {
         "en": {"welcome": None, "summary": None},
     },
     "slip_reading": True,
+    "photo_max_mb": 7,
 }
 RENDERER = Renderer(settings=SETTINGS)
 ROOT = templates_root()
 #: The shipped example deployment file: hotline, extra wording, an added bank button.
-EXAMPLE = resolve(
-    Settings(deployment_file=str(Path(__file__).resolve().parents[2] / "deployment.example.toml"))
-)
+EXAMPLE = resolve(Settings(deployment_file=str(example_file())))
 DEPLOYED = Renderer(
     settings={
         **EXAMPLE.template_globals(),
         "support_timezone": "Europe/Berlin",
         "slip_reading": True,
+        "photo_max_mb": 7,
     },
     banks=EXAMPLE.banks,
 )
@@ -418,7 +418,16 @@ def incident_samples() -> dict[str, list[dict[str, object]]]:
             for existed in (False, True)
             for n in (0, 1250)
         ],
-        "incident_invalid": [{"reason": r, "max_days": 31, "max_text": 500} for r in reasons],
+        "incident_invalid": [
+            {
+                "reason": r,
+                "max_days": 31,
+                "max_text": 500,
+                "max_age_days": 365,
+                "max_ahead_days": 31,
+            }
+            for r in reasons
+        ],
         "incident_ended": [
             {"status": "ended", "incident": INCIDENT, "given": "3"},
             {"status": "already", "incident": INCIDENT, "given": "#3"},
