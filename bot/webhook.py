@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Engine, create_engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -58,6 +58,15 @@ def chat_of(data: dict[str, Any]) -> int | None:
         message = query.get("message") or {}
         return message.get("chat", {}).get("id") or query.get("from", {}).get("id")
     return None
+
+
+def _mark_done(connection: Connection, update_id: int) -> None:
+    """Processed: kept as a redelivery guard, without what the merchant typed."""
+    connection.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == update_id)
+        .values(status="done", processed_at=utcnow(), payload={})
+    )
 
 
 @dataclass(frozen=True)
@@ -177,11 +186,7 @@ class UpdateInbox:
         with whether every update before it (within the window) has arrived."""
         with self.db.engine.begin() as connection:
             if done is not None:
-                connection.execute(
-                    update(InboxUpdate)
-                    .where(InboxUpdate.update_id == done)
-                    .values(status="done", processed_at=utcnow(), payload={})
-                )
+                _mark_done(connection, done)
             if self._first_id is None:
                 self._first_id = connection.scalar(select(func.min(InboxUpdate.update_id)))
             floor = max(self._first_id or 0, self._floor)
@@ -235,7 +240,8 @@ class UpdateInbox:
         update_id, chat_id = int(data["update_id"]), chat_of(data)
         if chat_id is None:
             await self._run(update_id, data)
-            self._advance(0, update_id)
+            with self.db.engine.begin() as connection:
+                _mark_done(connection, update_id)
             return True
         await self._drain(chat_id)
         return True
