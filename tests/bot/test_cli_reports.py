@@ -126,9 +126,9 @@ def test_stats_prints_a_table(tmp_path: Path, make_components: Any) -> None:
     result = CliRunner().invoke(main, ["stats"], env=env)
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "工单统计\n"
+        "查询单统计\n"
         "-----------------------\n"
-        "工单总数              1\n"
+        "查询单总数            1\n"
         "状态：已给出结果      1\n"
         "判断：A 未到结算时间  1\n"
         "首次回复中位数        —\n"
@@ -155,9 +155,9 @@ NUMBERS = {
         (
             "zh",
             """\
-工单统计
+查询单统计
 ----------------------------------------
-工单总数              7
+查询单总数            7
 状态：已给出结果      2
 状态：待认领          1
 状态：已解决          4

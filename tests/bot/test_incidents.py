@@ -225,7 +225,7 @@ async def test_thousands_of_cases_are_queued_without_stalling_the_event_loop(
     other = asyncio.create_task(another_merchant())
     (reply,) = await desk.command(bot, "agent:9001", "2026-11-24 2026-11-24 批次延迟")  # type: ignore[arg-type]
     await other
-    assert f"{count} 个待处理工单" in reply.text
+    assert f"{count} 个待处理查询单" in reply.text
     with parts.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == count
     for _ in range(1200):  # the outbox delivers them in the background

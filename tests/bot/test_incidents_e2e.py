@@ -74,7 +74,7 @@ async def test_an_incident_reaches_the_merchants_in_range_only_once_until_ended(
                 api, f"/incident 2026-11-24 08:00 2026-11-24 18:00 {NOTICE}"
             )
             assert "#1" in posted
-            assert "1 个待处理工单" in posted
+            assert "1 个待处理查询单" in posted
             (notice,) = await api.wait_for_messages(IN_RANGE, 1, since=mark)
             assert NOTICE in notice["text"]
             assert "PB-20261125-0001" in notice["text"]
@@ -119,7 +119,7 @@ async def test_an_incident_reaches_the_merchants_in_range_only_once_until_ended(
             listing = await group_answer(api, "/incidents")
             assert "生效中的事件通知" in listing
             assert NOTICE in listing
-            assert "已通知 2 个工单" in listing
+            assert "已通知 2 个查询单" in listing
 
             # A stranger cannot end it either.
             assert "只有客服组成员" in await group_answer(api, "/incident end 1", user_id=STRANGER)

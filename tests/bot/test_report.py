@@ -128,7 +128,7 @@ def test_the_page_holds_every_chart_and_nothing_from_outside(numbers: Any, local
     assert "content=\"default-src 'none'; style-src 'unsafe-inline'\"" in page
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), "ids must be unique once the SVGs are inlined"
-    assert ("工单报表" in page) == (locale == "zh")
+    assert ("查询单报表" in page) == (locale == "zh")
     assert "Test Pay" in page
 
 
@@ -139,7 +139,7 @@ def test_the_picture_is_one_png_with_every_chart(numbers: Any) -> None:
         assert image.size == (1200, 1200)
     caption = report_caption(RENDERER, numbers, "zh")
     assert len(caption) <= 1024  # Telegram's caption limit
-    assert "工单 3" in caption
+    assert "查询单 3" in caption
     assert "50% 无需人工" in caption
 
 
@@ -164,7 +164,7 @@ def test_without_a_cjk_font_the_charts_fall_back_to_english(
     monkeypatch.setattr(charts, "cjk_family", lambda: None)
     assert charts.chart_locale("zh") == "en"
     page = report_html(RENDERER, numbers, "zh", NOW)  # no "glyph missing" warning (= error)
-    assert "工单报表" in page  # the page keeps its language; the browser has fonts
+    assert "查询单报表" in page  # the page keeps its language; the browser has fonts
     assert not CJK_GLYPH.search(page)
     assert report_png(RENDERER, numbers, "zh").startswith(b"\x89PNG")
 

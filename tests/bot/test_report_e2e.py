@@ -46,15 +46,15 @@ async def test_report_sends_one_picture_to_agents_and_refuses_strangers(tmp_path
             with Image.open(io.BytesIO(photo.data)) as image:
                 assert image.size == (1200, 1200)
             caption = call.params["caption"]
-            assert "工单报表" in caption
+            assert "查询单报表" in caption
             assert "2026年10月27日" in caption  # the last 30 days by the bot's clock
-            assert "工单 3，转人工 2" in caption  # the seeded cases
+            assert "查询单 3，转人工 2" in caption  # the seeded cases
 
             mark = api.mark()
             api.send_text(SUPPORT, "/report 7", user_id=AGENT)
             week = await api.wait_for_call("sendPhoto", since=mark, timeout=FIRST_DRAWING)
             assert "2026年11月19日" in week.params["caption"]
-            assert "工单 0" in week.params["caption"]
+            assert "查询单 0" in week.params["caption"]
 
             for wrong in ("soon", "²"):  # "²" is a digit to str.isdigit, not to int()
                 mark = api.mark()

@@ -125,7 +125,7 @@ async def test_without_ocr_the_photo_is_attached_and_the_question_asked_again(
         mark = api.mark()
         api.send_photo(CHAT, "photo-1", data=b"\xff\xd8 a jpeg")
         notice, again = await api.wait_for_messages(CHAT, 2, since=mark)
-        assert "已附在您的工单里" in notice["text"]
+        assert "已附在您的查询单里" in notice["text"]
         assert "不能自动识别" in notice["text"]
         assert again["text"] == question["text"]
         assert api.calls_to("getFile") == []

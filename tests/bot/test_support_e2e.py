@@ -147,7 +147,7 @@ async def test_follow_up_to_escalation_relay_resolution_and_rating_in_a_forum(
             # Stats in the group.
             mark = api.mark()
             api.send_text(SUPPORT, "/stats", user_id=AGENT)
-            stats = await message_with(api, SUPPORT, "工单统计", mark)
+            stats = await message_with(api, SUPPORT, "查询单统计", mark)
             assert "已解决 1" in stats["text"]
 
             with bot.parts.db.transaction() as session:
@@ -328,7 +328,7 @@ async def test_large_amount_duplicates_ask_reassign_photo_and_reply_sla(tmp_path
             # /cases lists the open cases with owner and age.
             mark = api.mark()
             api.send_text(SUPPORT, "/cases", user_id=AGENT)
-            cases = await message_with(api, SUPPORT, "待处理工单", mark)
+            cases = await message_with(api, SUPPORT, "待处理查询单", mark)
             assert CASE in cases["text"]
             assert "4小时" in cases["text"]
 
