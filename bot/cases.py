@@ -19,7 +19,7 @@ from bot.incidents import active_incidents
 from bot.storage.models import Case, CaseEvent, Conversation, Timer, TranscriptLine
 from bot.storage.repository import Cases
 from flows.case import CaseFlow, CaseRecord, DuplicateKey, is_possible_duplicate, median
-from flows.diagnosis import Diagnosis
+from flows.diagnosis import Climb, Diagnosis, Outcome
 from flows.facts import Facts
 from flows.incidents import Incident
 from flows.redaction import redact_text
@@ -247,6 +247,7 @@ class ConversationDesk:
         case.overdue_after = due.overdue_after if due else None
         case.reference = facts.reference
         case.facts = answers
+        case.ladder = [rung.value for rung in diagnosis.rungs]
         case.photo_file_ids = list(self.row.photo_file_ids or [])
         self.ops.fire(case, "summarize", actor="bot")
         self.ops.flag_duplicate(case)
@@ -274,6 +275,22 @@ class ConversationDesk:
 
     def active_incidents(self) -> list[Incident]:
         return active_incidents(self.ops.session)
+
+    def ladder(self, case_number: str) -> tuple[str, ...]:
+        case = self._existing(case_number)
+        return tuple(case.ladder or ()) if case is not None else ()
+
+    def climbed(self, case_number: str, climb: Climb) -> Outcome | None:
+        case = self._existing(case_number)
+        if case is None:
+            return None
+        before = Outcome(case.outcome) if case.outcome else None
+        case.ladder = [*(case.ladder or []), *climb.given]
+        case.outcome = climb.diagnosis.outcome.value
+        case.updated_at = self.ops.now
+        if case.status in ("escalated", "assigned"):
+            self.ops.events.append(SupportEvent("changed", case.id, text="ladder"))
+        return before
 
     def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None:
         case = self._existing(case_number)

@@ -26,7 +26,7 @@ from bot.storage.models import Case, Conversation, Timer
 from bot.storage.repository import Cases, Conversations
 from flows.answers import InvalidAnswer
 from flows.case import CaseFlow, can_reopen
-from flows.diagnosis import diagnose
+from flows.diagnosis import Climb, Outcome, climb
 from flows.facts import Facts
 from flows.intake import (
     CONFIRMING_SLIP,
@@ -37,7 +37,7 @@ from flows.intake import (
     IntakeRecord,
     event_from_button,
     event_from_command,
-    summary_reply,
+    still_missing_reply,
 )
 from flows.questions import BY_STATE
 from flows.receipt import SlipFields
@@ -354,25 +354,30 @@ class ConversationService:
             ops.fire(case, "resolve", actor="merchant", reason="arrived at follow-up")
             return [_rating_reply("arrived", case.number)]
         if verb == "no" and case.status in ("open", "waiting"):
-            facts = Facts.from_answers(case.facts)
-            diagnosis = diagnose(facts, ops.now, self.flow.policy)
-            case.outcome = diagnosis.outcome.value
+            step, reply = self._climb(ops, row, case)
+            if step.diagnosis.outcome is not Outcome.OVERDUE:
+                return [reply]
             ops.fire(case, "escalate", actor="merchant", reason="still missing at follow-up")
             case.escalation_reason = "followup"
-            summary = summary_reply(
-                case.number,
-                facts,
-                case.facts,
-                diagnosis,
-                ops.now,
-                active_incidents(ops.session),
-                recheck=True,
-            )
             return [
-                summary,
+                reply,
                 Reply("person_requested", {"case_number": case.number, "reason": "followup"}),
             ]
+        if verb == "next" and case.status not in ("resolved", "closed"):
+            return [self._climb(ops, row, case)[1]]
         return [Reply("stale_button")]
+
+    def _climb(self, ops: CaseOps, row: Conversation, case: Case) -> tuple[Climb, Reply]:
+        """'Still missing' about a case, outside its conversation: the next rung."""
+        facts = Facts.from_answers(case.facts)
+        desk = ConversationDesk(ops, row)
+        step = climb(facts, desk.ladder(case.number), ops.now, self.flow.policy)
+        before = desk.climbed(case.number, step)
+        incidents = active_incidents(ops.session)
+        reply = still_missing_reply(
+            case.number, facts, step, before, ops.now, incidents, case_buttons=True
+        )
+        return step, reply
 
     # -- timers ------------------------------------------------------------------------------
 
@@ -441,6 +446,7 @@ def _case_view(case: Case) -> dict[str, Any]:
         "created_at": case.created_at,
         "owner_name": case.owner_name,
         "duplicate_of": case.duplicate_of,
+        "ladder": list(case.ladder or []),
     }
 
 

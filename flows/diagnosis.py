@@ -1,16 +1,9 @@
-"""The guide's decision rules: from the merchant's facts to one outcome and ordered next steps.
+"""Evaluates the decision table of `flows.advice` for one merchant's facts at one moment.
 
-Outcomes follow PRODUCT.md 2.4 (A not yet due, B did not complete, C uncertain, D pre-auth not
-completed, E overdue, F partial amount). Rules only conclude what the answers support; the
-summary always says that the acquirer's and bank's records decide.
-
-The type printed on a confirmed slip photo counts like the merchant's answers: a void (撤销)
-is B, as voided sales are not settled; a pre-authorization (预授权) is D; a sale (消费) or a
-pre-authorization completion (预授权完成) is settled as usual. A refund (退货) is B as well, since
-no money is settled to the merchant from it, but with its own steps: a refund is deducted from
-the settlement, and when it returned only part of a sale the rest of that sale is still settled,
-so the merchant is pointed at the original sale (its reference is printed on the refund slip)
-rather than told the payment failed.
+Nothing here decides what the advice is; it derives the facts the rows read (the situation),
+takes the first verdict row that holds, places a usual settlement on the calendar, collects the
+notes and steps whose rows hold, and gives each step the parameters its words need (the bank's
+hotline, the receipt keys ...). "Still missing" climbs the same table's ladder.
 """
 
 from __future__ import annotations
@@ -18,35 +11,50 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
+from flows.advice import (
+    DATE_ROWS,
+    LADDER,
+    NOTES,
+    RUNG_STEPS,
+    SETTLES,
+    STEPS,
+    TYPE2_DAILY_LIMIT,
+    VERDICTS,
+    Evidence,
+    Outcome,
+    Rung,
+    Situation,
+    Step,
+    Timing,
+    Verdict,
+)
 from flows.banks import ALIPAY, DEFAULT_BANKS, NFRA, PBOC, WECHAT_PAY, BankDirectory, Institution
 from flows.facts import (
     RECEIPT_METHODS,
-    AccountSignal,
     CardType,
     CycleAnswer,
     Facts,
     Method,
     Received,
-    Records,
     SlipType,
-    TerminalResult,
 )
 from flows.settlement_calendar import SHANGHAI, Cycle, DueDate, WorkCalendar, settlement_due
 
+__all__ = [
+    "TRACEABLE_DAYS",
+    "Action",
+    "Diagnosis",
+    "Outcome",
+    "Policy",
+    "climb",
+    "diagnose",
+    "situation",
+]
+
 #: Past this age the acquirer may no longer be able to trace a transaction.
 TRACEABLE_DAYS = 180
-
-
-class Outcome(StrEnum):
-    NOT_YET_DUE = "A"
-    NOT_COMPLETED = "B"
-    UNCERTAIN = "C"
-    PREAUTH = "D"
-    OVERDUE = "E"
-    PARTIAL = "F"
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class Action:
 
     key: str
     params: dict[str, Any] = field(default_factory=dict)
+    rung: Rung | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,19 @@ class Diagnosis:
     due: DueDate | None
     actions: tuple[Action, ...]
     notes: tuple[str, ...]
+    #: Sources that disagree with the one that decided, said right under the conclusion.
+    warnings: tuple[str, ...] = ()
+    #: The "In short" sentence: a block of the locale's _headline.j2.
+    headline: str = ""
+    #: The verdict row that decided, and the evidence it rests on.
+    verdict: str = ""
+    evidence: Evidence = Evidence.MEMORY
+    timing: Timing = Timing.NONE
+
+    @property
+    def rungs(self) -> tuple[Rung, ...]:
+        """The ladder's rungs this summary already gives."""
+        return tuple(a.rung for a in self.actions if a.rung is not None)
 
 
 @dataclass(frozen=True)
@@ -79,24 +101,6 @@ class Policy:
     banks: BankDirectory = DEFAULT_BANKS
 
 
-def classify(facts: Facts) -> Outcome | None:
-    """Outcomes that do not depend on the calendar; None means 'settlement expected'."""
-    if facts.terminal is TerminalResult.FAILED or facts.records is Records.FAILED:
-        return Outcome.NOT_COMPLETED
-    if facts.slip_type in (SlipType.VOID, SlipType.REFUND):
-        return Outcome.NOT_COMPLETED
-    if facts.card_type is CardType.PREAUTH or facts.slip_type is SlipType.PREAUTH:
-        return Outcome.PREAUTH
-    if facts.records is Records.MISSING:
-        return Outcome.UNCERTAIN
-    uncertain_terminal = facts.terminal in (TerminalResult.NO_RESULT, TerminalResult.UNKNOWN)
-    if uncertain_terminal and facts.records is Records.CANNOT_CHECK:
-        return Outcome.UNCERTAIN
-    if facts.received is Received.PARTIAL:
-        return Outcome.PARTIAL
-    return None
-
-
 def settlement_cycle(facts: Facts) -> Cycle:
     """The cycle to count with: 'not sure' is counted as T+1, the common default."""
     if facts.cycle is CycleAnswer.UNSURE:
@@ -104,33 +108,115 @@ def settlement_cycle(facts: Facts) -> Cycle:
     return Cycle(facts.cycle.value)
 
 
-def diagnose(facts: Facts, now: datetime, policy: Policy) -> Diagnosis:
-    """Pick the primary outcome, the due date where one exists, and the steps in guide order."""
+def _timing(due: DueDate | None, now: datetime) -> Timing:
+    if due is None:
+        return Timing.NONE
+    if now >= due.overdue_after:
+        return Timing.OVERDUE
+    today = now.date()
+    if today > due.expected:
+        return Timing.GRACE
+    return Timing.TODAY if today == due.expected else Timing.FUTURE
+
+
+def situation(facts: Facts, now: datetime, due: DueDate | None) -> Situation:
+    """What the rows read, derived once from the facts, the due date and the moment."""
     now = now.astimezone(SHANGHAI)
-    outcome = classify(facts)
-    due: DueDate | None = None
-    if outcome is None or outcome is Outcome.PARTIAL:
-        due = settlement_due(
-            facts.day, facts.time, settlement_cycle(facts), policy.calendar, policy.cutoff
-        )
-    if outcome is None:
-        assert due is not None
-        outcome = Outcome.OVERDUE if now >= due.overdue_after else Outcome.NOT_YET_DUE
-    actions = _actions(outcome, facts, due, policy.banks)
-    return Diagnosis(outcome, due, tuple(actions), tuple(_notes(facts, now)))
+    return Situation(
+        records=facts.records,
+        received=facts.received,
+        slip=facts.slip_type,
+        terminal=facts.terminal,
+        card_type=facts.card_type,
+        preauth=facts.card_type is CardType.PREAUTH or facts.slip_type is SlipType.PREAUTH,
+        method=facts.method,
+        wallet=platform(facts) is not None,
+        acquirer_named=bool(facts.acquirer),
+        account=facts.account,
+        over_type2_limit=facts.amount > TYPE2_DAILY_LIMIT,
+        cycle=facts.cycle,
+        time_known=facts.time is not None,
+        timing=_timing(due, now),
+        cutoff_moved=bool(due and due.cutoff_moved),
+        too_old=now.date() - facts.day > timedelta(days=TRACEABLE_DAYS),
+    )
 
 
-def _notes(facts: Facts, now: datetime) -> list[str]:
-    notes = []
-    if facts.cycle is CycleAnswer.UNSURE:
-        notes.append("cycle_assumed")
-    if facts.cycle is CycleAnswer.D0:
-        notes.append("d0_fallback")
-    if facts.time is None:
-        notes.append("time_unknown")
-    if now.date() - facts.day > timedelta(days=TRACEABLE_DAYS):
-        notes.append("too_old")
-    return notes
+def verdict_for(facts: Facts) -> Verdict:
+    """The first verdict row that holds (the last row always does); dates play no part."""
+    probe = situation(facts, datetime.now(SHANGHAI), None)
+    return next(row for row in VERDICTS if row.when.holds(probe))
+
+
+def _due(facts: Facts, policy: Policy) -> DueDate:
+    return settlement_due(
+        facts.day, facts.time, settlement_cycle(facts), policy.calendar, policy.cutoff
+    )
+
+
+def diagnose(facts: Facts, now: datetime, policy: Policy) -> Diagnosis:
+    """The conclusion, the due date where one exists, the notes and the steps in table order."""
+    now = now.astimezone(SHANGHAI)
+    verdict = verdict_for(facts)
+    settles = verdict.outcome == SETTLES
+    due = _due(facts, policy) if settles or verdict.outcome is Outcome.PARTIAL else None
+    facts_now = situation(facts, now, due)
+    if settles:
+        row = next(r for r in DATE_ROWS if r.when.holds(facts_now))
+        outcome, headline = row.outcome, row.headline
+    else:
+        assert isinstance(verdict.outcome, Outcome)
+        outcome, headline = verdict.outcome, verdict.headline
+    found = [
+        note
+        for note in NOTES
+        if note.when.holds(facts_now) and (note.headlines is None or headline in note.headlines)
+    ]
+    actions = tuple(
+        _action(s, facts, due, policy.banks, facts_now.timing)
+        for s in STEPS
+        if headline in s.headlines and s.when.holds(facts_now)
+    )
+    return Diagnosis(
+        outcome=outcome,
+        due=due,
+        actions=actions,
+        notes=tuple(note.key for note in found if not note.warning),
+        warnings=tuple(note.key for note in found if note.warning),
+        headline=headline,
+        verdict=verdict.name,
+        evidence=verdict.evidence,
+        timing=facts_now.timing,
+    )
+
+
+@dataclass(frozen=True)
+class Climb:
+    """One press of "Still missing": today's diagnosis and the next rung (None: none left)."""
+
+    diagnosis: Diagnosis
+    step: Action | None
+    #: Rungs still above this one.
+    remaining: int
+
+    @property
+    def given(self) -> tuple[str, ...]:
+        return () if self.step is None or self.step.rung is None else (self.step.rung.value,)
+
+
+def climb(facts: Facts, given: tuple[str, ...], now: datetime, policy: Policy) -> Climb:
+    """The first rung of the ladder not yet given to this merchant, for today's diagnosis.
+    `given` holds rung names as stored on the case; every outcome climbs the same ladder, so
+    each can reach the complaint and legal route and then a person."""
+    diagnosis = diagnose(facts, now, policy)
+    facts_now = situation(facts, now, diagnosis.due)
+    open_rungs = [rung for rung in LADDER if rung.value not in given]
+    if not open_rungs:
+        return Climb(diagnosis, None, 0)
+    rung = open_rungs[0]
+    chosen = next(s for s in RUNG_STEPS if s.rung is rung and s.when.holds(facts_now))
+    step = _action(chosen, facts, diagnosis.due, policy.banks, facts_now.timing)
+    return Climb(diagnosis, step, len(open_rungs) - 1)
 
 
 def platform(facts: Facts) -> Institution | None:
@@ -150,92 +236,50 @@ def _keys(facts: Facts) -> dict[str, Any]:
     return {
         "reference": facts.reference,
         "terminal_id": facts.terminal_id,
+        "merchant_id": facts.merchant_id,
         "voucher": facts.voucher,
         "order_no": facts.order_no,
     }
 
 
-def _account_actions(facts: Facts) -> list[Action]:
-    if facts.account is AccountSignal.NONE:
-        return []
-    return [Action(f"account_{facts.account.value}")]
-
-
-def _contact_acquirer(facts: Facts) -> Action:
+def _party(facts: Facts) -> dict[str, Any]:
+    """Who settles this payment: the named acquirer, else the wallet platform, else 'the
+    acquirer' unnamed; the records, contact and complaint steps all name the same party."""
     wallet = platform(facts)
-    if wallet is not None:
-        return Action(
-            "contact_platform", {"platform": wallet.code, "hotline": wallet.hotline, **_keys(facts)}
-        )
-    return Action(
-        "contact_acquirer",
-        {"acquirer": facts.acquirer, "receipt": any(_keys(facts).values()), **_keys(facts)},
-    )
+    return {
+        "acquirer": facts.acquirer,
+        "platform": wallet.code if wallet is not None and not facts.acquirer else None,
+    }
 
 
-def _query_paths(facts: Facts, banks: BankDirectory) -> list[Action]:
-    """The guide's query paths in order; an account signal puts its fix before them all."""
-    wallet = platform(facts)
-    return [
-        *_account_actions(facts),
-        Action("check_account", {"unchecked": facts.received is Received.UNCHECKED}),
-        Action("check_records", {"platform": wallet.code if wallet else None}),
-        Action("call_bank", _bank_params(facts, banks)),
-        _contact_acquirer(facts),
-        Action("complaint", {"pboc": PBOC.hotline, "nfra": NFRA.hotline}),
-    ]
-
-
-def _actions(
-    outcome: Outcome, facts: Facts, due: DueDate | None, banks: BankDirectory
-) -> list[Action]:
-    wallet = platform(facts)
-    steps: list[Action]
-    if outcome is Outcome.NOT_YET_DUE:
-        assert due is not None
-        steps = [Action("wait_until", {"due": due}), *_account_actions(facts)]
-        if facts.records is Records.CANNOT_CHECK:
-            steps.append(Action("check_records", {"platform": wallet.code if wallet else None}))
-        steps.append(Action("if_still_missing", {"due": due}))
-    elif outcome is Outcome.NOT_COMPLETED:
-        slip = facts.slip_type if facts.slip_type in (SlipType.VOID, SlipType.REFUND) else None
-        void = facts.records is Records.FAILED
-        settlement = Action("no_settlement", {"void": void, "slip": slip and slip.value})
-        if slip is SlipType.REFUND and facts.terminal is not TerminalResult.FAILED:
-            steps = [
-                settlement,
-                Action("refund_deducted"),
-                Action("compare_statement"),
-                _contact_acquirer(facts),
-            ]
-        else:
-            steps = [
-                settlement,
-                Action("hold_released"),
-                Action("check_before_recharge"),
-                _contact_acquirer(facts),
-            ]
-    elif outcome is Outcome.UNCERTAIN:
-        steps = [
-            Action("check_records", {"platform": wallet.code if wallet else None}),
-            Action("no_blind_reswipe"),
-            Action("network_checks"),
-            _contact_acquirer(facts),
-        ]
-    elif outcome is Outcome.PREAUTH:
-        steps = [
-            Action("complete_preauth"),
-            Action("check_records", {"platform": wallet.code if wallet else None}),
-            _contact_acquirer(facts),
-        ]
-    elif outcome is Outcome.PARTIAL:
-        steps = [
-            Action("fees_and_refunds"),
-            Action("compare_statement"),
-            Action("check_records", {"platform": wallet.code if wallet else None}),
-            _contact_acquirer(facts),
-        ]
+def _action(
+    s: Step, facts: Facts, due: DueDate | None, banks: BankDirectory, timing: Timing
+) -> Action:
+    key = s.key
+    params: dict[str, Any]
+    if key in ("wait_until", "was_due", "if_still_missing"):
+        params = {"due": due, "today": timing is Timing.TODAY}
+    elif key == "check_account":
+        params = {"unchecked": facts.received is Received.UNCHECKED}
+    elif key == "check_records":
+        params = _party(facts)
+    elif key == "call_bank":
+        params = _bank_params(facts, banks)
+    elif key == "contact_platform":
+        wallet = platform(facts)
+        assert wallet is not None
+        params = {"platform": wallet.code, "hotline": wallet.hotline, **_keys(facts)}
+    elif key == "contact_acquirer":
+        params = {
+            **_party(facts),
+            "receipt": facts.method in RECEIPT_METHODS,
+            "wallet": platform(facts) is not None,
+            **_keys(facts),
+        }
+    elif key == "complaint":
+        params = {"pboc": PBOC.hotline, "nfra": NFRA.hotline, **_party(facts)}
+    elif key == "internal_check":
+        params = {"receipt": facts.method in RECEIPT_METHODS}
     else:
-        steps = _query_paths(facts, banks)
-    steps.append(Action("internal_check", {"receipt": facts.method in RECEIPT_METHODS}))
-    return steps
+        params = {}
+    return Action(key, params, s.rung)

@@ -90,6 +90,30 @@ RECEIPT_METHODS = frozenset({Method.CARD, Method.UNIONPAY_QR, Method.OTHER})
 WALLET_METHODS = frozenset({Method.WECHAT, Method.ALIPAY})
 
 
+#: The answers a summary lists, in order (slip-only keys such as batch and auth code included).
+SUMMARY_FIELDS = (
+    "when", "amount", "method", "card_type", "slip_type", "terminal", "records", "received",
+    "cycle", "bank", "account", "acquirer", "reference", "terminal_id", "merchant_id", "voucher",
+    "card", "batch", "auth_code", "order_no",
+)  # fmt: skip
+#: Keys printed on a card-network slip: meaningless for a wallet payment.
+RECEIPT_KEYS = frozenset(
+    {"reference", "terminal_id", "merchant_id", "voucher", "card", "batch", "auth_code"}
+)
+
+
+def visible_fields(method: Method, answers: Mapping[str, Any]) -> tuple[str, ...]:
+    """What a summary shows: given answers that mean something for this way of paying."""
+    return tuple(
+        name
+        for name in SUMMARY_FIELDS
+        if answers.get(name) is not None
+        and (name != "card_type" or method is Method.CARD)
+        and (name not in RECEIPT_KEYS or method in RECEIPT_METHODS)
+        and (name != "order_no" or method in WALLET_METHODS)
+    )
+
+
 @dataclass(frozen=True)
 class Facts:
     """Everything the merchant told us; None where a question was skipped or not asked."""

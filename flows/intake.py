@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from transitions import EventData, Machine
 
 from flows.answers import InvalidAnswer
-from flows.diagnosis import TRACEABLE_DAYS, Diagnosis, Outcome, Policy, diagnose
-from flows.facts import Facts
+from flows.diagnosis import TRACEABLE_DAYS, Climb, Diagnosis, Outcome, Policy, climb, diagnose
+from flows.facts import Facts, visible_fields
 from flows.incidents import Incident, affecting
 from flows.questions import (
     BY_FIELD,
@@ -197,6 +197,15 @@ class CaseDesk(Protocol):
     def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None: ...
 
     def active_incidents(self) -> Sequence[Incident]: ...
+
+    def ladder(self, case_number: str) -> tuple[str, ...]:
+        """The rungs of the "still missing" ladder the merchant was given on this case."""
+        ...
+
+    def climbed(self, case_number: str, climb: Climb) -> Outcome | None:
+        """Record a press of "still missing" (the rung given, today's outcome); returns the
+        outcome the case had before, so a change can be said."""
+        ...
 
 
 class Intake:
@@ -458,10 +467,14 @@ class Intake:
         )
 
     def recheck(self, event: EventData) -> None:
-        """'Still missing' after the summary: re-run the rules at today's date."""
+        """'Still missing' after the summary: one rung up the ladder, never the same summary."""
         facts = Facts.from_answers(self.record.answers)
-        diagnosis = diagnose(facts, self.now, self.policy)
-        self.replies.append(self._summary_reply(facts, diagnosis, recheck=True))
+        number = self.record.case_number
+        given = self.desk.ladder(number) if number else ()
+        step = climb(facts, given, self.now, self.policy)
+        before = self.desk.climbed(number, step) if number else None
+        incidents = self.desk.active_incidents()
+        self.replies.append(still_missing_reply(number, facts, step, before, self.now, incidents))
 
     def show_help(self, event: EventData) -> None:
         self.replies.append(Reply("help"))
@@ -643,8 +656,48 @@ def summary_reply(
             "now": now,
             "recheck": recheck,
             "incidents": affecting(incidents, facts.day, facts.time),
+            "fields": visible_fields(facts.method, answers),
+            "traceable_days": TRACEABLE_DAYS,
         },
         buttons,
+    )
+
+
+def still_missing_reply(
+    case_number: str | None,
+    facts: Facts,
+    step: Climb,
+    before: Outcome | None,
+    now: datetime,
+    incidents: Iterable[Incident] = (),
+    *,
+    case_buttons: bool = False,
+) -> Reply:
+    """The next rung of the ladder (or, when none is left, a person), in the intake and at the
+    follow-up alike. `case_buttons`: pressed outside the conversation (the follow-up), so the
+    buttons name the case instead of the conversation's state."""
+    diagnosis = step.diagnosis
+    again = f"k:next:{case_number}" if case_buttons and case_number else "x:missing"
+    arrived = f"k:yes:{case_number}" if case_buttons and case_number else "x:arrived"
+    buttons: list[tuple[Button, ...]] = []
+    if step.step is not None:
+        buttons.append((Button("still_missing", again), Button("arrived", arrived)))
+    else:
+        buttons.append((Button("arrived", arrived),))
+    buttons.append((Button("person", "x:person"), Button("new_case", "x:begin")))
+    return Reply(
+        "still_missing",
+        {
+            "case_number": case_number,
+            "facts": facts,
+            "diagnosis": diagnosis,
+            "step": step.step,
+            "remaining": step.remaining,
+            "changed": before is not None and before is not diagnosis.outcome,
+            "now": now,
+            "incidents": affecting(incidents, facts.day, facts.time),
+        },
+        tuple(buttons),
     )
 
 

@@ -171,6 +171,9 @@ class DueDate:
     expected: date  # the day the money should be in the settlement account
     overdue_after: datetime  # see above
     estimated: bool  # some day consulted lies in a year without an official schedule
+    #: The sale was at or after the cut-off and that moved ``expected`` later (a Friday 23:30
+    #: T+1 sale is due on Monday either way: not moved).
+    cutoff_moved: bool = False
 
 
 def _local_moment(day: date, at: time | None) -> tuple[date, time | None]:
@@ -196,7 +199,22 @@ def settlement_due(
     if cutoff.tzinfo is not None:
         raise ValueError("cutoff must be a naive Asia/Shanghai wall-clock time")
     day, at = _local_moment(day, at)
-    trade_day = day + _ONE_DAY if at is not None and at >= cutoff else day
+    after_cutoff = at is not None and at >= cutoff
+    trade_day = day + _ONE_DAY if after_cutoff else day
+    expected, years = _expected(trade_day, cycle, calendar)
+    last_chance, walked = calendar._walk(expected)
+    years |= walked
+    return DueDate(
+        trade_day=trade_day,
+        expected=expected,
+        overdue_after=datetime.combine(last_chance + _ONE_DAY, time(0), tzinfo=SHANGHAI),
+        estimated=not all(calendar.is_official(year) for year in years),
+        cutoff_moved=after_cutoff and _expected(day, cycle, calendar)[0] != expected,
+    )
+
+
+def _expected(trade_day: date, cycle: Cycle, calendar: WorkCalendar) -> tuple[date, set[int]]:
+    """The day the money should arrive for a sale booked on ``trade_day``, and the years seen."""
     years = {trade_day.year}
     if cycle is Cycle.T1:
         expected, walked = calendar._walk(trade_day)
@@ -206,14 +224,7 @@ def settlement_due(
     else:
         expected = trade_day
     years.add(expected.year)
-    last_chance, walked = calendar._walk(expected)
-    years |= walked
-    return DueDate(
-        trade_day=trade_day,
-        expected=expected,
-        overdue_after=datetime.combine(last_chance + _ONE_DAY, time(0), tzinfo=SHANGHAI),
-        estimated=not all(calendar.is_official(year) for year in years),
-    )
+    return expected, years
 
 
 def is_overdue(due: DueDate, now: datetime) -> bool:

@@ -103,6 +103,8 @@ class Case(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     photo_file_ids: Mapped[list[str]] = mapped_column(default=list)
     duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    #: The rungs of the "still missing" ladder given to the merchant so far, in order.
+    ladder: Mapped[list[str]] = mapped_column(default=list)
     escalation_reason: Mapped[str | None] = mapped_column(String(32))
     escalated_at: Mapped[datetime | None]
     owner_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -286,8 +286,8 @@ async def test_a_range_years_away_is_refused_and_nothing_is_stored(
 def test_the_summary_at_a_follow_up_shows_the_incident_too(
     database_url: str, make_components: Factory
 ) -> None:
-    """The recheck summary (the money still missing at the follow-up) is built by the same
-    function as the intake's, incidents included."""
+    """The next rung at the follow-up ("still missing") names the incidents too, from the same
+    reply builder as the intake's "still missing"."""
     parts = make_components(database_url)
     chat = ChatRef("telegram", 1, 1, "zh")
     for step in [*STEPS, Incoming("button", text="x:confirm")]:  # paid 2026-11-24 15:00

@@ -40,8 +40,8 @@ def intake(
 
 
 OUTCOMES = [
-    ("A", {}, ["还没到应到账的时间", "2026年11月25日", "2026年11月26日"]),
-    ("B", {"terminal": "failed"}, ["这笔交易没有完成", "不会有结算款"]),
+    ("A", {}, ["今天（2026年11月25日", "应到账日", "2026年11月26日"]),
+    ("B", {"terminal": "failed", "records": "cantcheck"}, ["POS机显示这笔交易失败", "不会有结算款"]),
     ("C", {"terminal": "noresult", "records": "cantcheck"}, ["交易结果还不确定", "不要直接重刷"]),
     ("D", {"card_type": "preauth"}, ["预授权", "预授权完成"]),
     ("E", {"date": "11月18日 10:00"}, ["已超过应到账时间", "95588", "12363", "312345678901"]),
@@ -112,4 +112,4 @@ async def test_restart_mid_intake_continues_where_the_merchant_was(tmp_path: Any
                 await step(api, kind, value, count)
             (summary,) = await step(api, "press", "x:confirm")
         assert "PB-20261125-0001" in summary["text"]
-        assert "还没到应到账的时间" in summary["text"]
+        assert "应到账日" in summary["text"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flows.diagnosis import Diagnosis, Policy
+from flows.diagnosis import Climb, Diagnosis, Outcome, Policy
 from flows.facts import Facts
 from flows.incidents import Incident
 from flows.intake import Event, IntakeFlow, IntakeRecord, event_from_button, event_from_command
@@ -24,12 +24,17 @@ class FakeDesk:
         self.escalated: list[tuple[str, str]] = []
         self.followups: list[tuple[str, datetime]] = []
         self.incidents: list[Incident] = []
+        self.ladders: dict[str, tuple[str, ...]] = {}
+        self.outcomes: dict[str, Outcome] = {}
 
     def open_case(
         self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any], existing: str | None
     ) -> str:
         self.opened.append((facts, diagnosis))
-        return existing or f"PB-20261125-{len(self.opened):04d}"
+        number = existing or f"PB-20261125-{len(self.opened):04d}"
+        self.ladders[number] = tuple(rung.value for rung in diagnosis.rungs)
+        self.outcomes[number] = diagnosis.outcome
+        return number
 
     def case_resolved(self, case_number: str) -> None:
         self.resolved.append(case_number)
@@ -46,6 +51,15 @@ class FakeDesk:
 
     def active_incidents(self) -> list[Incident]:
         return self.incidents
+
+    def ladder(self, case_number: str) -> tuple[str, ...]:
+        return self.ladders.get(case_number, ())
+
+    def climbed(self, case_number: str, climb: Climb) -> Outcome | None:
+        before = self.outcomes.get(case_number)
+        self.ladders[case_number] = (*self.ladder(case_number), *climb.given)
+        self.outcomes[case_number] = climb.diagnosis.outcome
+        return before
 
 
 class Dialogue:

@@ -49,11 +49,29 @@ def keys(facts: Facts) -> list[str]:
     [
         ("A: T+1 sale yesterday, due today", {}, Outcome.NOT_YET_DUE),
         ("A: D+1 sale yesterday", {"cycle": CycleAnswer.D1}, Outcome.NOT_YET_DUE),
-        ("B: terminal declined", {"terminal": TerminalResult.FAILED}, Outcome.NOT_COMPLETED),
+        (
+            "B: terminal declined, records not checked",
+            {"terminal": TerminalResult.FAILED, "records": Records.CANNOT_CHECK},
+            Outcome.NOT_COMPLETED,
+        ),
+        (
+            "B: terminal declined, records do not list it",
+            {"terminal": TerminalResult.FAILED, "records": Records.MISSING},
+            Outcome.NOT_COMPLETED,
+        ),
+        (
+            "A: terminal declined but the records show success (records outrank it)",
+            {"terminal": TerminalResult.FAILED},
+            Outcome.NOT_YET_DUE,
+        ),
         ("B: records show voided", {"records": Records.FAILED}, Outcome.NOT_COMPLETED),
         (
             "B beats pre-auth",
-            {"card_type": CardType.PREAUTH, "terminal": TerminalResult.FAILED},
+            {
+                "card_type": CardType.PREAUTH,
+                "terminal": TerminalResult.FAILED,
+                "records": Records.CANNOT_CHECK,
+            },
             Outcome.NOT_COMPLETED,
         ),
         (
@@ -212,11 +230,20 @@ def test_notes_for_assumptions() -> None:
             {"slip_type": SlipType.SALE, "day": date(2026, 11, 18)},
             Outcome.OVERDUE,
         ),
-        ("撤销 void: not settled", {"slip_type": SlipType.VOID}, Outcome.NOT_COMPLETED),
+        (
+            "撤销 void: not settled",
+            {"slip_type": SlipType.VOID, "records": Records.CANNOT_CHECK},
+            Outcome.NOT_COMPLETED,
+        ),
         (
             "退货 refund: nothing settled from it",
-            {"slip_type": SlipType.REFUND},
+            {"slip_type": SlipType.REFUND, "records": Records.CANNOT_CHECK},
             Outcome.NOT_COMPLETED,
+        ),
+        (
+            "a void slip does not outrank records that show success",
+            {"slip_type": SlipType.VOID},
+            Outcome.NOT_YET_DUE,
         ),
         ("预授权 pre-auth", {"slip_type": SlipType.PREAUTH, "card_type": None}, Outcome.PREAUTH),
         (
@@ -226,18 +253,35 @@ def test_notes_for_assumptions() -> None:
         ),
         (
             "void beats pre-auth",
-            {"slip_type": SlipType.VOID, "card_type": CardType.PREAUTH},
+            {
+                "slip_type": SlipType.VOID,
+                "card_type": CardType.PREAUTH,
+                "records": Records.MISSING,
+            },
             Outcome.NOT_COMPLETED,
         ),
         (
-            "void beats partial",
+            "money that arrived outranks a void slip",
             {"slip_type": SlipType.VOID, "received": Received.PARTIAL},
-            Outcome.NOT_COMPLETED,
+            Outcome.PARTIAL,
         ),
         (
-            "a failed terminal still decides first",
-            {"slip_type": SlipType.SALE, "terminal": TerminalResult.FAILED},
-            Outcome.NOT_COMPLETED,
+            "a sale slip outranks a failed terminal",
+            {
+                "slip_type": SlipType.SALE,
+                "terminal": TerminalResult.FAILED,
+                "records": Records.CANNOT_CHECK,
+            },
+            Outcome.NOT_YET_DUE,
+        ),
+        (
+            "a sale slip the records do not list is uncertain",
+            {
+                "slip_type": SlipType.SALE,
+                "terminal": TerminalResult.FAILED,
+                "records": Records.MISSING,
+            },
+            Outcome.UNCERTAIN,
         ),
     ],
 )
@@ -246,35 +290,23 @@ def test_slip_type_outcome(name: str, changes: dict[str, object], outcome: Outco
 
 
 @pytest.mark.parametrize(
-    ("slip_type", "steps", "slip"),
+    ("slip_type", "steps", "headline"),
     [
-        (
-            SlipType.VOID,
-            ["no_settlement", "hold_released", "check_before_recharge", "contact_acquirer"],
-            "void",
-        ),
-        (
-            SlipType.REFUND,
-            ["no_settlement", "refund_deducted", "compare_statement", "contact_acquirer"],
-            "refund",
-        ),
-        (
-            None,
-            ["no_settlement", "hold_released", "check_before_recharge", "contact_acquirer"],
-            None,
-        ),
+        (SlipType.VOID, ["hold_released", "check_before_recharge", "contact_acquirer"], "B_void"),
+        (SlipType.REFUND, ["refund_deducted", "compare_statement", "contact_acquirer"], "B_refund"),
+        (None, ["hold_released", "check_before_recharge", "contact_acquirer"], "B_records"),
     ],
 )
 def test_void_and_refund_slips_get_their_own_steps(
-    slip_type: SlipType | None, steps: list[str], slip: str | None
+    slip_type: SlipType | None, steps: list[str], headline: str
 ) -> None:
-    changes: dict[str, object] = {"slip_type": slip_type}
+    changes: dict[str, object] = {"slip_type": slip_type, "records": Records.CANNOT_CHECK}
     if slip_type is None:
         changes["records"] = Records.FAILED
     facts = replace(BASE, **changes)  # type: ignore[arg-type]
     result = diagnose(facts, NOW, POLICY)
     assert [a.key for a in result.actions] == [*steps, "internal_check"]
-    assert result.actions[0].params == {"void": slip_type is None, "slip": slip}
+    assert result.headline == headline
     assert result.due is None
 
 

@@ -186,7 +186,7 @@ def summary_incidents(when: str, posted: list[Incident]) -> list[Incident]:
     (summary,) = [reply for reply in dialogue.last if reply.template == "summary"]
     found: list[Incident] = summary.context["incidents"]
     dialogue.press("x:missing")  # "still missing" re-checks with the same incidents
-    (again,) = [reply for reply in dialogue.last if reply.template == "summary"]
+    (again,) = [reply for reply in dialogue.last if reply.template == "still_missing"]
     assert again.context["incidents"] == found
     return found
 

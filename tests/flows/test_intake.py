@@ -284,7 +284,10 @@ def test_after_the_summary_arrived_and_still_missing() -> None:
     dialogue.answer_all([*CARD_SALE, "press:x:confirm"])
     dialogue.now = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
     dialogue.press("x:missing")
-    assert dialogue.last[0].context["diagnosis"].outcome == "E"
+    (reply,) = dialogue.last
+    assert reply.template == "still_missing"
+    assert reply.context["diagnosis"].outcome == "E"
+    assert reply.context["changed"]  # A at the summary, overdue now
     dialogue.press("x:arrived")
     assert dialogue.desk.resolved == ["PB-20261125-0001"]
     dialogue.press("x:begin")

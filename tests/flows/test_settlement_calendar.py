@@ -232,7 +232,26 @@ def test_settlement_due_2026(
         expected=expected,
         overdue_after=_midnight(overdue_day),
         estimated=False,
+        cutoff_moved=due.cutoff_moved,  # checked in test_cutoff_moved
     )
+
+
+@pytest.mark.parametrize(
+    ("day", "at", "cycle", "moved"),
+    [
+        (date(2026, 12, 3), time(23, 30), Cycle.T1, True),  # Thu late: Fri -> Mon
+        (date(2026, 12, 3), time(22, 59), Cycle.T1, False),  # before the cut-off
+        (date(2026, 12, 4), time(23, 30), Cycle.T1, False),  # Fri late: Mon either way
+        (date(2026, 12, 4), time(23, 30), Cycle.D1, True),  # Sat -> Sun
+        (date(2026, 12, 4), time(23, 0), Cycle.D0, True),  # at the cut-off counts as after
+        (date(2026, 12, 4), None, Cycle.D0, False),  # time unknown: never moved
+        (date(2026, 9, 30), time(23, 30), Cycle.T1, False),  # holiday: Oct 8 either way
+    ],
+)
+def test_cutoff_moved(
+    calendar: WorkCalendar, day: date, at: time | None, cycle: Cycle, moved: bool
+) -> None:
+    assert settlement_due(day, at, cycle, calendar).cutoff_moved is moved
 
 
 def test_overdue_after_is_shanghai_midnight(calendar: WorkCalendar) -> None:

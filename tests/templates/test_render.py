@@ -12,7 +12,7 @@ import pytest
 from bot.config import Settings
 from bot.deployment import example_file, resolve
 from bot.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
-from flows.diagnosis import Outcome, diagnose
+from flows.diagnosis import Outcome, climb, diagnose
 from flows.facts import (
     AccountSignal,
     CardType,
@@ -23,7 +23,7 @@ from flows.facts import (
     TerminalResult,
 )
 from flows.incidents import Incident, InvalidIncident
-from flows.intake import IntakeRecord
+from flows.intake import IntakeRecord, still_missing_reply, summary_reply
 from flows.receipt import SlipFields
 from flows.replies import Button, Reply
 from flows.report import CaseTimes, aggregate
@@ -196,16 +196,16 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         if facts.slip_type is not None:
             answers = {**SLIP_ANSWERS, **answers, "slip_type": facts.slip_type.value}
         samples["summary"].append(
-            {
-                "case_number": "PB-20261125-0001",
-                "facts": facts,
-                "answers": answers,
-                "diagnosis": diagnosis,
-                "now": NOW,
-                "recheck": False,
-                "incidents": [],
-            }
+            dict(summary_reply("PB-20261125-0001", facts, answers, diagnosis, NOW, []).context)
         )
+        given: tuple[str, ...] = ()
+        while True:  # every rung of the ladder, then "a person"
+            up = climb(facts, given, NOW, POLICY)
+            reply = still_missing_reply("PB-20261125-0001", facts, up, Outcome.OVERDUE, NOW)
+            samples.setdefault("still_missing", []).append(dict(reply.context))
+            if up.step is None:
+                break
+            given = (*given, *up.given)
     assert {d["diagnosis"].outcome for d in samples["summary"]} == set(Outcome)  # type: ignore[union-attr]
     for reason in (
         "unrecognised",
