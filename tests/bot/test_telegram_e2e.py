@@ -41,7 +41,11 @@ def intake(
 
 OUTCOMES = [
     ("A", {}, ["今天（2026年11月25日", "应到账日", "2026年11月26日"]),
-    ("B", {"terminal": "failed", "records": "cantcheck"}, ["POS机显示这笔交易失败", "不会有结算款"]),
+    (
+        "B",
+        {"terminal": "failed", "records": "cantcheck"},
+        ["POS机显示这笔交易失败", "不会有结算款"],
+    ),
     ("C", {"terminal": "noresult", "records": "cantcheck"}, ["交易结果还不确定", "不要直接重刷"]),
     ("D", {"card_type": "preauth"}, ["预授权", "预授权完成"]),
     ("E", {"date": "11月18日 10:00"}, ["已超过应到账时间", "95588", "12363", "312345678901"]),
