@@ -371,9 +371,9 @@ def report(out: str, since: str | None, days: int | None, language: str | None) 
 @main.command()
 @click.option(
     "--flow",
-    type=click.Choice(["intake", "case"]),
+    type=click.Choice(["intake", "case", "advice"]),
     default="intake",
-    help="Which state machine to draw.",
+    help="Which state machine to draw; 'advice' prints the decision table as Markdown.",
 )
 @click.option(
     "--format",
@@ -385,8 +385,8 @@ def report(out: str, since: str | None, days: int | None, language: str | None) 
 )
 @click.option("--out", default="-", help="File to write (default: stdout).")
 def diagram(flow: str, fmt: str, out: str) -> None:
-    """A state diagram, generated from the flow's transition table."""
-    from flows import case, intake
+    """A state diagram, generated from the flow's transition table (or the advice table)."""
+    from flows import advice, case, intake
     from flows.diagram import dot, mermaid
 
     table = (
@@ -394,7 +394,11 @@ def diagram(flow: str, fmt: str, out: str) -> None:
         if flow == "case"
         else (intake.TRANSITIONS, intake.STATES, intake.IDLE)
     )
-    if fmt == "mermaid":
+    if flow == "advice":
+        if fmt != "mermaid":
+            raise click.UsageError("the advice table is Markdown text: leave --format out")
+        data = advice.markdown().encode()
+    elif fmt == "mermaid":
         data = mermaid(*table).encode()
     else:
         from bot.diagrams import render

@@ -89,7 +89,11 @@ class When:
     tests: tuple[tuple[str, frozenset[Any]], ...] = ()
 
     def holds(self, situation: Situation) -> bool:
-        return all(getattr(situation, name) in values for name, values in self.tests)
+        # A plain loop, not all(...): this runs for every row of every check.
+        for name, values in self.tests:  # noqa: SIM110
+            if getattr(situation, name) not in values:
+                return False
+        return True
 
     def describe(self) -> str:
         if not self.tests:
@@ -359,3 +363,70 @@ RUNG_STEPS: tuple[Step, ...] = (
          "a vanished middleman (二清).", rung=Rung.LEGAL),
 )
 # fmt: on
+
+
+def markdown() -> str:
+    """The table as a page support staff can read: what the bot concludes, says and why."""
+    out = [
+        "# The advice table",
+        "",
+        "Generated from `flows/advice.py` by `posbot diagram --flow advice`; do not edit by hand.",
+        "Rows are checked top to bottom; the first verdict that holds decides. Evidence ranks:",
+        "the acquirer's records > money that arrived > the slip > the terminal > memory.",
+        "",
+        "## 1. Verdicts: what happened to the payment",
+        "",
+        "| # | row | when | conclusion | evidence | why |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n, v in enumerate(VERDICTS, 1):
+        conclusion = v.headline if v.outcome == SETTLES else f"{v.outcome} · {v.headline}"
+        out.append(
+            f"| {n} | {v.name} | {v.when.describe()} | {conclusion} | {v.evidence} | {v.why} |"
+        )
+    out += [
+        "",
+        f"## 2. A payment that `{SETTLES}`, on the calendar",
+        "",
+        "| when | conclusion | why |",
+        "|---|---|---|",
+    ]
+    out += [f"| {r.when.describe()} | {r.outcome} · {r.headline} | {r.why} |" for r in DATE_ROWS]
+    out += [
+        "",
+        "## 3. Notes (several may hold)",
+        "",
+        "| note | when | shown with | placed | why |",
+        "|---|---|---|---|---|",
+    ]
+    for note in NOTES:
+        shown = "any" if note.headlines is None else ", ".join(sorted(note.headlines))
+        placed = "under the conclusion" if note.warning else "footnote"
+        out.append(f"| {note.key} | {note.when.describe()} | {shown} | {placed} | {note.why} |")
+    out += [
+        "",
+        "## 4. Next steps, in this order",
+        "",
+        "Each step is a block of `templates/<locale>/_actions.j2`.",
+        "",
+        "| step | conclusions | when | rung | why |",
+        "|---|---|---|---|---|",
+    ]
+    for s in STEPS:
+        headlines = "all" if s.headlines == ALL else ", ".join(sorted(s.headlines))
+        rung = s.rung.value if s.rung else ""
+        out.append(f"| {s.key} | {headlines} | {s.when.describe()} | {rung} | {s.why} |")
+    out += [
+        "",
+        '## 5. The ladder ("Still missing")',
+        "",
+        "Each press gives the first rung this merchant has not been given yet (the summary's own",
+        "steps count), whatever the conclusion; after the last rung, a person.",
+        "",
+        "| rung | step | when | why |",
+        "|---|---|---|---|",
+    ]
+    for s in RUNG_STEPS:
+        assert s.rung is not None
+        out.append(f"| {s.rung.value} | {s.key} | {s.when.describe()} | {s.why} |")
+    return "\n".join(out) + "\n"

@@ -56,6 +56,12 @@ __all__ = [
 #: Past this age the acquirer may no longer be able to trace a transaction.
 TRACEABLE_DAYS = 180
 
+#: The step rows of each conclusion, in table order.
+STEPS_BY_HEADLINE: dict[str, tuple[Step, ...]] = {
+    headline: tuple(s for s in STEPS if headline in s.headlines)
+    for headline in {h for s in STEPS for h in s.headlines}
+}
+
 
 @dataclass(frozen=True)
 class Action:
@@ -142,9 +148,9 @@ def situation(facts: Facts, now: datetime, due: DueDate | None) -> Situation:
     )
 
 
-def verdict_for(facts: Facts) -> Verdict:
+def verdict_for(facts: Facts, now: datetime) -> Verdict:
     """The first verdict row that holds (the last row always does); dates play no part."""
-    probe = situation(facts, datetime.now(SHANGHAI), None)
+    probe = situation(facts, now, None)
     return next(row for row in VERDICTS if row.when.holds(probe))
 
 
@@ -157,7 +163,7 @@ def _due(facts: Facts, policy: Policy) -> DueDate:
 def diagnose(facts: Facts, now: datetime, policy: Policy) -> Diagnosis:
     """The conclusion, the due date where one exists, the notes and the steps in table order."""
     now = now.astimezone(SHANGHAI)
-    verdict = verdict_for(facts)
+    verdict = verdict_for(facts, now)
     settles = verdict.outcome == SETTLES
     due = _due(facts, policy) if settles or verdict.outcome is Outcome.PARTIAL else None
     facts_now = situation(facts, now, due)
@@ -174,8 +180,8 @@ def diagnose(facts: Facts, now: datetime, policy: Policy) -> Diagnosis:
     ]
     actions = tuple(
         _action(s, facts, due, policy.banks, facts_now.timing)
-        for s in STEPS
-        if headline in s.headlines and s.when.holds(facts_now)
+        for s in STEPS_BY_HEADLINE[headline]
+        if s.when.holds(facts_now)
     )
     return Diagnosis(
         outcome=outcome,

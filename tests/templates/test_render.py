@@ -277,6 +277,7 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "created_at": NOW,
         "owner_name": "Wang",
         "duplicate_of": "PB-20261124-0007",
+        "ladder": ["acquirer_records", "acquirer_service", "bank_app"],
     }
     bare = {
         **case,
@@ -287,6 +288,7 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "due_date": None,
         "owner_name": None,
         "duplicate_of": None,
+        "ladder": [],
     }
     facts = {
         "method": "card",
@@ -332,6 +334,7 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "support_change": [
             {"case": case, "what": "duplicate", "detail": "PB-2"},
             {"case": case, "what": "changed", "detail": "summary"},
+            {"case": case, "what": "changed", "detail": "ladder"},
             {"case": bare, "what": "changed", "detail": "claim"},
         ],
         "support_refused": [{}],
