@@ -316,8 +316,6 @@ STEPS: tuple[Step, ...] = (
            "(guide: 核对账户余额 / 检查账户冻结).", only=when(account=signal))
       for signal in AccountSignal if signal is not AccountSignal.NONE),
     step("wait_until", {"A", "A_today"}, "Show the due date; nothing to do before it."),
-    step("was_due", {"A_grace"}, "The expected day has passed: the bank has until the end of "
-         "the next working day."),
     step("complete_preauth", {"D"}, "Complete the pre-authorization within the acquirer's period."),
     step("fees_and_refunds", {"F", "F_records"}, "Fees and refunds are deducted."),
     step("refund_deducted", {"B_refund"}, "A refund is deducted; the rest of the sale settles."),

@@ -263,7 +263,7 @@ def _action(
 ) -> Action:
     key = s.key
     params: dict[str, Any]
-    if key in ("wait_until", "was_due", "if_still_missing"):
+    if key in ("wait_until", "if_still_missing"):
         params = {"due": due, "today": timing is Timing.TODAY}
     elif key == "check_account":
         params = {"unchecked": facts.received is Received.UNCHECKED}

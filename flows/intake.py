@@ -680,7 +680,7 @@ def still_missing_reply(
     again = f"k:next:{case_number}" if case_buttons and case_number else "x:missing"
     arrived = f"k:yes:{case_number}" if case_buttons and case_number else "x:arrived"
     buttons: list[tuple[Button, ...]] = []
-    if step.step is not None:
+    if step.step is not None and step.remaining:
         buttons.append((Button("still_missing", again), Button("arrived", arrived)))
     else:
         buttons.append((Button("arrived", arrived),))
