@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from bot.config import Settings, explain
 from bot.wiring import Components, build
 
-#: Exit codes (README, "Operator commands"): 0 done; 1 the work could not be done (a schema to
+#: Exit codes (docs/operators.md): 0 done; 1 the work could not be done (a schema to
 #: upgrade, a file that cannot be written, Graphviz missing); 2 bad usage or configuration.
 EXIT_BAD_INPUT = 2
 

@@ -1,4 +1,4 @@
-"""The README's diagram is generated from the machine's table and equals it."""
+"""The architecture page's diagram is generated from the machine's table and equals it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flows import case
 from flows.diagram import dot, edges, mermaid
 from flows.intake import IDLE, STATES, TRANSITIONS, build_machine
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 
 
 def intake_mermaid() -> str:
