@@ -80,6 +80,7 @@ def _build_or_exit(settings: Settings) -> Components:
 
 
 @click.group()
+@click.version_option(package_name="posbot", message="posbot %(version)s")
 def main() -> None:
     """posbot: the support bot for POS payments that were not credited."""
 

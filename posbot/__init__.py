@@ -1,0 +1,1 @@
+"""`python -m posbot`: an alias for the `posbot` command; the code lives in `bot/` and `flows/`."""

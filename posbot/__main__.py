@@ -1,0 +1,7 @@
+"""`python -m posbot …` runs the same command line as the `posbot` script."""
+
+import sys
+
+from bot.cli import main
+
+sys.exit(main(prog_name="posbot"))
