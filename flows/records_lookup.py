@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from flows.facts import WALLET_METHODS, CardType, Method, Records, SlipType
 from flows.redaction import redact_text
+from flows.replies import Reply
 
 #: The keys a lookup can use, by the names deployment files put in their URL templates.
 KEY_NAMES = ("reference", "merchant_no", "terminal_no", "date", "amount")
@@ -231,3 +232,24 @@ def amount_differs(found: Found, answers: Mapping[str, Any]) -> bool:
 def applies_to(method: Method | str | None) -> bool:
     """Whether a payment made this way can be in the acquirer's card records at all."""
     return method is None or Method(method) not in WALLET_METHODS
+
+
+def checking_reply(acquirer: str) -> Reply:
+    """ "Checking with <acquirer>…", for a lookup that takes longer than a second."""
+    return Reply("records_checking", {"acquirer": acquirer})
+
+
+def result_reply(result: LookupResult, acquirer: str, answers: Mapping[str, Any]) -> Reply | None:
+    """ "<acquirer>'s system shows: …" for a found or not-found answer; None when unavailable
+    (the merchant is asked instead, as without a lookup, and told nothing about the outage)."""
+    if isinstance(result, Unavailable):
+        return None
+    keys = LookupKeys.from_answers(answers)
+    context: dict[str, Any] = {
+        "acquirer": acquirer,
+        "reference": keys.reference,
+        "records": result.stored() if isinstance(result, Found) else None,
+        "amount_differs": isinstance(result, Found) and amount_differs(result, answers),
+        "given_amount": keys.values()["amount"],
+    }
+    return Reply("records_result", context)

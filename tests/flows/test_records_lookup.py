@@ -17,10 +17,14 @@ from flows.records_lookup import (
     REASON_LIMIT,
     Found,
     LookupKeys,
+    NotFound,
     RecordStatus,
+    Unavailable,
+    Unreachable,
     amount_differs,
     evidence,
     keys_ready,
+    result_reply,
 )
 
 ANSWERS: dict[str, Any] = {
@@ -149,3 +153,14 @@ def test_amount_differs_only_when_both_are_known() -> None:
 def test_amounts_survive_storage(amount: Decimal) -> None:
     found = Found(RecordStatus.SUCCESS, amount)
     assert Found.from_stored(found.stored()).amount == amount
+
+
+def test_an_unavailable_system_is_not_mentioned_to_the_merchant() -> None:
+    for reason in Unreachable:
+        assert result_reply(Unavailable(reason), "Example Pay", ANSWERS) is None
+    found = result_reply(Found(RecordStatus.SUCCESS, Decimal("1208.50")), "Example Pay", ANSWERS)
+    assert found is not None
+    assert found.context["amount_differs"] is True
+    missing = result_reply(NotFound(), "Example Pay", ANSWERS)
+    assert missing is not None
+    assert missing.context["records"] is None
