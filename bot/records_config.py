@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from jsonpointer import JsonPointer, JsonPointerException
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from bot.privacy import HIDDEN
 from flows.records_lookup import KEY_NAMES, NOT_FOUND, RecordStatus
 
 #: A placeholder in the URL template: {reference}.
@@ -26,8 +27,6 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 ENV_REFERENCE = re.compile(r"\$\{([^{}]*)\}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 STATUS_WORDS = (*(s.value for s in RecordStatus), NOT_FOUND)
-#: What check-config and logs print instead of a header's value.
-HIDDEN = "<hidden>"
 
 
 def _url(value: str) -> str:
@@ -153,10 +152,15 @@ class RecordsConfig:
         placed = frozenset(PLACEHOLDER.findall(self.url))
         return placed | {"reference"} if self.method == "POST" else placed
 
+    #: The values taken from the environment (${NAME}), each a secret on its own.
+    from_environment: tuple[str, ...] = ()
+
     @property
     def secrets(self) -> tuple[str, ...]:
-        """The header values, for scrubbing anything that might echo them."""
-        return tuple(value for value in self.headers.values() if value)
+        """Header values and the environment values inside them, for scrubbing any echo;
+        longest first, so a whole header goes before the token it contains."""
+        values = {*self.headers.values(), *self.from_environment} - {""}
+        return tuple(sorted(values, key=len, reverse=True))
 
     def describe(self) -> str:
         """One line for `posbot check-config`: what is asked, how, never a header's value."""
@@ -178,7 +182,11 @@ def resolve_records(
         header: ENV_REFERENCE.sub(lambda match: env[match.group(1)], value)
         for header, value in table.headers.items()
     }
+    used = tuple(
+        env[name] for value in table.headers.values() for name in ENV_REFERENCE.findall(value)
+    )
     return RecordsConfig(
+        from_environment=used,
         url=table.url,
         method=table.method,
         headers=headers,

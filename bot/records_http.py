@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -36,6 +36,9 @@ from flows.records_lookup import (
 )
 
 log = logging.getLogger(__name__)
+
+#: A lookup quicker than this shows no "checking with …" notice (issue 16).
+ANNOUNCE_AFTER_S = 1.0
 
 #: A status word short and plain enough to name in a log line (it tells the operator which
 #: word to add to [records.status_values]); anything else is not echoed.
@@ -133,6 +136,20 @@ class RecordsClient:
         elif self.breaker.succeeded():
             log.info("records lookup answering again")
         return result
+
+    async def lookup_announced(
+        self,
+        keys: LookupKeys,
+        announce: Callable[[], Awaitable[object]],
+        after_s: float = ANNOUNCE_AFTER_S,
+    ) -> LookupResult:
+        """The lookup; `announce` ("checking with …") is awaited once if the answer takes longer
+        than `after_s`: a quick answer needs no notice, a slow one must not look like silence."""
+        task = asyncio.ensure_future(self.lookup(keys))
+        done, _ = await asyncio.wait({task}, timeout=after_s)
+        if not done:
+            await announce()
+        return await task
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.config import Settings
 from bot.deployment import DeploymentError, example_file, load_file, resolve
+from bot.records_http import RecordsClient
 
 TOKEN = "tok-5ecret-Zq81"
 
@@ -168,3 +170,15 @@ def test_the_section_documents_the_contract_names() -> None:
     section = tomllib.loads(GOOD)["records"]
     assert set(section) >= {"url", "method", "headers", "timeout_s", "fields", "status_values"}
     assert set(section["fields"]) == {"status", "amount", "settled_on", "reason"}
+
+
+def test_the_components_carry_a_client_when_the_section_is_there(
+    tmp_path: Path, make_components: Any
+) -> None:
+    with_section = make_components(
+        f"sqlite:///{tmp_path}/a.sqlite3", deployment_file=str(write(tmp_path, GOOD))
+    )
+    assert isinstance(with_section.records, RecordsClient)
+    assert with_section.records.config.name == "Test Pay"  # operator.name, as in force
+    without = make_components(f"sqlite:///{tmp_path}/b.sqlite3")
+    assert without.records is None

@@ -12,10 +12,12 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.privacy import hide_in_logs, install_log_redaction
 from bot.records_config import RecordsConfig, RecordsTable, resolve_records
 from bot.records_fake import FakeRecords
 from bot.records_http import CircuitBreaker, RecordsClient
@@ -290,3 +292,48 @@ def test_placeholders_are_url_encoded(reference: str) -> None:
     url = client.request_url(LookupKeys(reference=reference, date=DAY))
     query = parse_qs(urlsplit(url).query, keep_blank_values=True)
     assert query == {"ref": [reference], "date": ["2026-12-01"]}
+
+
+class HeldTransport(httpx.AsyncBaseTransport):
+    """Answers only when the test releases it: "slow" without any clock."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self.release.wait()
+        return httpx.Response(404)
+
+
+async def test_a_slow_lookup_is_announced_once_and_a_quick_one_not_at_all() -> None:
+    transport = HeldTransport()
+    client = RecordsClient(config(URL), transport=transport)
+    notices: list[str] = []
+
+    async def announce() -> None:
+        notices.append("checking")
+        transport.release.set()
+
+    result = await client.lookup_announced(keys("123456789012"), announce, after_s=0.01)
+    assert result == NotFound()
+    assert notices == ["checking"]
+    quick = await client.lookup_announced(keys("123456789012"), announce, after_s=60)
+    assert quick == NotFound()
+    assert notices == ["checking"]
+    await client.aclose()
+
+
+def test_a_configured_secret_is_hidden_in_any_log_record(caplog: pytest.LogCaptureFixture) -> None:
+    """Belt and braces: even a library that logged the header would print <hidden>."""
+    install_log_redaction()
+    hide_in_logs(config(URL).secrets)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("some.library").info("sending Authorization: Bearer %s", TOKEN)
+        logging.getLogger("some.library").info("token=%s", TOKEN)
+        try:
+            raise RuntimeError(f"header Bearer {TOKEN} refused")
+        except RuntimeError:
+            logging.getLogger("some.library").exception("failed")
+    assert TOKEN not in caplog.text
+    assert "Authorization: <hidden>" in caplog.text
+    assert "token=<hidden>" in caplog.text
