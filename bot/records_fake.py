@@ -14,11 +14,15 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -105,3 +109,33 @@ def create_app(fake: FakeRecords) -> Starlette:
             Route("/_switches", switches, methods=["GET", "POST"]),
         ]
     )
+
+
+@contextmanager
+def serving_in_thread(fake: FakeRecords, host: str = "127.0.0.1") -> Iterator[str]:
+    """The fake on a free port, in a thread with its own event loop (so it keeps answering
+    while the caller's loop waits or times out, as a remote system would); yields its base URL.
+    For tests and benchmarks; `posbot records-fake` serves it in the foreground."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(fake),
+            host=host,
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the records fake failed to start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        fake.switches.slow_s = 0
+        server.should_exit = True
+        thread.join(timeout=10)

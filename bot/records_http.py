@@ -127,8 +127,8 @@ class RecordsClient:
         if isinstance(result, Unavailable):
             paused = self.breaker.failed()
             suffix = (
-                f"; not called for {self.config.breaker_cooldown_s:g} s after "
-                f"{self.breaker.failures} failures in a row"
+                f"; not called for {self.config.breaker_cooldown_s:g} s "
+                f"(failures in a row: {self.breaker.failures})"
                 if paused
                 else ""
             )

@@ -164,7 +164,7 @@ async def test_circuit_breaker_opens_then_half_opens_and_closes(
             assert await client.lookup(keys("123456789012")) == Unavailable(
                 Unreachable.SERVER_ERROR
             )
-        assert "not called for 60 s after 3 failures" in caplog.records[-1].getMessage()
+        assert "not called for 60 s (failures in a row: 3)" in caplog.records[-1].getMessage()
         calls = fake.switches.calls
         open_result = await client.lookup(keys("123456789012"))
         assert open_result == Unavailable(Unreachable.CIRCUIT_OPEN)
