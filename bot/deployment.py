@@ -293,10 +293,10 @@ def load_file(path: Path) -> DeploymentFile:
         if parts:
             partial = DeploymentFile.model_validate(parts)
             problems += [*_bank_problems(partial.banks), *_holiday_problems(partial.holidays)]
+        problems += env_problems(raw.get("records"), os.environ)
         raise DeploymentError(path, problems) from None
     problems = [*_bank_problems(loaded.banks), *_holiday_problems(loaded.holidays)]
-    if loaded.records is not None:
-        problems += env_problems(loaded.records, os.environ)
+    problems += env_problems(raw.get("records"), os.environ)
     if problems:
         raise DeploymentError(path, problems)
     return loaded

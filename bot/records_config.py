@@ -110,11 +110,17 @@ class RecordsTable(_Table):
     ]
 
 
-def env_problems(table: RecordsTable, environ: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Each ${NAME} a header needs that the environment does not set (names, never values)."""
+def env_problems(section: object, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Each ${NAME} the section's headers need that the environment does not set (names, never
+    values). Reads the section as written, so it is reported along with any other problem."""
+    headers = section.get("headers") if isinstance(section, Mapping) else None
+    if not isinstance(headers, Mapping):
+        return []
     problems = []
-    for header, value in table.headers.items():
-        for name in ENV_REFERENCE.findall(value):
+    for header, value in headers.items():
+        for name in ENV_REFERENCE.findall(value) if isinstance(value, str) else ():
+            if not ENV_NAME.fullmatch(name):
+                continue  # named by the section's own checks
             if not environ.get(name):
                 problems.append(
                     (f"records.headers.{header}", f"environment variable {name} is not set")

@@ -46,7 +46,9 @@ def parse_keys(reference: str, extra: tuple[str, ...]) -> LookupKeys:
 def describe(result: LookupResult) -> str:
     if isinstance(result, Found):
         parts = [f"found: {result.status.value}", f"amount {result.amount} yuan"]
-        parts.append(f"settled on {result.settled_on}" if result.settled_on else "not settled")
+        parts.append(
+            f"settled on {result.settled_on}" if result.settled_on else "no settlement date"
+        )
         if result.reason:
             parts.append(f"reason: {result.reason}")
         return ", ".join(parts)

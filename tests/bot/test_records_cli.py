@@ -67,7 +67,8 @@ def test_without_the_section_it_says_so() -> None:
         ),
         (
             "223456789012",
-            "records lookup of 223456789012: found: reversed, amount 5000.00 yuan, not settled, "
+            "records lookup of 223456789012: found: reversed, amount 5000.00 yuan, "
+            "no settlement date, "
             "reason: Reversed at 15:32: the terminal timed out waiting for the issuer",
         ),
         ("999999999999", "records lookup of 999999999999: not found"),

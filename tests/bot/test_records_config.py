@@ -182,3 +182,19 @@ def test_the_components_carry_a_client_when_the_section_is_there(
     assert with_section.records.config.name == "Test Pay"  # operator.name, as in force
     without = make_components(f"sqlite:///{tmp_path}/b.sqlite3")
     assert without.records is None
+
+
+def test_a_missing_variable_is_named_with_the_other_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POSBOT_RECORDS_TOKEN")
+    with pytest.raises(DeploymentError) as info:
+        load_file(write(tmp_path, GOOD.replace("ref={reference}", "ref={ref}")))
+    assert info.value.problems == [
+        (
+            "records.url",
+            "unknown placeholder {ref} (placeholders: {reference}, {merchant_no}, "
+            "{terminal_no}, {date}, {amount})",
+        ),
+        ("records.headers.Authorization", "environment variable POSBOT_RECORDS_TOKEN is not set"),
+    ]
