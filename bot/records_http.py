@@ -37,6 +37,8 @@ from flows.records_lookup import (
 
 log = logging.getLogger(__name__)
 
+#: The largest answer read (a record is a few hundred bytes; anything near this is not one).
+MAX_BODY = 256 * 1024
 #: A lookup quicker than this shows no "checking with …" notice (issue 16).
 ANNOUNCE_AFTER_S = 1.0
 
@@ -94,6 +96,17 @@ class CircuitBreaker:
 
 class _Mismatch(Exception):
     """The answer does not fit [records.fields] / [records.status_values]; says which part."""
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    """The body, up to MAX_BODY: one transaction's record is small; more is not an answer."""
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _Mismatch(f"the answer is larger than {MAX_BODY // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class RecordsClient:
@@ -181,18 +194,25 @@ class RecordsClient:
         config = self.config
         try:
             async with asyncio.timeout(config.timeout_s), self._http() as http:
-                response = await http.request(
+                request = http.build_request(
                     config.method,
                     self.request_url(keys),
                     headers=dict(config.headers),
                     json=keys.values() if config.method == "POST" else None,
                     timeout=config.timeout_s,
                 )
+                response = await http.send(request, stream=True)
+                try:
+                    status = response.status_code
+                    body = await _read_capped(response) if 200 <= status < 300 else b""
+                finally:
+                    await response.aclose()
         except (TimeoutError, httpx.TimeoutException):
             return Unavailable(Unreachable.TIMEOUT), f"no answer within {config.timeout_s:g} s"
         except httpx.HTTPError as error:
             return Unavailable(Unreachable.CONNECTION), type(error).__name__
-        status = response.status_code
+        except _Mismatch as error:
+            return Unavailable(Unreachable.BAD_RESPONSE), str(error)
         if status == 404:
             return NotFound(), ""
         if status >= 500:
@@ -200,7 +220,7 @@ class RecordsClient:
         if not 200 <= status < 300:
             return Unavailable(Unreachable.REFUSED), f"HTTP {status}"
         try:
-            return self.interpret(response.content), ""
+            return self.interpret(body), ""
         except _Mismatch as error:
             return Unavailable(Unreachable.BAD_RESPONSE), str(error)
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bot.privacy import hide_in_logs, install_log_redaction
 from bot.records_config import RecordsConfig, RecordsTable, resolve_records
 from bot.records_fake import FakeRecords
-from bot.records_http import CircuitBreaker, RecordsClient
+from bot.records_http import MAX_BODY, CircuitBreaker, RecordsClient
 from flows.records_lookup import (
     Found,
     LookupKeys,
@@ -274,8 +274,25 @@ def test_settlement_dates(text: str) -> None:
     ],
 )
 def test_answers_that_do_not_fit_the_mapping(body: bytes, names: str) -> None:
-    with pytest.raises(Exception, match=names):
+    with pytest.raises(Exception, match=names) as info:
         RecordsClient(config(URL)).interpret(body)
+    for secret in ("busy", "we ird", "lots", "soon"):  # the body is never echoed
+        assert secret not in str(info.value)
+
+
+class BigTransport(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b" " * (MAX_BODY + 1) + b"{}")
+
+
+async def test_an_answer_too_large_to_be_a_record_is_not_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = RecordsClient(config(URL), transport=BigTransport())
+    with caplog.at_level(logging.WARNING, logger="bot.records_http"):
+        assert await client.lookup(keys("123456789012")) == Unavailable(Unreachable.BAD_RESPONSE)
+    assert "larger than 256 KiB" in caplog.text
+    await client.aclose()
 
 
 def test_a_card_number_in_the_reason_is_not_kept() -> None:
