@@ -192,17 +192,16 @@ class RecordsEvidence:
     records: Records
     #: A pre-authorization in the records settles only once completed: the card-type answer.
     card_type: CardType | None = None
-    #: A void or refund shows as the slip type would (voided sales are not settled, refunds are
-    #: deducted from settlement).
-    slip_type: SlipType | None = None
+    #: A void or refund, named as a slip would name it (voided sales are not settled, refunds are
+    #: deducted from settlement). Not an answer: `slip_type` is what a photographed slip printed,
+    #: and the summary shows it as such; the records' own word is shown by `records_result`.
+    detail: SlipType | None = None
 
     def answers(self) -> dict[str, str]:
         """The answer-dict entries the records settle (merge over the merchant's answers)."""
         entries = {"records": self.records.value}
         if self.card_type is not None:
             entries["card_type"] = self.card_type.value
-        if self.slip_type is not None:
-            entries["slip_type"] = self.slip_type.value
         return entries
 
 
@@ -210,8 +209,8 @@ _EVIDENCE = {
     RecordStatus.SUCCESS: RecordsEvidence(Records.SUCCESS),
     RecordStatus.FAILED: RecordsEvidence(Records.FAILED),
     RecordStatus.REVERSED: RecordsEvidence(Records.FAILED),
-    RecordStatus.VOIDED: RecordsEvidence(Records.FAILED, slip_type=SlipType.VOID),
-    RecordStatus.REFUNDED: RecordsEvidence(Records.FAILED, slip_type=SlipType.REFUND),
+    RecordStatus.VOIDED: RecordsEvidence(Records.FAILED, detail=SlipType.VOID),
+    RecordStatus.REFUNDED: RecordsEvidence(Records.FAILED, detail=SlipType.REFUND),
     # The system holds the authorization, not a completed sale: outcome D, not "failed".
     RecordStatus.PREAUTH: RecordsEvidence(Records.SUCCESS, card_type=CardType.PREAUTH),
 }

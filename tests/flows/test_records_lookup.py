@@ -92,18 +92,22 @@ def test_keys_ready(needs: set[str], answers: dict[str, Any], ready: bool) -> No
 
 
 @pytest.mark.parametrize(
-    ("status", "answers"),
+    ("status", "answers", "detail"),
     [
-        (RecordStatus.SUCCESS, {"records": "success"}),
-        (RecordStatus.FAILED, {"records": "failed"}),
-        (RecordStatus.REVERSED, {"records": "failed"}),
-        (RecordStatus.VOIDED, {"records": "failed", "slip_type": "void"}),
-        (RecordStatus.REFUNDED, {"records": "failed", "slip_type": "refund"}),
-        (RecordStatus.PREAUTH, {"records": "success", "card_type": "preauth"}),
+        (RecordStatus.SUCCESS, {"records": "success"}, None),
+        (RecordStatus.FAILED, {"records": "failed"}, None),
+        (RecordStatus.REVERSED, {"records": "failed"}, None),
+        (RecordStatus.VOIDED, {"records": "failed"}, SlipType.VOID),
+        (RecordStatus.REFUNDED, {"records": "failed"}, SlipType.REFUND),
+        (RecordStatus.PREAUTH, {"records": "success", "card_type": "preauth"}, None),
     ],
 )
-def test_what_a_found_record_settles(status: RecordStatus, answers: dict[str, str]) -> None:
-    assert evidence(Found(status, Decimal(1))).answers() == answers
+def test_what_a_found_record_settles(
+    status: RecordStatus, answers: dict[str, str], detail: SlipType | None
+) -> None:
+    settled = evidence(Found(status, Decimal(1)))
+    assert settled.answers() == answers
+    assert settled.detail is detail
 
 
 def test_the_evidence_reads_as_facts() -> None:
@@ -113,7 +117,7 @@ def test_the_evidence_reads_as_facts() -> None:
     found = Found(RecordStatus.VOIDED, Decimal("1280.50"))
     facts = Facts.from_answers({**base, **evidence(found).answers()})
     assert facts.records is Records.FAILED
-    assert facts.slip_type is SlipType.VOID
+    assert facts.slip_type is None  # no slip was photographed
     preauth = Facts.from_answers(
         {**base, **evidence(Found(RecordStatus.PREAUTH, Decimal(1))).answers()}
     )
