@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.facts import CardType, Facts, Records, SlipType
+from flows.advice import Outcome
+from flows.diagnosis import diagnose
+from flows.facts import CardType, Facts, Records, SlipType, TerminalResult
 from flows.records_lookup import (
     KEY_NAMES,
     REASON_LIMIT,
@@ -26,6 +28,7 @@ from flows.records_lookup import (
     keys_ready,
     result_reply,
 )
+from tests.flows.dialogue import NOW, POLICY
 
 ANSWERS: dict[str, Any] = {
     "when": {"day": "2026-12-01", "time": "15:30"},
@@ -168,3 +171,37 @@ def test_an_unavailable_system_is_not_mentioned_to_the_merchant() -> None:
     missing = result_reply(NotFound(), "Example Pay", ANSWERS)
     assert missing is not None
     assert missing.context["records"] is None
+
+
+@pytest.mark.parametrize(
+    ("status", "outcomes"),
+    [
+        (RecordStatus.SUCCESS, {Outcome.NOT_YET_DUE, Outcome.OVERDUE}),
+        (RecordStatus.FAILED, {Outcome.NOT_COMPLETED}),
+        (RecordStatus.REVERSED, {Outcome.NOT_COMPLETED}),
+        (RecordStatus.VOIDED, {Outcome.NOT_COMPLETED}),
+        (RecordStatus.REFUNDED, {Outcome.NOT_COMPLETED}),
+        (RecordStatus.PREAUTH, {Outcome.PREAUTH}),
+    ],
+)
+@pytest.mark.parametrize("terminal", list(TerminalResult))
+@pytest.mark.parametrize("merchant_said", list(Records))
+def test_the_records_answer_decides_the_outcome_whatever_the_merchant_said(
+    status: RecordStatus,
+    outcomes: set[Outcome],
+    terminal: TerminalResult,
+    merchant_said: Records,
+) -> None:
+    """Merged over any terminal display and any records answer of the merchant's, the found
+    record is the evidence the advice table ranks first."""
+    answers = {
+        **ANSWERS,
+        "card_type": "sale",
+        "terminal": terminal.value,
+        "records": merchant_said.value,
+        "received": "none",
+        "cycle": "t1",
+    }
+    found = Found(status, Decimal("1280.50"))
+    facts = Facts.from_answers({**answers, **evidence(found).answers()})
+    assert diagnose(facts, NOW, POLICY).outcome in outcomes
