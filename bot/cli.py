@@ -311,7 +311,20 @@ def purge(older_than: str | None) -> None:
 
 
 @main.command("check-config")
-def check_config() -> None:
+@click.option(
+    "--try-reference",
+    "reference",
+    default=None,
+    help="Also look this reference number up in the [records] system and show the answer.",
+)
+@click.option(
+    "--try-key",
+    "extra_keys",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Another key for that lookup: merchant_no, terminal_no, date (YYYY-MM-DD), amount.",
+)
+def check_config(reference: str | None, extra_keys: tuple[str, ...]) -> None:
     """Check the environment and the deployment file (POSBOT_DEPLOYMENT_FILE); exit 2 if bad."""
     from bot.deployment import DeploymentError, resolve
 
@@ -322,6 +335,71 @@ def check_config() -> None:
     for line in deployment.describe():
         click.echo(line)
     click.echo("configuration OK")
+    if reference is None:
+        if extra_keys:
+            raise click.UsageError("--try-key goes with --try-reference")
+        return
+    if deployment.records is None:
+        raise click.UsageError("--try-reference needs a [records] section in the deployment file")
+    from bot.records_try import parse_keys, try_lookup
+
+    try:
+        keys = parse_keys(reference, extra_keys)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--try-reference/--try-key") from None
+    _setup_logging("WARNING")
+    line, answered = try_lookup(deployment.records, keys)
+    if not answered:
+        raise click.ClickException(line)
+    click.echo(line)
+
+
+@main.command("records-fake")
+@click.option(
+    "--fixture",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON object of reference number -> record (default: the one shipped with posbot).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8099, show_default=True)
+@click.option("--slow", "slow_s", type=float, default=0.0, help="Answer after this many seconds.")
+@click.option("--fail", is_flag=True, help="Answer every lookup with HTTP 500.")
+@click.option("--malformed", is_flag=True, help="Answer with JSON that [records] cannot read.")
+@click.option(
+    "--token-env",
+    default=None,
+    metavar="NAME",
+    help="Require 'Authorization: Bearer <the value of this environment variable>'.",
+)
+def records_fake(
+    fixture: Path | None,
+    host: str,
+    port: int,
+    slow_s: float,
+    fail: bool,
+    malformed: bool,
+    token_env: str | None,
+) -> None:
+    """A stand-in acquirer system for trying [records] (see docs/records-lookup.md)."""
+    import os
+
+    import uvicorn
+
+    from bot.records_fake import DEFAULT_FIXTURE, FakeRecords, Switches, create_app, load_fixture
+
+    token = None
+    if token_env is not None:
+        token = os.environ.get(token_env)
+        if not token:
+            raise click.UsageError(f"environment variable {token_env} is not set")
+    try:
+        records = load_fixture(fixture or DEFAULT_FIXTURE)
+    except ValueError as error:  # a JSON syntax error is a ValueError too
+        raise click.BadParameter(str(error), param_hint="--fixture") from None
+    fake = FakeRecords(records, Switches(slow_s=slow_s, fail=fail, malformed=malformed), token)
+    click.echo(f"records fake: {len(records)} references, http://{host}:{port}/api/tx", err=True)
+    uvicorn.run(create_app(fake), host=host, port=port, log_level="warning")
 
 
 @main.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import difflib
+import os
 import re
 import tomllib
 import unicodedata
@@ -37,6 +38,7 @@ from pydantic import (
 )
 
 from bot.config import Settings
+from bot.records_config import RecordsConfig, RecordsTable, env_problems, resolve_records
 from flows.banks import DEFAULT_BANKS, BankDirectory, Institution
 from flows.diagnosis import Policy
 from flows.settlement_calendar import Cycle, WorkCalendar, YearSchedule
@@ -251,6 +253,7 @@ class DeploymentFile(_Table):
     banks: tuple[BankEntry, ...] = ()
     holidays: dict[Annotated[int, Field(ge=2000, le=2100)], YearTable] = Field(default_factory=dict)
     wording: WordingTable = WordingTable()
+    records: RecordsTable | None = None
 
     def settings_values(self) -> dict[str, Any]:
         """The Settings fields this file sets (absent keys are left out)."""
@@ -290,8 +293,10 @@ def load_file(path: Path) -> DeploymentFile:
         if parts:
             partial = DeploymentFile.model_validate(parts)
             problems += [*_bank_problems(partial.banks), *_holiday_problems(partial.holidays)]
+        problems += env_problems(raw.get("records"), os.environ)
         raise DeploymentError(path, problems) from None
     problems = [*_bank_problems(loaded.banks), *_holiday_problems(loaded.holidays)]
+    problems += env_problems(raw.get("records"), os.environ)
     if problems:
         raise DeploymentError(path, problems)
     return loaded
@@ -502,6 +507,7 @@ class Deployment:
     holidays: Mapping[int, YearSchedule]
     wording: Mapping[str, Mapping[str, str | None]]
     overruled: tuple[str, ...]  # file keys a set environment variable won over
+    records: RecordsConfig | None = None  # the acquirer's records, when the file connects them
 
     def policy(self) -> Policy:
         return Policy(
@@ -548,6 +554,7 @@ class Deployment:
             f"{locale} {key}" for locale in LOCALES for key, v in self.wording[locale].items() if v
         ]
         lines.append("extra wording: " + (", ".join(extra) or "none"))
+        lines.append(self.records.describe() if self.records else "records lookup: none")
         if self.overruled:
             names = {key: field for field, key in SETTINGS_KEYS.items()}
             lines.append(
@@ -595,4 +602,9 @@ def resolve(settings: Settings) -> Deployment:
         holidays=_schedules(loaded.holidays),
         wording={locale: getattr(loaded.wording, locale).model_dump() for locale in LOCALES},
         overruled=overruled,
+        records=(
+            resolve_records(loaded.records, effective.operator_name)
+            if loaded.records is not None
+            else None
+        ),
     )

@@ -132,6 +132,9 @@ def parse_age(text: str) -> timedelta:
 
 _factory = logging.getLogRecordFactory()
 _installed = False
+#: Configured secrets (the records lookup's header values): never in a log line, whoever logs.
+_secrets: list[str] = []  # longest first: a whole header before the token inside it
+HIDDEN = "<hidden>"
 
 
 def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
@@ -141,12 +144,24 @@ def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         message = record.getMessage()
     except Exception:  # a bad format string: log the template rather than nothing
         message = str(record.msg)
-    record.msg, record.args = redact_text(message), None
+    record.msg, record.args = _hide(redact_text(message)), None
     if record.exc_info and record.exc_info[1] is not None:
         text = "".join(traceback.format_exception(*record.exc_info))
-        record.exc_text = redact_text(text)
+        record.exc_text = _hide(redact_text(text))
         record.exc_info = None
     return record
+
+
+def _hide(text: str) -> str:
+    for secret in _secrets:
+        text = text.replace(secret, HIDDEN)
+    return text
+
+
+def hide_in_logs(secrets: Iterable[str]) -> None:
+    """Every later log record shows these values as <hidden> (with install_log_redaction)."""
+    global _secrets
+    _secrets = sorted({*_secrets, *secrets} - {""}, key=len, reverse=True)
 
 
 def install_log_redaction() -> None:

@@ -10,7 +10,8 @@ from bot.cases import CasePolicy
 from bot.config import Settings
 from bot.deployment import Deployment, resolve
 from bot.ocr import MAX_BYTES, ocr_available
-from bot.privacy import install_log_redaction
+from bot.privacy import hide_in_logs, install_log_redaction
+from bot.records_http import RecordsClient
 from bot.rendering import Renderer
 from bot.service import ConversationService
 from bot.storage.db import Database
@@ -26,6 +27,8 @@ class Components:
     renderer: Renderer
     service: ConversationService
     deployment: Deployment
+    #: The acquirer's records ([records] in the deployment file); None without that section.
+    records: RecordsClient | None = None
 
 
 def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Components:
@@ -33,6 +36,8 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
     deployment = resolve(settings)
     settings = deployment.settings
     install_log_redaction()
+    if deployment.records is not None:
+        hide_in_logs(deployment.records.secrets)
     db = Database(settings.database_url)
     try:
         db.ensure_schema(settings.auto_migrate)
@@ -62,4 +67,5 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
         clock or (lambda: datetime.now(UTC)),
         case_policy=case_policy,
     )
-    return Components(settings, db, renderer, service, deployment)
+    records = RecordsClient(deployment.records) if deployment.records is not None else None
+    return Components(settings, db, renderer, service, deployment, records)

@@ -25,6 +25,14 @@ from flows.facts import (
 from flows.incidents import Incident, InvalidIncident
 from flows.intake import IntakeRecord, still_missing_reply, summary_reply
 from flows.receipt import SlipFields
+from flows.records_lookup import (
+    Found,
+    LookupResult,
+    NotFound,
+    RecordStatus,
+    checking_reply,
+    result_reply,
+)
 from flows.replies import Button, Reply
 from flows.report import CaseTimes, aggregate
 from flows.settlement_calendar import SHANGHAI
@@ -244,6 +252,7 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         summary = next(d for d in samples["summary"] if d["diagnosis"].outcome == outcome)  # type: ignore[union-attr]
         samples["summary"].append({**summary, "incidents": [INCIDENT, OVERNIGHT]})
     samples.update(report_samples())
+    samples.update(records_samples())
     for bank in ({"name": "宁波银行"}, {"code": None, "unsure": True}, {"code": "icbc"}):
         samples["review"].append({"items": [{"field": "bank", "value": bank, "answered": True}]})
         summary = dict(samples["summary"][-1])
@@ -464,6 +473,27 @@ def report_samples() -> dict[str, list[dict[str, object]]]:
     }
 
 
+def records_samples() -> dict[str, list[dict[str, object]]]:
+    """The records lookup's messages, built by the port's own reply functions."""
+    answers = {"reference": "123456789012", "amount": "1280.50", "when": {"day": "2026-12-01"}}
+    results: list[LookupResult] = [
+        *(Found(status, Decimal("1280.50")) for status in RecordStatus),
+        Found(RecordStatus.SUCCESS, Decimal("1280.50"), date(2026, 12, 4)),
+        Found(RecordStatus.SUCCESS, Decimal("1208.50"), date(2026, 12, 4)),  # amounts differ
+        Found(RecordStatus.REVERSED, Decimal("1280.50"), reason="超时冲正 <b>timeout</b>"),
+        Found(RecordStatus.FAILED, Decimal("1280.50"), reason="x" * 500),
+        NotFound(),
+    ]
+    replies = [result_reply(result, "Example Pay", answers) for result in results]
+    replies.append(result_reply(NotFound(), "<i>Pay</i>", {"amount": "1"}))  # no reference
+    return {
+        "records_checking": [
+            dict(checking_reply(name).context) for name in ("Example Pay", "拉卡拉")
+        ],
+        "records_result": [dict(reply.context) for reply in replies if reply is not None],
+    }
+
+
 SAMPLES = sample_contexts()
 
 
@@ -555,3 +585,18 @@ def test_photos_are_offered_only_where_slips_can_be_read(locale: str) -> None:
         offered = RENDERER.text(template, locale, context)
         plain = without.text(template, locale, context)
         assert len(plain) < len(offered)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_records_answer_shows_what_the_system_said(locale: str) -> None:
+    found = Found(RecordStatus.REVERSED, Decimal("1208.50"), date(2026, 12, 4), "timeout <b>")
+    answers = {"reference": "123456789012", "amount": "1280.50"}
+    reply = result_reply(found, "Example Pay", answers)
+    assert reply is not None
+    text = RENDERER.text(reply.template, locale, dict(reply.context))
+    for shown in ("Example Pay", "1,208.50", "1,280.50", "timeout &lt;b&gt;", "4"):
+        assert shown in text
+    assert RENDERER.label(locale, "record_status.reversed") in text
+    missing = result_reply(NotFound(), "Example Pay", answers)
+    assert missing is not None
+    assert "123456789012" in RENDERER.text(missing.template, locale, dict(missing.context))
