@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from transitions import EventData, Machine
 
-from flows.answers import InvalidAnswer
+from flows.answers import AmbiguousWhen, InvalidAnswer, When
 from flows.diagnosis import TRACEABLE_DAYS, Climb, Diagnosis, Outcome, Policy, climb, diagnose
 from flows.facts import Facts, visible_fields
 from flows.incidents import Incident, affecting
@@ -32,6 +32,7 @@ from flows.questions import (
     applicable,
     parse_answer,
     tailored,
+    when_choice,
 )
 from flows.receipt import SlipFields
 from flows.replies import Button, Reply, rows
@@ -83,9 +84,11 @@ TRANSITIONS: list[dict[str, Any]] = [
     # A photo of the slip: what was read waits for "is this right?"; nothing read, re-ask.
     _t("read_slip", SLIP_SOURCES, None, unless="slip_has_answers", after="report_unread_slip"),
     _t("read_slip", SLIP_SOURCES, CONFIRMING_SLIP, before="hold_slip"),
-    # Answers: "Other" asks for text, invalid answers are re-asked, a change returns to review
-    # (or to the slip's confirmation), and after a slip only the questions still open are asked.
+    # Answers: "Other" asks for text, a two-way date (3/4) asks which reading, invalid answers
+    # are re-asked, a change returns to review (or to the slip's confirmation), and after a
+    # slip only the questions still open are asked.
     _t("answer", ASKING, None, conditions="wants_free_text", after="ask_free_text"),
+    _t("answer", ASKING, None, conditions="reads_two_ways", after="ask_which_reading"),
     _t("answer", ASKING, None, unless="answer_is_valid", after="reject_answer"),
     _t("answer", SLIP_STATES, CONFIRMING_SLIP, conditions="correcting_slip",
        before="correct_slip_value"),
@@ -232,6 +235,7 @@ class Intake:
         self._parsed: Any = None
         self._invalid: InvalidAnswer | None = None
         self._wants_text = False
+        self._readings: tuple[When, ...] = ()
         self._after_summary: list[Reply] = []
         self._slip_answers: dict[str, Any] | None = None
 
@@ -243,6 +247,11 @@ class Intake:
     def wants_free_text(self, event: EventData) -> bool:
         self._parse(event)
         return self._wants_text
+
+    def reads_two_ways(self, event: EventData) -> bool:
+        """A date like 3/4: the merchant picks the reading, the bot never guesses."""
+        self._parse(event)
+        return bool(self._readings)
 
     def answer_is_valid(self, event: EventData) -> bool:
         return self._invalid is None
@@ -313,6 +322,8 @@ class Intake:
             )
         except WantsFreeText:
             self._wants_text = True
+        except AmbiguousWhen as ambiguous:
+            self._readings = ambiguous.options
         except InvalidAnswer as error:
             self._invalid = error
         else:
@@ -411,6 +422,30 @@ class Intake:
                 "ask_text",
                 {"field": self._question().field},
                 self._common_buttons(self._question()),
+            )
+        )
+
+    def ask_which_reading(self, event: EventData) -> None:
+        """One button per reading; pressed, it comes back as an answer like any other."""
+        question = self._question()
+        picks = [
+            Button(
+                "when_pick" if when.day.year == self.now.year else "when_pick_year",
+                f"a:{question.field}:{when_choice(when.day, when.time)}",
+                {"date": when.day},
+            )
+            for when in self._readings
+        ]
+        self.replies.append(
+            Reply(
+                "ask_when_which",
+                {
+                    "options": [when.day.isoformat() for when in self._readings],
+                    "time": self._readings[0].time.isoformat("minutes")
+                    if self._readings[0].time
+                    else None,
+                },
+                (*rows(*picks), *self._common_buttons(question)),
             )
         )
 

@@ -127,6 +127,8 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
     other.command("start")
     collect(other.answer_all(["press:x:begin"]) or other.last)
     collect(other.press("a:when:other"))
+    collect(other.say("3/4 10:00"))
+    collect(other.say("12/11"))
     collect(other.say("2026-01-05"))
     collect(other.command("start"))
     collect(other.command("cancel"))
