@@ -186,6 +186,14 @@ class IntakeRecord:
     open_only: bool = False
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """When the bot will ask "has it arrived?"; `already` if an earlier press had set it."""
+
+    at: datetime
+    already: bool = False
+
+
 class CaseDesk(Protocol):
     """The service's side of the conversation: cases, hand-off to people, follow-ups."""
 
@@ -193,11 +201,15 @@ class CaseDesk(Protocol):
         self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any], existing: str | None
     ) -> str: ...
 
-    def case_resolved(self, case_number: str) -> None: ...
+    def case_resolved(self, case_number: str) -> bool:
+        """Mark the case resolved; False when it already was (or cannot be)."""
+        ...
 
     def escalate(self, reason: str, answers: dict[str, Any], existing: str | None) -> str: ...
 
-    def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None: ...
+    def schedule_followup(self, case_number: str, due: DueDate) -> FollowUp | None:
+        """Set the follow-up once; pressed again, say when it is set for (None: not waiting)."""
+        ...
 
     def active_incidents(self) -> Sequence[Incident]: ...
 
@@ -489,16 +501,20 @@ class Intake:
             self._escalate("amount", after_summary=True)
 
     def note_arrived(self, event: EventData) -> None:
-        if self.record.case_number:
-            self.desk.case_resolved(self.record.case_number)
+        """Resolve the case and ask for a rating, once: pressed again, it only says so."""
         number = self.record.case_number
+        resolved_now = bool(number) and self.desk.case_resolved(number or "")
         rating = (
             rows(*(Button(f"rating.{n}", f"k:rate:{number}:{n}") for n in range(1, 6)), per_row=5)
-            if number
+            if resolved_now
             else ()
         )
         self.replies.append(
-            Reply("arrived", {"case_number": number}, (*rating, (Button("new_case", "x:begin"),)))
+            Reply(
+                "arrived",
+                {"case_number": number, "already": bool(number) and not resolved_now},
+                (*rating, (Button("new_case", "x:begin"),)),
+            )
         )
 
     def recheck(self, event: EventData) -> None:
@@ -539,10 +555,19 @@ class Intake:
     def schedule_check_back(self, event: EventData) -> None:
         facts = Facts.from_answers(self.record.answers)
         due = diagnose(facts, self.now, self.policy).due
-        at = None
+        followup = None
         if due is not None and self.record.case_number:
-            at = self.desk.schedule_followup(self.record.case_number, due)
-        self.replies.append(Reply("followup_set", {"at": at}))
+            followup = self.desk.schedule_followup(self.record.case_number, due)
+        self.replies.append(
+            Reply(
+                "followup_set",
+                {
+                    "at": followup.at if followup else None,
+                    "already": bool(followup and followup.already),
+                    "has_due": due is not None,
+                },
+            )
+        )
 
     # -- what each state says on entry --------------------------------------------------------
 
@@ -856,6 +881,7 @@ __all__ = [
     "STATES",
     "TRANSITIONS",
     "Event",
+    "FollowUp",
     "IntakeFlow",
     "IntakeRecord",
     "summary_reply",
