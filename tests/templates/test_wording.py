@@ -66,3 +66,29 @@ def test_the_first_wrong_answer_at_a_button_question_prints_its_hint_once(locale
     text = RENDERER.render(dialogue.last[0], locale).text
     hint = "请点击下面的一个按钮来回答。" if locale == "zh" else "Please answer by pressing one"
     assert text.count(hint) == 1, text
+
+
+#: The wallet's number for a payment, one name per locale (the one WeChat Pay's bill shows).
+ORDER_TERM = {"zh": ("交易单号", ("订单号",)), "en": ("ransaction n", ("rder n",))}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_wallet_order_number_has_one_name_everywhere(locale: str) -> None:
+    term, others = ORDER_TERM[locale]
+    named = [
+        RENDERER.text("ask_order_no", locale, {"current": None, "revising": False}),
+        RENDERER.label(locale, "fields.order_no"),
+        RENDERER.label(locale, "buttons.change.order_no"),
+        *(
+            RENDERER.text("invalid", locale, {**context, "reason": "unrecognised"})
+            for context in INVALID
+            if context["field"] == "order_no"
+        ),
+    ]
+    assert all(term in text for text in named), named
+    everything = named + [
+        RENDERER.text(template, locale, context)
+        for template in message_templates(locale)
+        for context in contexts(template)
+    ]
+    assert not [text for text in everything if any(other in text for other in others)]
