@@ -767,8 +767,12 @@ _AMOUNT_TRANSLATION = str.maketrans(
         "−": "-",
     }
 )
-_AMOUNT_PREFIX = re.compile(r"^(?:人民币|rmb|cny|¥|金额|合计|一共|总共|共|大概|大约|约|[\s:])+")
-_AMOUNT_SUFFIX = re.compile(r"(?:人民币|rmb|cny|yuan|左右|整|正|钱|[\s。!?~])+$")
+# Hedges ("大概", "about", "~") only say the merchant is not sure to the fen; the number stands.
+_AMOUNT_PREFIX = re.compile(
+    r"^(?:人民币|rmb|cny|¥|金额|合计|一共|总共|共|大概|大约|约|差不多|approximately|approx\.?"
+    r"|about|around|roughly|circa|[~≈]|[\s:])+"
+)
+_AMOUNT_SUFFIX = re.compile(r"(?:人民币|rmb|cny|yuan|左右|整|正|钱|or so|ish|[\s。!?~])+$")
 
 # Thousands separators must be followed by exactly three digits; anything else ("12,80",
 # "1.280,50") might be a European decimal comma and is refused rather than guessed.

@@ -501,6 +501,31 @@ def test_parse_amount_accepts(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "大概1280",
+        "约1280元",
+        "差不多1280",
+        "about 1280",
+        "About 1,280",
+        "around 1280 yuan",
+        "approx. 1280",
+        "approx 1280",
+        "approximately ¥1280",
+        "roughly 1280",
+        "~1280",
+        "～1280",
+        "≈1280",
+        "1280 or so",
+        "1280ish",
+        "about ¥1280.00",
+    ],
+)
+def test_parse_amount_takes_hedged_amounts_in_both_languages(text: str) -> None:
+    assert str(parse_amount(text)) == "1280.00"
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("0", "not_positive"),
