@@ -230,8 +230,8 @@ QUESTIONS: tuple[Question, ...] = (
         "cycle",
         choices=("t1", "d1", "d0", "unsure"),
         synonyms={
-            "t1": ("t+1", "t1", "次工作日"),
-            "d1": ("d+1", "d1", "次日"),
+            "t1": ("t+1", "t1", "次工作日", "下一个工作日", "下个工作日"),
+            "d1": ("d+1", "d1", "次日", "第二天"),
             "d0": ("d0", "t0", "d+0", "t+0", "秒到", "当天", "实时", "same day"),
             "unsure": ("不确定", "不知道", "不清楚", "not sure", "unsure", "don't know"),
         },

@@ -92,3 +92,20 @@ def test_the_wallet_order_number_has_one_name_everywhere(locale: str) -> None:
         for context in contexts(template)
     ]
     assert not [text for text in everything if any(other in text for other in others)]
+
+
+def test_the_t1_button_says_next_working_day_as_the_question_does() -> None:
+    label = RENDERER.label("zh", "buttons.cycle.t1")
+    assert label == "T+1（下一个工作日）"
+    question = RENDERER.text("ask_cycle", "zh", SAMPLES["ask_cycle"][0])  # type: ignore[arg-type]
+    assert "下一个工作日" in question
+
+
+@pytest.mark.parametrize(("typed", "cycle"), [("下一个工作日", "t1"), ("第二天", "d1")])
+def test_the_cycle_words_of_the_buttons_can_be_typed(typed: str, cycle: str) -> None:
+    dialogue = Dialogue()
+    dialogue.command("start")
+    dialogue.answer_all(["press:x:begin", "昨天", "1", "press:a:method:wechat"])
+    dialogue.answer_all(["press:a:terminal:success", "press:a:records:success"])
+    dialogue.answer_all(["press:a:received:none", typed])
+    assert dialogue.record.answers["cycle"] == cycle
