@@ -22,6 +22,7 @@ from flows.case import CaseFlow, CaseRecord, DuplicateKey, is_possible_duplicate
 from flows.diagnosis import Climb, Diagnosis, Outcome
 from flows.facts import Facts
 from flows.incidents import Incident
+from flows.intake import FollowUp
 from flows.redaction import redact_text
 from flows.settlement_calendar import SHANGHAI, DueDate
 
@@ -255,10 +256,11 @@ class ConversationDesk:
             self.ops.events.append(SupportEvent("changed", case.id, text="summary"))
         return case.number
 
-    def case_resolved(self, case_number: str) -> None:
+    def case_resolved(self, case_number: str) -> bool:
         case = self._existing(case_number)
-        if case is not None:
-            self.ops.fire(case, "resolve", actor="merchant", reason="arrived")
+        return case is not None and self.ops.fire(
+            case, "resolve", actor="merchant", reason="arrived"
+        )
 
     def escalate(self, reason: str, answers: dict[str, Any], existing: str | None) -> str:
         case = self._existing(existing)
@@ -292,14 +294,22 @@ class ConversationDesk:
             self.ops.events.append(SupportEvent("changed", case.id, text="ladder"))
         return before
 
-    def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None:
+    def schedule_followup(self, case_number: str, due: DueDate) -> FollowUp | None:
         case = self._existing(case_number)
         if case is None:
             return None
+        pending = self.ops.session.scalars(
+            select(Timer.due_at).where(
+                Timer.case_id == case.id, Timer.kind == FOLLOWUP, Timer.done_at.is_(None)
+            )
+        ).first()
+        if pending is not None:
+            return FollowUp(pending.astimezone(SHANGHAI), already=True)
+        if not self.ops.fire(case, "await_due", actor="merchant", reason="followup"):
+            return None  # resolved, closed or with a person: nothing left to check back on
         at = followup_time(due)
         self.ops.arm(case, FOLLOWUP, at)
-        self.ops.fire(case, "await_due", actor="merchant", reason="followup")
-        return at
+        return FollowUp(at)
 
 
 def case_stats(session: Session) -> dict[str, Any]:

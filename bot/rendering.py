@@ -45,14 +45,6 @@ class Outgoing:
     keyboard: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
-def mask(value: object, keep: int = 4) -> str:
-    """Everything but the last `keep` characters hidden: enough to recognise, not to reuse."""
-    text = str(value)
-    if len(text) <= keep:
-        return text
-    return "*" * (len(text) - keep) + text[-keep:]
-
-
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split at blank lines, then lines, so no tag or sentence is cut in half."""
     if len(text) <= limit:
@@ -134,7 +126,6 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        self.env.filters["mask"] = mask
         self.env.globals.update(settings or {})
 
     @lru_cache(maxsize=8)  # noqa: B019 - one renderer per process, locales are few

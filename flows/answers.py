@@ -20,6 +20,7 @@ __all__ = [
     "MAX_AMOUNT",
     "RECEIPT_KEY_LENGTHS",
     "SHANGHAI",
+    "AmbiguousWhen",
     "InvalidAnswer",
     "When",
     "normalize_text",
@@ -66,6 +67,18 @@ class When:
         """Midnight stands in for an unknown time so day-only answers still sort and compare."""
         clock = self.time if self.time is not None else time(0)
         return datetime.combine(self.day, clock, tzinfo=SHANGHAI)
+
+
+class AmbiguousWhen(InvalidAnswer):
+    """A date such as 3/4 that reads as 4 March or 3 April: the merchant must choose.
+
+    `options` holds both readings (with the time, if one was typed), the month-first reading
+    first. It is an InvalidAnswer so that callers that cannot ask back refuse it, never guess.
+    """
+
+    def __init__(self, options: tuple[When, When]) -> None:
+        super().__init__("ambiguous")
+        self.options = options
 
 
 def normalize_text(text: str) -> str:
@@ -179,6 +192,8 @@ class _Piece:
     clock: time | None = None
     # Days to add to the date: "晚上12点" and "昨晚1点" belong to the night after the day named.
     shift: int = 0
+    # Both readings of a date like 3/4 (month first, then day first); `day` is then unset.
+    readings: tuple[date, ...] = ()
 
 
 _Handler = Callable[[re.Match[str], datetime], _Piece]
@@ -221,14 +236,14 @@ def _recent_month_day(month: int, day: int, today: date) -> date:
     raise _unrecognised()
 
 
-def _pick_latest_past(candidates: list[date], today: date) -> date:
-    """Choose among readings of an ambiguous date: the one nearest today without passing it."""
-    past = [candidate for candidate in candidates if candidate <= today]
-    if past:
-        return max(past)
-    if candidates:
-        return min(candidates)  # every reading is in the future; the caller rejects it as such
-    raise _unrecognised()
+def _readings(candidates: list[date]) -> _Piece:
+    """One reading is a date; two are a question for the merchant, never a guess."""
+    unique = list(dict.fromkeys(candidates))
+    if not unique:
+        raise _unrecognised()
+    if len(unique) == 1:
+        return _Piece(day=unique[0])
+    return _Piece(readings=tuple(unique))
 
 
 def _ymd(match: re.Match[str], now: datetime) -> _Piece:
@@ -244,25 +259,27 @@ def _year_word_md(match: re.Match[str], now: datetime) -> _Piece:
 
 
 def _ambiguous_with_year(match: re.Match[str], now: datetime) -> _Piece:
+    """3/4/2026: March or April; a reading in the future is dropped at the end of parsing."""
     year, first, second = int(match["y"]), int(match["a"]), int(match["b"])
     candidates: list[date] = []
-    for month, day in {(first, second), (second, first)}:
+    for month, day in ((first, second), (second, first)):
         try:
             candidates.append(_make_date(year, month, day))
         except InvalidAnswer:
             continue
-    return _Piece(day=_pick_latest_past(candidates, now.date()))
+    return _readings(candidates)
 
 
 def _ambiguous_without_year(match: re.Match[str], now: datetime) -> _Piece:
+    """3/4 is 3月4日 to some merchants and 3 April to others: both readings are kept."""
     first, second = int(match["a"]), int(match["b"])
     candidates: list[date] = []
-    for month, day in {(first, second), (second, first)}:
+    for month, day in ((first, second), (second, first)):
         try:
             candidates.append(_recent_month_day(month, day, now.date()))
         except InvalidAnswer:
             continue
-    return _Piece(day=_pick_latest_past(candidates, now.date()))
+    return _readings(candidates)
 
 
 def _month_day(match: re.Match[str], now: datetime) -> _Piece:
@@ -660,6 +677,7 @@ def parse_when(text: str, now: datetime) -> When:
     s = _prepare_when_text(text)
 
     day: date | None = None
+    readings: tuple[date, ...] = ()
     clock: time | None = None
     shift = 0
     pos = 0
@@ -668,7 +686,8 @@ def parse_when(text: str, now: datetime) -> When:
             pos += 1
             continue
         for rule in _WHEN_RULES:
-            if (rule.sets_date and day is not None) or (rule.sets_time and clock is not None):
+            has_date = day is not None or bool(readings)
+            if (rule.sets_date and has_date) or (rule.sets_time and clock is not None):
                 continue
             match = rule.pattern.match(s, pos)
             if match is None or match.end() == pos:
@@ -676,6 +695,7 @@ def parse_when(text: str, now: datetime) -> When:
             piece = rule.handler(match, local_now)
             if piece.day is not None:
                 day = piece.day
+            readings = readings or piece.readings
             if piece.clock is not None:
                 clock, shift = piece.clock, piece.shift
             pos = match.end()
@@ -683,12 +703,28 @@ def parse_when(text: str, now: datetime) -> When:
         else:
             raise _unrecognised()
 
-    if day is None and clock is None:
+    if day is None and not readings and clock is None:
         raise _unrecognised()
-    if day is None:
+    if not readings:
         # A bare time means today; a bare "晚上12点" means the night that has just ended.
-        day = _add_days(today, -shift)
+        return _checked_when(day or _add_days(today, -shift), clock, shift, local_now)
+    options: list[When] = []
+    for reading in readings:
+        try:
+            options.append(_checked_when(reading, clock, shift, local_now))
+        except InvalidAnswer:
+            continue  # a reading in the future cannot be the payment
+    if not options:
+        raise InvalidAnswer("future")
+    if len(options) == 1:
+        return options[0]
+    raise AmbiguousWhen((options[0], options[1]))
+
+
+def _checked_when(day: date, clock: time | None, shift: int, local_now: datetime) -> When:
+    """The moment named, refused when it lies in the future, since a payment cannot."""
     day = _add_days(day, shift)
+    today = local_now.date()
     if day > today:
         raise InvalidAnswer("future")
     if (
@@ -731,8 +767,12 @@ _AMOUNT_TRANSLATION = str.maketrans(
         "−": "-",
     }
 )
-_AMOUNT_PREFIX = re.compile(r"^(?:人民币|rmb|cny|¥|金额|合计|一共|总共|共|大概|大约|约|[\s:])+")
-_AMOUNT_SUFFIX = re.compile(r"(?:人民币|rmb|cny|yuan|左右|整|正|钱|[\s。!?~])+$")
+# Hedges ("大概", "about", "~") only say the merchant is not sure to the fen; the number stands.
+_AMOUNT_PREFIX = re.compile(
+    r"^(?:人民币|rmb|cny|¥|金额|合计|一共|总共|共|大概|大约|约|差不多|approximately|approx\.?"
+    r"|about|around|roughly|circa|[~≈]|[\s:])+"
+)
+_AMOUNT_SUFFIX = re.compile(r"(?:人民币|rmb|cny|yuan|左右|整|正|钱|or so|ish|[\s。!?~])+$")
 
 # Thousands separators must be followed by exactly three digits; anything else ("12,80",
 # "1.280,50") might be a European decimal comma and is refused rather than guessed.

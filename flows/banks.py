@@ -27,7 +27,13 @@ class Institution:
 
 
 BANKS: tuple[Institution, ...] = (
-    Institution("icbc", "工商银行", "ICBC", "95588", ("中国工商银行", "工行", "icbc")),
+    Institution(
+        "icbc",
+        "工商银行",
+        "ICBC",
+        "95588",
+        ("中国工商银行", "工行", "icbc", "industrial and commercial bank of china"),
+    ),
     Institution(
         "ccb", "建设银行", "China Construction Bank", "95533", ("中国建设银行", "建行", "ccb")
     ),
@@ -41,17 +47,31 @@ BANKS: tuple[Institution, ...] = (
         "邮储银行",
         "Postal Savings Bank of China",
         "95580",
-        ("中国邮政储蓄银行", "邮政储蓄银行", "邮政银行", "邮储", "psbc"),
+        ("中国邮政储蓄银行", "邮政储蓄银行", "邮政银行", "邮储", "psbc", "postal savings bank"),
     ),
     Institution("cmb", "招商银行", "China Merchants Bank", "95555", ("招行", "cmb")),
     Institution("cib", "兴业银行", "Industrial Bank", "95561", ("兴业", "cib")),
-    Institution("spdb", "浦发银行", "SPD Bank", "95528", ("上海浦东发展银行", "浦发", "spdb")),
+    Institution(
+        "spdb",
+        "浦发银行",
+        "SPD Bank",
+        "95528",
+        ("上海浦东发展银行", "浦发", "spdb", "shanghai pudong development bank"),
+    ),
     Institution("citic", "中信银行", "China CITIC Bank", "95558", ("中信", "citic")),
     Institution(
-        "ceb", "光大银行", "China Everbright Bank", "95595", ("中国光大银行", "光大", "ceb")
+        "ceb",
+        "光大银行",
+        "China Everbright Bank",
+        "95595",
+        ("中国光大银行", "光大", "ceb", "everbright"),
     ),
     Institution(
-        "cmbc", "民生银行", "China Minsheng Bank", "95568", ("中国民生银行", "民生", "cmbc")
+        "cmbc",
+        "民生银行",
+        "China Minsheng Bank",
+        "95568",
+        ("中国民生银行", "民生", "cmbc", "minsheng"),
     ),
     Institution("pingan", "平安银行", "Ping An Bank", "95511", ("平安", "pingan", "ping an")),
     Institution("hxb", "华夏银行", "Hua Xia Bank", "95577", ("华夏", "huaxia", "hua xia")),
@@ -76,6 +96,24 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
+# Village and rural banks are banks of their own (their hotline is on the back of the card),
+# even when a big bank founded them and lends them its name: 蓬莱民生村镇银行 is not CMBC.
+_RURAL = re.compile(
+    "村镇银行|农商行|农商银行|农村商业银行|农信|农村信用|信用联社|信用社|农村合作银行|农合行"
+    r"|\brural\b|\bvillage\b|\bcounty bank\b|\bcredit (?:union|cooperative)\b"
+)
+_CJK = "\u3400-\u9fff"
+# What may stand before a bank's name: nothing, punctuation, or a few words of a sentence
+# ("我的卡是", "开户行：", "中国"); any other Chinese character makes it part of another name.
+_HEAD = re.compile(rf"(?:^|[^\w]|[{_CJK}]*(?:是|在|用|的|行|中国)|[a-z0-9 ]*[^a-z0-9])$")
+# What may follow it: the word bank, a branch, the company form, "card"; anything else
+# ("中信百信银行", "招商永隆银行", "CITIC Baixin Bank") is another bank with a shareholder's name.
+_TAIL = re.compile(
+    rf"(?:[^\w]|银行|总行|(?:(?!银行)[{_CJK}]){{0,10}}(?:分行|支行|营业部)|(?:股份)?有限公司"
+    r"|信用卡|储蓄卡|借记卡|卡|的|吧|啊|呢|bank|co|ltd|limited|card|(?:[a-z]+ )*branch)*"
+)
+
+
 @dataclass(frozen=True)
 class BankDirectory:
     """The settlement banks one deployment knows: hotlines, names to match, which are buttons.
@@ -96,14 +134,14 @@ class BankDirectory:
         unknown = [code for code in self.buttons if code not in by_code]
         if len(by_code) != len(self.banks) or unknown:
             raise ValueError(f"bank codes must be unique and buttons known: {unknown}")
-        # Longest alias first, so "中国银行" is not read as a fragment of a longer bank name.
+        # Longest name first, so "中国银行" is not read as a fragment of a longer bank name.
         aliases = sorted(
-            (
+            {
                 (_fold(alias), bank)
                 for bank in self.banks
-                for alias in (bank.name_zh, *bank.aliases)
-            ),
-            key=lambda pair: -len(pair[0]),
+                for alias in (bank.name_zh, bank.name_en, *bank.aliases)
+            },
+            key=lambda pair: (-len(pair[0]), pair[0]),
         )
         object.__setattr__(self, "_by_code", by_code)
         object.__setattr__(self, "_aliases", tuple(aliases))
@@ -112,14 +150,23 @@ class BankDirectory:
         return self._by_code.get(code)
 
     def match(self, text: str) -> Institution | None:
-        """Recognise a bank in what the merchant typed; None when it is not one we know."""
+        """The bank the merchant named by its own name; None for any other bank.
+
+        A known name inside a longer one (蓬莱民生村镇银行, 中信百信银行) is not that bank: the
+        merchant is then sent to the number on the back of the card, never to a wrong hotline.
+        """
         folded = _fold(text)
         for alias, bank in self._aliases:
-            if alias.isascii():
-                if re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", folded):
+            boundary = r"(?<![a-z0-9])" if alias.isascii() else ""
+            for found in re.finditer(boundary + re.escape(alias), folded):
+                head, tail = folded[: found.start()], folded[found.end() :]
+                if alias.isascii() and tail[:1].isalnum():
+                    continue
+                outside = f"{head} {tail}"
+                if _RURAL.search(outside) and not _RURAL.search(alias):
+                    return None
+                if _HEAD.search(head) and _TAIL.fullmatch(tail):
                     return bank
-            elif alias in folded:
-                return bank
         return None
 
 

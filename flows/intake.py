@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from transitions import EventData, Machine
 
-from flows.answers import InvalidAnswer
+from flows.answers import AmbiguousWhen, InvalidAnswer, When
 from flows.diagnosis import TRACEABLE_DAYS, Climb, Diagnosis, Outcome, Policy, climb, diagnose
 from flows.facts import Facts, visible_fields
 from flows.incidents import Incident, affecting
@@ -32,6 +32,7 @@ from flows.questions import (
     applicable,
     parse_answer,
     tailored,
+    when_choice,
 )
 from flows.receipt import SlipFields
 from flows.replies import Button, Reply, rows
@@ -83,9 +84,11 @@ TRANSITIONS: list[dict[str, Any]] = [
     # A photo of the slip: what was read waits for "is this right?"; nothing read, re-ask.
     _t("read_slip", SLIP_SOURCES, None, unless="slip_has_answers", after="report_unread_slip"),
     _t("read_slip", SLIP_SOURCES, CONFIRMING_SLIP, before="hold_slip"),
-    # Answers: "Other" asks for text, invalid answers are re-asked, a change returns to review
-    # (or to the slip's confirmation), and after a slip only the questions still open are asked.
+    # Answers: "Other" asks for text, a two-way date (3/4) asks which reading, invalid answers
+    # are re-asked, a change returns to review (or to the slip's confirmation), and after a
+    # slip only the questions still open are asked.
     _t("answer", ASKING, None, conditions="wants_free_text", after="ask_free_text"),
+    _t("answer", ASKING, None, conditions="reads_two_ways", after="ask_which_reading"),
     _t("answer", ASKING, None, unless="answer_is_valid", after="reject_answer"),
     _t("answer", SLIP_STATES, CONFIRMING_SLIP, conditions="correcting_slip",
        before="correct_slip_value"),
@@ -183,6 +186,14 @@ class IntakeRecord:
     open_only: bool = False
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """When the bot will ask "has it arrived?"; `already` if an earlier press had set it."""
+
+    at: datetime
+    already: bool = False
+
+
 class CaseDesk(Protocol):
     """The service's side of the conversation: cases, hand-off to people, follow-ups."""
 
@@ -190,11 +201,15 @@ class CaseDesk(Protocol):
         self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any], existing: str | None
     ) -> str: ...
 
-    def case_resolved(self, case_number: str) -> None: ...
+    def case_resolved(self, case_number: str) -> bool:
+        """Mark the case resolved; False when it already was (or cannot be)."""
+        ...
 
     def escalate(self, reason: str, answers: dict[str, Any], existing: str | None) -> str: ...
 
-    def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None: ...
+    def schedule_followup(self, case_number: str, due: DueDate) -> FollowUp | None:
+        """Set the follow-up once; pressed again, say when it is set for (None: not waiting)."""
+        ...
 
     def active_incidents(self) -> Sequence[Incident]: ...
 
@@ -232,6 +247,7 @@ class Intake:
         self._parsed: Any = None
         self._invalid: InvalidAnswer | None = None
         self._wants_text = False
+        self._readings: tuple[When, ...] = ()
         self._after_summary: list[Reply] = []
         self._slip_answers: dict[str, Any] | None = None
 
@@ -243,6 +259,11 @@ class Intake:
     def wants_free_text(self, event: EventData) -> bool:
         self._parse(event)
         return self._wants_text
+
+    def reads_two_ways(self, event: EventData) -> bool:
+        """A date like 3/4: the merchant picks the reading, the bot never guesses."""
+        self._parse(event)
+        return bool(self._readings)
 
     def answer_is_valid(self, event: EventData) -> bool:
         return self._invalid is None
@@ -313,6 +334,8 @@ class Intake:
             )
         except WantsFreeText:
             self._wants_text = True
+        except AmbiguousWhen as ambiguous:
+            self._readings = ambiguous.options
         except InvalidAnswer as error:
             self._invalid = error
         else:
@@ -414,6 +437,30 @@ class Intake:
             )
         )
 
+    def ask_which_reading(self, event: EventData) -> None:
+        """One button per reading; pressed, it comes back as an answer like any other."""
+        question = self._question()
+        picks = [
+            Button(
+                "when_pick" if when.day.year == self.now.year else "when_pick_year",
+                f"a:{question.field}:{when_choice(when.day, when.time)}",
+                {"date": when.day},
+            )
+            for when in self._readings
+        ]
+        self.replies.append(
+            Reply(
+                "ask_when_which",
+                {
+                    "options": [when.day.isoformat() for when in self._readings],
+                    "time": self._readings[0].time.isoformat("minutes")
+                    if self._readings[0].time
+                    else None,
+                },
+                (*rows(*picks), *self._common_buttons(question)),
+            )
+        )
+
     def reject_answer(self, event: EventData) -> None:
         self.record.failures += 1
         question = self._question()
@@ -454,16 +501,20 @@ class Intake:
             self._escalate("amount", after_summary=True)
 
     def note_arrived(self, event: EventData) -> None:
-        if self.record.case_number:
-            self.desk.case_resolved(self.record.case_number)
+        """Resolve the case and ask for a rating, once: pressed again, it only says so."""
         number = self.record.case_number
+        resolved_now = bool(number) and self.desk.case_resolved(number or "")
         rating = (
             rows(*(Button(f"rating.{n}", f"k:rate:{number}:{n}") for n in range(1, 6)), per_row=5)
-            if number
+            if resolved_now
             else ()
         )
         self.replies.append(
-            Reply("arrived", {"case_number": number}, (*rating, (Button("new_case", "x:begin"),)))
+            Reply(
+                "arrived",
+                {"case_number": number, "already": bool(number) and not resolved_now},
+                (*rating, (Button("new_case", "x:begin"),)),
+            )
         )
 
     def recheck(self, event: EventData) -> None:
@@ -504,10 +555,19 @@ class Intake:
     def schedule_check_back(self, event: EventData) -> None:
         facts = Facts.from_answers(self.record.answers)
         due = diagnose(facts, self.now, self.policy).due
-        at = None
+        followup = None
         if due is not None and self.record.case_number:
-            at = self.desk.schedule_followup(self.record.case_number, due)
-        self.replies.append(Reply("followup_set", {"at": at}))
+            followup = self.desk.schedule_followup(self.record.case_number, due)
+        self.replies.append(
+            Reply(
+                "followup_set",
+                {
+                    "at": followup.at if followup else None,
+                    "already": bool(followup and followup.already),
+                    "has_due": due is not None,
+                },
+            )
+        )
 
     # -- what each state says on entry --------------------------------------------------------
 
@@ -821,6 +881,7 @@ __all__ = [
     "STATES",
     "TRANSITIONS",
     "Event",
+    "FollowUp",
     "IntakeFlow",
     "IntakeRecord",
     "summary_reply",

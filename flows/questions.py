@@ -11,7 +11,7 @@ import functools
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flows.answers import InvalidAnswer, normalize_text, parse_amount, parse_receipt_key, parse_when
@@ -45,6 +45,9 @@ class Question:
     synonyms: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     parse: Callable[[str, datetime], Any] | None = None
     per_row: int = 2
+    #: Button values the bot makes up while asking (one reading of a two-way date): they are
+    #: parsed like typed text, so a pressed reading is checked as if it had been typed.
+    offered: re.Pattern[str] | None = None
 
     @property
     def state(self) -> str:
@@ -120,9 +123,19 @@ def _parse_order_no(text: str, now: datetime) -> str:
     return value
 
 
+def when_choice(day: date, clock: time | None) -> str:
+    """The button value of one reading of a two-way date, e.g. 2026-03-04T10:00 (fits 64 bytes)."""
+    return day.isoformat() + (f"T{clock.isoformat('minutes')}" if clock else "")
+
+
 QUESTIONS: tuple[Question, ...] = (
     Question(
-        "when", choices=("today", "yesterday", OTHER), free_text=True, parse=_parse_when, per_row=3
+        "when",
+        choices=("today", "yesterday", OTHER),
+        free_text=True,
+        parse=_parse_when,
+        per_row=3,
+        offered=re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2})?"),
     ),
     Question("amount", free_text=True, parse=_parse_amount),
     Question(
@@ -217,8 +230,8 @@ QUESTIONS: tuple[Question, ...] = (
         "cycle",
         choices=("t1", "d1", "d0", "unsure"),
         synonyms={
-            "t1": ("t+1", "t1", "次工作日"),
-            "d1": ("d+1", "d1", "次日"),
+            "t1": ("t+1", "t1", "次工作日", "下一个工作日", "下个工作日"),
+            "d1": ("d+1", "d1", "次日", "第二天"),
             "d0": ("d0", "t0", "d+0", "t+0", "秒到", "当天", "实时", "same day"),
             "unsure": ("不确定", "不知道", "不清楚", "not sure", "unsure", "don't know"),
         },
@@ -328,6 +341,8 @@ def parse_answer(question: Question, value: str, *, pressed: bool, now: datetime
         return None
     choice = value if pressed else _match_choice(question, value)
     if pressed and choice not in question.choices:
+        if question.parse and question.offered and question.offered.fullmatch(value):
+            return question.parse(value, now)
         raise InvalidAnswer("unrecognised")
     if choice == OTHER and question.free_text:
         raise WantsFreeText

@@ -8,7 +8,14 @@ from typing import Any
 from flows.diagnosis import Climb, Diagnosis, Outcome, Policy
 from flows.facts import Facts
 from flows.incidents import Incident
-from flows.intake import Event, IntakeFlow, IntakeRecord, event_from_button, event_from_command
+from flows.intake import (
+    Event,
+    FollowUp,
+    IntakeFlow,
+    IntakeRecord,
+    event_from_button,
+    event_from_command,
+)
 from flows.receipt import SlipFields
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI, DueDate, WorkCalendar
@@ -36,18 +43,23 @@ class FakeDesk:
         self.outcomes[number] = diagnosis.outcome
         return number
 
-    def case_resolved(self, case_number: str) -> None:
+    def case_resolved(self, case_number: str) -> bool:
+        if case_number in self.resolved:
+            return False
         self.resolved.append(case_number)
+        return True
 
     def escalate(self, reason: str, answers: dict[str, Any], existing: str | None) -> str:
         number = existing or "PB-20261125-0099"
         self.escalated.append((reason, number))
         return number
 
-    def schedule_followup(self, case_number: str, due: DueDate) -> datetime | None:
+    def schedule_followup(self, case_number: str, due: DueDate) -> FollowUp | None:
+        if self.followups:
+            return FollowUp(self.followups[-1][1], already=True)
         at = due.overdue_after
         self.followups.append((case_number, at))
-        return at
+        return FollowUp(at)
 
     def active_incidents(self) -> list[Incident]:
         return self.incidents

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from flows.answers import (
     RECEIPT_KEY_LENGTHS,
     SHANGHAI,
+    AmbiguousWhen,
     InvalidAnswer,
     When,
     normalize_text,
@@ -132,19 +133,19 @@ def _when(y: int, mo: int, d: int, h: int | None = None, mi: int = 0, s: int = 0
         ("last wednesday", _when(2026, 11, 18)),
         ("this tuesday", _when(2026, 11, 24)),
         ("last friday 3pm", _when(2026, 11, 20, 15)),
-        # short numeric; when both parts <= 12, the latest reading not in the future
+        # short numeric: one part above 12, the same number twice, or one reading in the future
         ("24/11", _when(2026, 11, 24)),
         ("11/24", _when(2026, 11, 24)),
         ("11-24", _when(2026, 11, 24)),
         ("11.24", _when(2026, 11, 24)),
         ("24/11 15:30", _when(2026, 11, 24, 15, 30)),
-        ("3/4", _when(2026, 4, 3)),
-        ("12/11", _when(2026, 11, 12)),
-        ("11/12", _when(2026, 11, 12)),
-        ("1/12", _when(2026, 1, 12)),
+        ("11/11", _when(2026, 11, 11)),
         ("24/11/2026", _when(2026, 11, 24)),
         ("11/24/2026", _when(2026, 11, 24)),
-        ("3/4/2026", _when(2026, 4, 3)),
+        ("12/11/2026", _when(2026, 11, 12)),  # 11 December 2026 has not come yet
+        ("2026-03-04", _when(2026, 3, 4)),
+        ("3月4日", _when(2026, 3, 4)),
+        ("dec 3", _when(2025, 12, 3)),
         # English month names
         ("nov 24", _when(2026, 11, 24)),
         ("24 Nov 2026", _when(2026, 11, 24)),
@@ -273,6 +274,50 @@ def test_parse_when_rejects_unrecognised(text: str) -> None:
     assert excinfo.value.reason == "unrecognised"
 
 
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("3/4", _when(2026, 3, 4), _when(2026, 4, 3)),
+        ("5/6", _when(2026, 5, 6), _when(2026, 6, 5)),
+        ("3/4 10:00", _when(2026, 3, 4, 10), _when(2026, 4, 3, 10)),
+        ("10:00 3/4", _when(2026, 3, 4, 10), _when(2026, 4, 3, 10)),
+        ("3.4 下午3点", _when(2026, 3, 4, 15), _when(2026, 4, 3, 15)),
+        ("3-4", _when(2026, 3, 4), _when(2026, 4, 3)),
+        ("12/11", _when(2025, 12, 11), _when(2026, 11, 12)),
+        ("11/12", _when(2026, 11, 12), _when(2025, 12, 11)),
+        ("1/12", _when(2026, 1, 12), _when(2025, 12, 1)),
+        ("3/4/2026", _when(2026, 3, 4), _when(2026, 4, 3)),
+        ("about 3/4", _when(2026, 3, 4), _when(2026, 4, 3)),
+    ],
+)
+def test_parse_when_asks_which_reading_of_a_two_way_date(
+    text: str, first: When, second: When
+) -> None:
+    with pytest.raises(AmbiguousWhen) as excinfo:
+        parse_when(text, NOW)
+    assert excinfo.value.options == (first, second)
+    assert excinfo.value.reason == "ambiguous"
+
+
+@given(
+    st.integers(1, 12),
+    st.integers(1, 12),
+    st.sampled_from("/.-"),
+    st.sampled_from(["", " 10:00", " 9am"]),
+)
+def test_parse_when_never_guesses_day_and_month(a: int, b: int, sep: str, clock: str) -> None:
+    text = f"{a}{sep}{b}{clock}"
+    if a == b:
+        assert parse_when(text, NOW).day == date(2026 if a <= 11 else 2025, a, a)
+        return
+    with pytest.raises(AmbiguousWhen) as excinfo:
+        parse_when(text, NOW)
+    options = excinfo.value.options
+    assert [(o.day.month, o.day.day) for o in options] == [(a, b), (b, a)]
+    for option in options:
+        _assert_not_future(option)
+
+
 def test_parse_when_converts_now_to_shanghai() -> None:
     # 20:00 UTC on the 24th is already 04:00 on the 25th in Shanghai.
     utc_now = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
@@ -349,6 +394,16 @@ _WHEN_FRAGMENTS = [
 ]
 
 
+def _readings_of(text: str) -> tuple[When, ...]:
+    """What parse_when gives: one moment, both readings of a two-way date, or nothing."""
+    try:
+        return (parse_when(text, NOW),)
+    except AmbiguousWhen as ambiguous:
+        return ambiguous.options
+    except InvalidAnswer:
+        return ()
+
+
 def _assert_not_future(result: When) -> None:
     assert result.day <= TODAY
     if result.time is not None:
@@ -357,20 +412,16 @@ def _assert_not_future(result: When) -> None:
 
 @given(st.text())
 def test_parse_when_fuzz_only_raises_invalid_answer(text: str) -> None:
-    try:
-        result = parse_when(text, NOW)
-    except InvalidAnswer:
-        return
-    _assert_not_future(result)
+    readings = _readings_of(text)
+    assert len(set(readings)) == len(readings)
+    for result in readings:
+        _assert_not_future(result)
 
 
 @given(st.lists(st.sampled_from(_WHEN_FRAGMENTS), max_size=8).map("".join))
 def test_parse_when_fragments_never_future(text: str) -> None:
-    try:
-        result = parse_when(text, NOW)
-    except InvalidAnswer:
-        return
-    _assert_not_future(result)
+    for result in _readings_of(text):
+        _assert_not_future(result)
 
 
 # --------------------------------------------------------------------------- parse_amount
@@ -447,6 +498,31 @@ def test_parse_amount_accepts(text: str, expected: str) -> None:
     result = parse_amount(text)
     assert result == Decimal(expected)
     assert result.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "大概1280",
+        "约1280元",
+        "差不多1280",
+        "about 1280",
+        "About 1,280",
+        "around 1280 yuan",
+        "approx. 1280",
+        "approx 1280",
+        "approximately ¥1280",
+        "roughly 1280",
+        "~1280",
+        "～1280",
+        "≈1280",
+        "1280 or so",
+        "1280ish",
+        "about ¥1280.00",
+    ],
+)
+def test_parse_amount_takes_hedged_amounts_in_both_languages(text: str) -> None:
+    assert str(parse_amount(text)) == "1280.00"
 
 
 @pytest.mark.parametrize(

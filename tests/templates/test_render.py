@@ -112,6 +112,8 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
     collect(dialogue.say("100"))
     collect(dialogue.press("x:confirm"))
     collect(dialogue.press("x:arrived"))
+    collect(dialogue.press("x:arrived"))  # pressed again: already resolved
+    samples["arrived"].append({"case_number": "PB-20261125-0001"})  # "yes" at the follow-up
     collect(dialogue.press("x:person"))
     collect(dialogue.command("help"))
     wallet = Dialogue()
@@ -135,6 +137,8 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
     other.command("start")
     collect(other.answer_all(["press:x:begin"]) or other.last)
     collect(other.press("a:when:other"))
+    collect(other.say("3/4 10:00"))
+    collect(other.say("12/11"))
     collect(other.say("2026-01-05"))
     collect(other.command("start"))
     collect(other.command("cancel"))
@@ -318,7 +322,11 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "person_requested": [
             {"case_number": n, "reason": r} for r in reasons for n in ("PB-20261125-0001", None)
         ],
-        "followup_set": [{"at": datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)}, {"at": None}],
+        "followup_set": [
+            {"at": at, "already": already, "has_due": at is not None or already}
+            for at in (datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI), None)
+            for already in (False, True)
+        ],
         "followup_question": [{"case": case}, {"case": bare}],
         "relayed": [{"case_number": "PB-20261125-0001"}],
         "possible_duplicate": [{"case_number": "PB-20261125-0002", "other": "PB-20261125-0001"}],
