@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 FOLLOWUP = "followup"
 SLA_UNCLAIMED = "sla_unclaimed"
 SLA_REPLY = "sla_reply"
+#: A case people are working on: a merchant asking for a person again is told so, not re-queued.
+WITH_PEOPLE = frozenset({"escalated", "assigned", "reopened"})
 #: When on the morning after the grace day the merchant is asked "has it arrived?".
 FOLLOWUP_TIME = time(10, 0)
 
@@ -277,6 +279,10 @@ class ConversationDesk:
 
     def active_incidents(self) -> list[Incident]:
         return active_incidents(self.ops.session)
+
+    def with_people(self, case_number: str) -> bool:
+        case = self._existing(case_number)
+        return case is not None and case.status in WITH_PEOPLE
 
     def ladder(self, case_number: str) -> tuple[str, ...]:
         case = self._existing(case_number)

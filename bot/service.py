@@ -16,7 +16,15 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cases import SLA_REPLY, CaseOps, CasePolicy, ConversationDesk, SupportEvent, case_record
+from bot.cases import (
+    SLA_REPLY,
+    WITH_PEOPLE,
+    CaseOps,
+    CasePolicy,
+    ConversationDesk,
+    SupportEvent,
+    case_record,
+)
 from bot.incidents import active_incidents
 from bot.outbox import Claimed, enqueue
 from bot.privacy import forget_chat, reset_conversation
@@ -93,7 +101,6 @@ class Result:
 KEY_FIELDS = frozenset({"merchant_id"})  # 15 characters, the length of some card numbers
 
 #: Cases on which merchant messages go to people.
-LIVE_FOR_SUPPORT = frozenset({"escalated", "assigned", "reopened"})
 
 
 def locale_for(language_code: str | None, default: str) -> str:
@@ -283,7 +290,7 @@ class ConversationService:
 
     def _live_case(self, ops: CaseOps, row: Conversation) -> Case | None:
         case = ops.latest_case(row.channel, row.chat_id)
-        return case if case is not None and case.status in LIVE_FOR_SUPPORT else None
+        return case if case is not None and case.status in WITH_PEOPLE else None
 
     def _note_merchant_message(
         self, ops: CaseOps, row: Conversation, live: Case | None, incoming: Incoming

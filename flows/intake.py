@@ -213,6 +213,10 @@ class CaseDesk(Protocol):
 
     def active_incidents(self) -> Sequence[Incident]: ...
 
+    def with_people(self, case_number: str) -> bool:
+        """Whether the case is already handed to people (and not yet resolved)."""
+        ...
+
     def ladder(self, case_number: str) -> tuple[str, ...]:
         """The rungs of the "still missing" ladder the merchant was given on this case."""
         ...
@@ -539,6 +543,12 @@ class Intake:
         self.announce(event)
 
     def record_person_request(self, event: EventData) -> None:
+        number = self.record.case_number
+        if number and self.desk.with_people(number):  # pressed again: say so, hand off once
+            self.replies.append(
+                Reply("person_requested", {"case_number": number, "reason": "already"})
+            )
+            return
         self._escalate(event.kwargs.get("reason", "asked"))
 
     def _escalate(self, reason: str, after_summary: bool = False) -> None:

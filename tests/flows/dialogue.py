@@ -64,6 +64,9 @@ class FakeDesk:
     def active_incidents(self) -> list[Incident]:
         return self.incidents
 
+    def with_people(self, case_number: str) -> bool:
+        return any(number == case_number for _, number in self.escalated)
+
     def ladder(self, case_number: str) -> tuple[str, ...]:
         return self.ladders.get(case_number, ())
 

@@ -206,9 +206,9 @@ def test_invalid_answers_get_different_hints_then_skip_and_a_person() -> None:
     assert "a:reference:skip" in dialogue.buttons()
     assert "x:person" in dialogue.buttons()
     assert dialogue.state == "asking_reference"
-    dialogue.press("x:person")
-    assert dialogue.record.person_requested == "asked"
-    assert dialogue.desk.escalated[-1] == ("asked", "PB-20261125-0099")
+    dialogue.press("x:person")  # already handed to people after the third failure
+    assert dialogue.last[0].context["reason"] == "already"
+    assert dialogue.desk.escalated == [("invalid_answers", "PB-20261125-0099")]
 
 
 def test_required_question_offers_a_person_but_no_skip_after_three_failures() -> None:
@@ -315,3 +315,12 @@ def test_callback_data_fits_telegram_limit() -> None:
     dialogue = started()
     dialogue.answer_all([*CARD_SALE, "press:x:confirm"])
     assert all(len(data.encode()) <= CALLBACK_DATA_LIMIT for data in dialogue.buttons())
+
+
+def test_asking_for_a_person_again_says_so_and_hands_off_once() -> None:
+    dialogue = started()
+    dialogue.press("x:person")
+    dialogue.press("x:person")
+    (again,) = dialogue.last
+    assert again.context["reason"] == "already"
+    assert len(dialogue.desk.escalated) == 1

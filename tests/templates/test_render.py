@@ -320,7 +320,9 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
     reasons = ("asked", "invalid_answers", "amount", "followup")
     return {
         "person_requested": [
-            {"case_number": n, "reason": r} for r in reasons for n in ("PB-20261125-0001", None)
+            {"case_number": n, "reason": r}
+            for r in (*reasons, "already")
+            for n in ("PB-20261125-0001", None)
         ],
         "followup_set": [
             {"at": at, "already": already, "has_due": at is not None or already}
