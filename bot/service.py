@@ -265,12 +265,16 @@ class ConversationService:
             return [Reply("non_text")]
         replies = self.flow.handle(record, event, now, desk)
         for duplicate in (e for e in ops.events if e.kind == "duplicate"):
-            replies.append(
-                Reply(
-                    "possible_duplicate",
-                    {"case_number": record.case_number, "other": duplicate.text},
+            # A merchant hears only of their own cases; a match with another merchant's case
+            # (the same reference number) is for support alone (the card and the notice).
+            other = Cases(ops.session).by_number(duplicate.text or "")
+            if other is not None and (other.channel, other.chat_id) == (row.channel, row.chat_id):
+                replies.append(
+                    Reply(
+                        "possible_duplicate",
+                        {"case_number": record.case_number, "other": duplicate.text},
+                    )
                 )
-            )
         return replies
 
     def _forget(

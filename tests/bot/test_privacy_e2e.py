@@ -22,9 +22,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
+from bot.storage.models import Case
+from tests.bot.helpers import Clock
+from tests.bot.telegram_harness import buttons, running_bot, step
 from tests.bot.test_telegram_e2e import intake
 from tests.bot.test_webhook import post, serving, settings_for
 from tests.fake_bot_api import FakeBotApi
@@ -233,3 +236,51 @@ async def test_a_merchant_number_typed_where_it_is_asked_passes_the_door(tmp_pat
             assert not api.deleted_messages
             review = api.sent_messages(MERCHANT)[-1]["text"]
             assert "***********5678" in review  # taken as the answer (and shown masked)
+
+
+def _summary_texts(api: FakeBotApi, chat: int) -> str:
+    return "\n".join(m["text"] for m in api.sent_messages(chat))
+
+
+async def test_a_merchant_is_never_told_another_merchants_case_number(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/dup.sqlite3"
+    async with FakeBotApi() as api:
+        api.set_chat(SUPPORT, is_forum=False, title="POS support")
+        async with running_bot(api, url, Clock(), support_chat_id=SUPPORT) as bot:
+            for chat in (MERCHANT, OTHER_MERCHANT):
+                for kind, value, count in intake():
+                    await step(api, kind, value, count, chat=chat)
+                await step(api, "press", "x:confirm", 1, chat=chat)
+            with bot.parts.db.transaction() as session:
+                numbers = {
+                    case.chat_id: case.number
+                    for case in session.scalars(select(Case).order_by(Case.id))
+                }
+                second = session.scalars(select(Case).where(Case.chat_id == OTHER_MERCHANT)).one()
+                assert second.duplicate_of == numbers[MERCHANT]  # support's record of it
+            first, mine = numbers[MERCHANT], numbers[OTHER_MERCHANT]
+
+            # Support alone hears of the match: a notice now, and the card once escalated.
+            # (The notice goes out after the merchant's replies: all of those are sent by now.)
+            notices = [m["text"] for m in await api.wait_for_messages(SUPPORT, 1)]
+            assert [n for n in notices if first in n and mine in n], notices
+            told = _summary_texts(api, OTHER_MERCHANT)
+            assert mine in told
+            assert first not in told
+            assert set(re.findall(r"PB-\d{8}-\d{4}", told)) == {mine}
+            mark = api.mark()
+            replies = await step(api, "press", "x:person", 1, chat=OTHER_MERCHANT)
+            assert first not in " ".join(r["text"] for r in replies)
+            (card,) = await api.wait_for_messages(SUPPORT, 1, since=mark)
+            assert mine in card["text"]
+            assert first in card["text"]  # "可能与 PB-… 重复": for support's eyes only
+            assert "s:claim:" in str(buttons(card))
+
+            # A merchant's own earlier case is still named to them.
+            mark = api.mark()
+            for kind, value, count in intake()[1:]:
+                await step(api, kind, value, count, chat=MERCHANT)
+            await step(api, "press", "x:confirm", 2, chat=MERCHANT)
+            again = "\n".join(m["text"] for m in api.sent_messages(MERCHANT, since=mark))
+            assert first in again
+            assert mine not in again
