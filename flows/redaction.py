@@ -36,13 +36,14 @@ Rules, in the order they claim text (a claimed span is invisible to later rules)
    (thousands groups, a currency sign or 元 next to them).
 7. Codes and accounts written before their label ("短信里的 482915 就是验证码", "1234 is my
    PIN"), joined to it by a copula ("是", "is") or with the label ending the clause.
-8. Card-like runs: digit groups joined by spaces or dashes (or by a line break next to a
+8. Cards in fours whatever mix of separators joins them ("6222.0214 3456-7892").
+9. Card-like runs: digit groups joined by spaces or dashes (or by a line break next to a
    4-digit group) whose total is 15-19 digits. Luhn is not checked (some Chinese debit cards
    fail it); a contiguous run of 20+ digits is an order number and is kept. 18-digit runs with a
    valid ID checksum and birth date are reported as IDs.
-9. Mainland mobile numbers, 11 digits in any space/dash grouping (not grouped by thousands),
-   with an optional +86/0086 prefix (those standing alone are taken before rule 8, so
-   "0086 138..." is not read as a card).
+10. Mainland mobile numbers, 11 digits in any space/dash grouping (not grouped by thousands),
+    with an optional +86/0086 prefix (those standing alone are taken before rule 9, so
+    "0086 138..." is not read as a card).
 
 docs/privacy.md lists the forms caught and those deliberately not caught.
 """
@@ -398,6 +399,10 @@ _ACCOUNT_ALONE = re.compile(_ACCOUNT_WORDS)
 # Digit groups joined by one punctuation mark, the same each time: "6222.0214.3456.7892",
 # "6222,0216,3456,7894", "6222/0218/3456/7896", "6222_0219_…", "6222·0220·…" (see `punct_runs`).
 _PUNCT_SEQUENCE = re.compile(_word(r"[0-9][0-9]*+", "0-9") + r"(?:[ ]?[.,/_·][ ]?[0-9]++)+")
+# Digit groups joined by any separator, spaces, dashes and marks mixed ("6222.0214 3456-7892").
+_MIXED_SEQUENCE = re.compile(
+    _word(r"[0-9][0-9]*+", "0-9") + r"(?:(?:[ ]{1,8}|[ ]?[.,/_·\-][ ]?)[0-9]++)+"
+)
 _MOBILE_START = re.compile("1[3-9]")
 _MONEY_BEFORE = re.compile(r"(?:[¥$]|rmb|cny|usd)[ ]?$")
 _MONEY_AFTER = re.compile(r"[ ]?(?:元|块|万|yuan|rmb|cny)")
@@ -652,6 +657,29 @@ class _Scan:
                     hits.append(hit)
         self.claim(_disjoint(hits))
 
+    def mixed_fours(self) -> None:
+        """A card in fours whatever joins its groups ("6222.0214 3456-7892"): four or more
+        groups of four, and a shorter last group if any. Other mixed groupings stay (an amount
+        next to a date)."""
+        hits = []
+        for m in _MIXED_SEQUENCE.finditer(self.text):
+            groups = [g.span() for g in _DIGIT_GROUP.finditer(self.text, m.start(), m.end())]
+            index = 0
+            while index < len(groups):
+                last = index
+                while last < len(groups) and groups[last][1] - groups[last][0] == _CARD_GROUP:
+                    last += 1
+                if last < len(groups) and last > index and groups[last][1] - groups[last][0] < 4:
+                    last += 1  # the shorter last group
+                sizes = [e - s for s, e in groups[index:last]]
+                if len(sizes) >= 4 and _card_grouping(sizes):
+                    start, end = groups[index][0], groups[last - 1][1]
+                    digits = _digits(self.text[start:end])
+                    if digits[0] != "0":
+                        hits.append(_Hit(start, end, _card_mask(digits), frozenset({Finding.CARD})))
+                index = max(last, index + 1)
+        self.claim(hits)
+
     def _punct_run(self, start: int, end: int) -> _Hit | None:
         if _MONEY_BEFORE.search(self.text, max(0, start - 4), start) or _MONEY_AFTER.match(
             self.text, end
@@ -870,6 +898,7 @@ def redact(text: str) -> Redaction:
     scan.ids_with_x()
     scan.punct_runs()
     scan.secrets_before_labels()
+    scan.mixed_fours()
     scan.mobiles(standalone=True)
     scan.card_runs()
     scan.mobiles(standalone=False)

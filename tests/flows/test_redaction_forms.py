@@ -86,11 +86,21 @@ PUNCT_SEPARATORS = [".", ",", "/", "_", "·", "，", "．", "／", " / ", "・"]
 
 @st.composite
 def grouped_card(draw: st.DrawFn, digits: str) -> str:
-    """A card as typed: in one piece, or in fours (the last group shorter) joined by one
-    separator, or (with spaces and dashes) cut anywhere."""
-    style = draw(st.sampled_from(["plain", "fours", "fours", "anywhere"]))
+    """A card as typed: in one piece, in fours (the last group shorter) joined by one
+    separator or by a mix of them, or (with spaces and dashes) cut anywhere."""
+    style = draw(st.sampled_from(["plain", "fours", "fours", "mixed", "anywhere"]))
     if style == "plain":
         return draw(digit_form(digits))
+    if style == "mixed":  # fours, each join its own: "6222.0214 3456-7892"
+        parts = groups_of(digits, [4] * 5)
+        joins = draw(
+            st.lists(
+                st.sampled_from(SPACE_SEPARATORS + PUNCT_SEPARATORS),
+                min_size=len(parts) - 1,
+                max_size=len(parts) - 1,
+            )
+        )
+        return parts[0] + "".join(j + p for j, p in zip(joins, parts[1:], strict=True))
     if style == "fours":
         separator = draw(st.sampled_from(SPACE_SEPARATORS + PUNCT_SEPARATORS))
         parts = groups_of(digits, [4] * 5)
