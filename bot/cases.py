@@ -190,7 +190,9 @@ class CaseOps:
             )
             .order_by(Case.id)
         )
-        for other in candidates:
+        # The merchant's own earlier case first: that one they may be told about.
+        mine = (case.channel, case.chat_id)
+        for other in sorted(candidates, key=lambda c: (c.channel, c.chat_id) != mine):
             if other.amount is None or other.trade_date is None:
                 continue
             if is_possible_duplicate(

@@ -49,7 +49,7 @@ from flows.intake import (
 )
 from flows.questions import BY_STATE
 from flows.receipt import SlipFields
-from flows.redaction import redact
+from flows.redaction import Finding, redact
 from flows.replies import Button, Reply, rows
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,9 @@ class Incoming:
     #: Why a photo was not read: unavailable, too_large, not_an_image, unreadable,
     #: download_failed (the flow says so, and asks its question again).
     slip_problem: str | None = None
+    #: What was masked in `text` before it reached us (the webhook redacts at the door):
+    #: handled exactly as if the raw text had been found to hold it.
+    found: frozenset[Finding] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -169,16 +172,21 @@ class ConversationService:
         """
         if incoming.kind not in ("text", "command") or not incoming.text:
             return incoming, None
-        if incoming.kind == "text" and _answers_current_key(record, incoming.text):
+        if (
+            incoming.kind == "text"
+            and not incoming.found
+            and _answers_key_question(record.state, incoming.text)
+        ):
             return incoming, None
         redaction = redact(incoming.text)
-        if not redaction.changed:
+        findings = redaction.findings | incoming.found
+        if not findings:
             return incoming, None
         warning = Reply(
             "sensitive_warning",
             {
-                "secret": redaction.had_secret,
-                "findings": sorted(finding.value for finding in redaction.findings),
+                "secret": Finding.SECRET in findings,
+                "findings": sorted(finding.value for finding in findings),
             },
         )
         return replace(incoming, text=redaction.text), warning
@@ -264,12 +272,16 @@ class ConversationService:
             return [Reply("non_text")]
         replies = self.flow.handle(record, event, now, desk)
         for duplicate in (e for e in ops.events if e.kind == "duplicate"):
-            replies.append(
-                Reply(
-                    "possible_duplicate",
-                    {"case_number": record.case_number, "other": duplicate.text},
+            # A merchant hears only of their own cases; a match with another merchant's case
+            # (the same reference number) is for support alone (the card and the notice).
+            other = Cases(ops.session).by_number(duplicate.text or "")
+            if other is not None and (other.channel, other.chat_id) == (row.channel, row.chat_id):
+                replies.append(
+                    Reply(
+                        "possible_duplicate",
+                        {"case_number": record.case_number, "other": duplicate.text},
+                    )
                 )
-            )
         return replies
 
     def _forget(
@@ -412,8 +424,21 @@ class ConversationService:
         return list(session.scalars(query))
 
 
-def _answers_current_key(record: IntakeRecord, text: str) -> bool:
-    question = BY_STATE.get(record.state)
+def answers_key(db: Database, chat: ChatRef, text: str) -> bool:
+    """Whether `text` answers the receipt-key question the chat is on now, so that redaction
+    at the webhook's door lets it through as `_screen` does (read outside the update's turn:
+    a rare race makes it a needless warning, never a kept secret, since `_screen` runs too)."""
+    with db.transaction() as session:
+        state = session.scalar(
+            select(Conversation.state).where(
+                Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
+            )
+        )
+    return state is not None and _answers_key_question(state, text)
+
+
+def _answers_key_question(state: str, text: str) -> bool:
+    question = BY_STATE.get(state)
     if question is None or question.field not in KEY_FIELDS or question.parse is None:
         return False
     try:

@@ -42,6 +42,7 @@ from bot.metrics import (
 from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.models import InboxUpdate, utcnow
 from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.door import redact_update
 from bot.wiring import Components, build
 
 log = logging.getLogger(__name__)
@@ -234,6 +235,7 @@ class UpdateInbox:
     async def deliver(self, data: dict[str, Any]) -> bool:
         """Claim, then drain the chat's pending updates unless another task is draining it."""
         UPDATES.labels(update_type(data)).inc()
+        data = redact_update(data, self.db)  # nothing raw is ever stored (bot.telegram.door)
         if not self.claim(data):
             DUPLICATES.inc()
             return False

@@ -8,25 +8,44 @@ financial accounts as sensitive, so those are masked. The receipt keys a merchan
 numbers, amounts, dates, case numbers, long QR order numbers) are deliberately left alone: a
 redactor that eats them would make the bot useless.
 
-Detection runs on a folded copy of the text (NFKC, every Unicode decimal digit as ASCII, dashes
-and invisible spaces as plain separators) so full-width digits and mixed separators cannot slip
-through; the replacements are spliced into the original text, so everything that is not redacted
-stays exactly as the merchant wrote it.
+Detection runs on one normalised copy of the text (`_normalise`): NFKC, every Unicode decimal
+digit as ASCII, dashes and invisible spaces as plain separators, middle dots as one, the
+traditional forms of the label characters as simplified (密碼 -> 密码, 驗證碼 -> 验证码), spaces
+between Chinese characters dropped (密 码 -> 密码), and runs of three or more Chinese numerals
+read digit by digit (四八二九一六, 幺三八...). Full-width digits, traditional labels and spoken
+numbers therefore meet the same rules as the textbook forms. An index map leads every position
+of the copy back to the original, and the replacements are spliced into the original text, so
+the mask sits exactly where the secret was and everything else stays as the merchant wrote it.
+
+Separators between digit groups are not simply deleted: "1,280.50 2026-11-24" would become one
+long number. The rules say which separators join one number instead: spaces and dashes (runs of
+up to eight spaces) in any grouping, and one punctuation mark repeated (. , / _ ·) only in the
+shapes cards, IDs and mobiles are written in.
 
 Rules, in the order they claim text (a claimed span is invisible to later rules):
 
 1. Protected receipt keys: a 15-char value after 商户号/merchant no., 8 after 终端号/terminal,
    12 after 参考号/reference, 6 after 凭证号/批次号/授权码/..., and case numbers (PB-20261125-0042).
-2. Secrets: a CVV/PIN/password/verification-code label followed by a value containing a digit.
+2. Secrets: a CVV/PIN/password/verification-code label followed by a value containing a digit,
+   or by 4-8 digits a few filler words later ("验证码我刚收到了 482915").
 3. Expiry dates after 有效期/expiry/exp/valid thru.
 4. Accounts: 8+ digits after 账号/卡号/account/acct/a/c.
 5. ID numbers ending in X: 17 digits (optionally grouped) and X.
-6. Card-like runs: digit groups joined by spaces or dashes (or by a line break next to a
+6. Punctuation-grouped numbers: one mark repeated between groups, shaped as a card (fours, or
+   4-6-5), an 18-digit ID (checksum) or an 11-digit mobile; amounts are never so shaped
+   (thousands groups, a currency sign or 元 next to them).
+7. Codes and accounts written before their label ("短信里的 482915 就是验证码", "1234 is my
+   PIN"), joined to it by a copula ("是", "is") or with the label ending the clause.
+8. Cards in fours whatever mix of separators joins them ("6222.0214 3456-7892").
+9. Card-like runs: digit groups joined by spaces or dashes (or by a line break next to a
    4-digit group) whose total is 15-19 digits. Luhn is not checked (some Chinese debit cards
    fail it); a contiguous run of 20+ digits is an order number and is kept. 18-digit runs with a
    valid ID checksum and birth date are reported as IDs.
-7. Mainland mobile numbers, contiguous or grouped 3-4-4, with an optional +86/0086 prefix
-   (those standing alone are taken before rule 6, so "0086 138..." is not read as a card).
+10. Mainland mobile numbers, 11 digits in any space/dash grouping (not grouped by thousands),
+    with an optional +86/0086 prefix (those standing alone are taken before rule 9, so
+    "0086 138..." is not read as a card).
+
+docs/privacy.md lists the forms caught and those deliberately not caught.
 """
 
 from __future__ import annotations
@@ -78,6 +97,17 @@ _DASHES = frozenset("\u2212\u2043")
 # (zero-width space, bidi marks, soft hyphen), combining and enclosing marks (keycap "1️⃣"),
 # and tabs. They become plain spaces, i.e. separators between digit groups.
 _BLANK_CATEGORIES = frozenset({"Cf", "Mn", "Me"})
+# Traditional forms of the characters in the labels below (密碼 驗證碼 卡號 帳戶 身份證 ...),
+# and of the link words around them, as their simplified forms: the labels are written once.
+_SIMPLIFIED = dict(
+    zip(
+        "碼號證驗賬帳戶終參憑權檢結銀動態機電話簡訊過數編們這為應該個錯誤張後",
+        "码号证验账帐户终参凭权检结银动态机电话简讯过数编们这为应该个错误张后",
+        strict=True,
+    )
+)
+# Middle dots merchants put between digit groups (6222·0214·...), as one separator.
+_DOTS = frozenset("\u00b7\u2022\u2027\u2219\u30fb\uff65")
 # Stands for "this character expands to several, some of them digits": needs the slow path.
 _EXPANDS = 0xFFFF
 _CACHE_LIMIT = 20_000
@@ -97,6 +127,10 @@ def _fold_char(char: str) -> str:
             out.append(c.lower())
         elif c.isdecimal() and not c.isascii():
             out.append(str(unicodedata.decimal(c)))
+        elif c in _SIMPLIFIED:
+            out.append(_SIMPLIFIED[c])
+        elif c in _DOTS:
+            out.append("·")
         else:
             out.append(c)
     return "".join(out) or char
@@ -140,6 +174,53 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
     return "".join(pieces), origin
 
 
+# Chinese numerals as a number is read aloud, digit by digit ("幺三八", "四八二九一六"). 十, 百
+# and 千 are not digits: "一千二百八十" is an amount, and stays one.
+_NUMERALS = "〇零一二三四五六七八九两幺"
+_NUMERAL_DIGITS = str.maketrans(_NUMERALS, "0012345678921")
+# Three numerals at least (the shortest secret), and not touching an ASCII digit: "卡号…0123一直
+# 没到账" must not grow the card by a digit (a 20-digit run is an order number, and kept).
+_NUMERAL_RUN = re.compile(
+    rf"[{_NUMERALS}](?<![0-9{_NUMERALS}].)[{_NUMERALS}]{{2,}}+(?![0-9{_NUMERALS}])"
+)
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Spaces between two Chinese characters say nothing in Chinese; "密 码" is "密码".
+_HAN_SPACES = re.compile(rf"[ ](?<=[{_HAN}][ ])[ ]*+(?=[{_HAN}])")
+
+
+_NUMERALS_SPACED = re.compile(f"[{_NUMERALS}](?:[ ]*[{_NUMERALS}]){{2}}")
+
+
+def _normalise(text: str) -> tuple[str, list[int] | None] | None:
+    """The one detection copy: `_fold`, spaces inside Chinese words dropped, Chinese numerals
+    read as digits; with, if lengths differ, each detection char's index in `text`. None for
+    a text without any digit, which no rule can match (most messages: checked first, cheaply).
+
+    Digit groups keep their separators here: joining them blindly would glue an amount to the
+    date after it. The number rules below decide which separators join one number.
+    """
+    folded, origin = _fold(text)
+    if not _ANY_DIGIT.search(folded) and not _NUMERALS_SPACED.search(folded):
+        return None
+    if _HAN_SPACES.search(folded):
+        source = origin if origin is not None else range(len(folded))
+        pieces: list[str] = []
+        kept: list[int] = []
+        cursor = 0
+        for match in _HAN_SPACES.finditer(folded):
+            pieces.append(folded[cursor : match.start()])
+            kept.extend(source[cursor : match.start()])
+            cursor = match.end()
+        pieces.append(folded[cursor:])
+        kept.extend(source[cursor:])
+        folded, origin = "".join(pieces), kept
+    if _NUMERAL_RUN.search(folded):
+        folded = _NUMERAL_RUN.sub(lambda m: m.group().translate(_NUMERAL_DIGITS), folded)
+    if not _ANY_DIGIT.search(folded):
+        return None
+    return folded, origin
+
+
 # ============================================================================ patterns
 #
 # Patterns run on the folded text, which is lower-case ASCII wherever it was Latin, so no
@@ -149,7 +230,8 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
 # a 4 KiB message well under a millisecond.
 
 _BLANK = "\x00"  # what a claimed span becomes in the detection copy: not a digit, not a separator
-_GAP = r"[ \-]{1,3}"  # between digit groups of one number: "6222 0212", "6222-0212", "6222 - 0212"
+# Between digit groups of one number: "6222 0212", "6222-0212", "6222 - 0212", "6222    0212".
+_GAP = r"(?:[ \-]{1,3}|[ ]{4,8})"
 # Between a label and its value: "：", " is ", "为", "就是", quotes and brackets, in any mix.
 _PUNCT = r"[ \r\n:=#\-\"'“”‘’「」『』()【】]*"
 _CONNECT = rf"{_PUNCT}(?:(?:is|was)(?![a-z]){_PUNCT}|(?:为|是|就是){_PUNCT})?"
@@ -214,7 +296,7 @@ _CASE_NUMBER = re.compile(
     _word(r"[a-z][a-z]{1,3}-20[0-9]{6}-[0-9]{3,6}", "0-9a-z") + r"(?![0-9a-z\-])"
 )
 
-_SECRET_LABEL = re.compile(
+_SECRET_WORDS = (
     _labels(
         [
             "密码",
@@ -244,7 +326,41 @@ _SECRET_LABEL = re.compile(
         ],
     )
     + "码?"
-    + _CONNECT
+)
+_SECRET_LABEL = re.compile(_SECRET_WORDS + _CONNECT)
+# A code written before its label: "短信里的 482915 就是验证码", "1234 is my PIN". The words
+# between them are checked by `_backward_link`.
+_SECRET_ALONE = re.compile(_SECRET_WORDS)
+# The number just before a label, and the words between them (see `_Scan._before_label`).
+_VALUE_BEFORE = re.compile(
+    "(?P<value>"
+    + _word(rf"[0-9][0-9]*+(?:{_GAP}[0-9]+)*", "0-9a-z*")
+    + r")(?P<link>[^0-9\n.。!！?？;；,，、\x00]{0,12})$"
+)
+_LOOK_BACK = 64
+# What may stand between a number and the label after it, and no more: "就是", "是我的",
+# "(", "is my", "was the"... "1280 密码错误" has no link saying the number *is* the secret.
+_LINK = re.compile(
+    r"(?:[ ()\[\]【】「」\"'“”:=]|就|也|应该|好像|这个|那个|这|那|是|为|我们|我|你|您|的|新|"
+    r"短信|手机|支付|取款|登录|交易|网银|银行卡|卡|里|is|was|my|the|your|our|new|sms|bank|card)*"
+)
+_COPULA = re.compile(r"是|为|[:=]|(?<![a-z])(?:is|was)(?![a-z])")
+# The label ends its clause: "482915 (验证码)", "…482915 验证码。".
+_CLAUSE_END = re.compile(r"[ ]*(?:$|[)\]】」』\"'”’\n.。!！?？;；,，、~])")
+# The few words that may stand between a label and its code ("验证码我刚收到了 482915", "the
+# verification code I got was 482915"); any other word ("验证码发到尾号5678", "密码错了3次",
+# "验证码收不到，打了95588") means the number is something else.
+_WINDOW = re.compile(
+    r"(?P<filler>[^0-9\n.。!！?？;；,，、\x00]{1,16}?)(?P<value>[0-9]+(?:[ ][0-9]+)*)"
+)
+_FILLER = re.compile(
+    r"(?:[ :\"'“”]|我|刚刚|刚才|刚|已经|收到|拿到|发来|发给我|给我|短信|手机|上|里|的|是|了|"
+    r"为|就|也|应该|好像|这个|那个|显示|写着|新|(?<![a-z])(?:i|got|get|received|sent|me|just|"
+    r"the|was|is|it|says|said|shows|reads|here|new)(?![a-z]))+"
+)
+_NOT_A_CODE_AFTER = re.compile(
+    r"[ ]?(?:[ ]?[:/.,_·\-][ ]?[0-9]|元|块|万|次|位|秒|分|天|个|笔|月|日|年|号|%|"
+    r"(?:s|sec|secs|seconds?|mins?|minutes?|hours?|times?|days?|yuan|rmb|digits?)(?![a-z]))"
 )
 _SECRET_TOKEN = re.compile(r"[a-z0-9@#$%^&*_+=!?~.\-]+")
 _DIGITS_AND_DASHES = re.compile(r"[0-9]+(?:-[0-9]+)*")
@@ -270,24 +386,37 @@ _EXPIRY = re.compile(
     + r")(?![0-9])(?![ \-/.][0-9])"
 )
 
-_ACCOUNT = re.compile(
-    _labels(
-        ["账号", "帐号", "账户", "帐户", "卡号", "银行卡", "结算卡"],
-        [
-            *(rf"{w}{_NUMBER_NO}?" for w in ("account", "acct", "a/c")),
-            *(rf"{w}{_NUMBER_NO}" for w in ("card", "acc")),
-        ],
-    )
-    + _CONNECT
-    + r"(?P<value>[0-9]+(?:[ \-][0-9]+)*)"
+_ACCOUNT_WORDS = _labels(
+    ["账号", "帐号", "账户", "帐户", "卡号", "银行卡", "结算卡"],
+    [
+        *(rf"{w}{_NUMBER_NO}?" for w in ("account", "acct", "a/c")),
+        *(rf"{w}{_NUMBER_NO}" for w in ("card", "acc")),
+    ],
 )
+_ACCOUNT = re.compile(_ACCOUNT_WORDS + _CONNECT + r"(?P<value>[0-9]+(?:[ \-][0-9]+)*)")
+_ACCOUNT_ALONE = re.compile(_ACCOUNT_WORDS)
 
-_ID_WITH_X = re.compile(_word(r"[0-9](?:[ \-]?[0-9]){16}[ \-]?x", "0-9") + r"(?![0-9a-z])")
+# Digit groups joined by one punctuation mark, the same each time: "6222.0214.3456.7892",
+# "6222,0216,3456,7894", "6222/0218/3456/7896", "6222_0219_…", "6222·0220·…" (see `punct_runs`).
+_PUNCT_SEQUENCE = re.compile(_word(r"[0-9][0-9]*+", "0-9") + r"(?:[ ]?[.,/_·][ ]?[0-9]++)+")
+# Digit groups joined by any separator, spaces, dashes and marks mixed ("6222.0214 3456-7892").
+_MIXED_SEQUENCE = re.compile(
+    _word(r"[0-9][0-9]*+", "0-9") + r"(?:(?:[ ]{1,8}|[ ]?[.,/_·\-][ ]?)[0-9]++)+"
+)
+_MOBILE_START = re.compile("1[3-9]")
+_MONEY_BEFORE = re.compile(r"(?:[¥$]|rmb|cny|usd)[ ]?$")
+_MONEY_AFTER = re.compile(r"[ ]?(?:元|块|万|yuan|rmb|cny)")
+_ID_SEPARATOR = r"(?:[ \-]|[ ]?[.,/_·][ ]?)?"
+_ID_WITH_X = re.compile(
+    _word(rf"[0-9](?:{_ID_SEPARATOR}[0-9]){{16}}{_ID_SEPARATOR}x", "0-9") + r"(?![0-9a-z])"
+)
 # A line break may also join groups; `card_runs` keeps it only next to a 4-digit group.
 _LINE_GAP = r"[ \-]*\r?\n[ \-]*"
 _NUMBER_SEQUENCE = re.compile(_word(rf"[0-9][0-9]*(?:(?:{_GAP}|{_LINE_GAP})[0-9]+)*", "0-9"))
 _CARD_GROUP = 4  # the usual grouping; the only one trusted across a line break
-_MOBILE_CORE = r"1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?![0-9])"
+# Eleven digits in any grouping ("138 1234 5678", "1371 234 5670", "1 3 8 1 2 ..."), but not
+# grouped by thousands ("13 800 000 000" is an amount): see `_thousands`.
+_MOBILE_CORE = rf"1(?:{_GAP})?[3-9](?:(?:{_GAP})?[0-9]){{9}}(?![0-9])"
 _MOBILE = re.compile(
     "|".join(
         _word(prefix + _MOBILE_CORE, "0-9")
@@ -373,9 +502,83 @@ class _Scan:
         hits = []
         for m in _SECRET_LABEL.finditer(self.text):
             span = self._secret_value(m.end())
+            if span is None:
+                span = self._secret_in_window(m.end())
             if span is not None:
                 hits.append(_Hit(*span, "[secret]", frozenset({Finding.SECRET})))
-        self.claim(hits)
+        self.claim(_disjoint(hits))
+
+    def secrets_before_labels(self) -> None:
+        """Codes and accounts written before their label. Run after the grouped numbers are
+        taken, so "6222.0214.3456.7892 是我的密码" loses no group of its card to the code."""
+        found = frozenset({Finding.SECRET})
+        self.claim(
+            [
+                _Hit(*span, "[secret]", found)
+                for span in self._before_label(_SECRET_ALONE, _SECRET_MIN, _SPACED_CODE_TOTAL)
+            ]
+        )
+        self.claim(
+            [
+                _Hit(start, end, *masked)
+                for start, end in self._before_label(_ACCOUNT_ALONE, _ACCOUNT_MIN, 40)
+                if (masked := _account_mask(self.text[start:end])) is not None
+            ]
+        )
+
+    def _secret_in_window(self, start: int) -> tuple[int, int] | None:
+        """A code a few words after its label ("验证码我收到了 482915"): 4-8 digits, and
+        neither a count, a time, an amount nor a phone's last digits. English words in between
+        must end in "is"/"was"/":" ("the code I got was 482915")."""
+        m = _WINDOW.match(self.text, start)
+        if m is None:
+            return None
+        filler, value = m.group("filler"), m.group("value")
+        if not _FILLER.fullmatch(filler) or _NOT_A_CODE_AFTER.match(self.text, m.end()):
+            return None
+        if _GAP_THEN_DIGIT.match(self.text, m.end()):  # part of a longer number: not a code
+            return None
+        groups = value.split(" ")
+        digits = len(value) - len(groups) + 1
+        if not 4 <= digits <= _SPACED_CODE_TOTAL:
+            return None
+        if len(groups) > 1 and any(len(g) > _SPACED_CODE_GROUP for g in groups):
+            return None
+        return m.span("value")
+
+    def _before_label(
+        self, pattern: re.Pattern[str], fewest: int, most: int
+    ) -> list[tuple[int, int]]:
+        """Numbers written before their label ("482915 就是验证码"), joined to it by the few
+        words `_LINK` allows, with a copula or with the label ending the clause.
+
+        Of a spaced number only the groups next to the label count ("1280 482915 是验证码":
+        the code is 482915), as many as fit `most` digits.
+        """
+        spans = []
+        for label in pattern.finditer(self.text):
+            m = _VALUE_BEFORE.search(self.text, max(0, label.start() - _LOOK_BACK), label.start())
+            if m is None:
+                continue
+            link = m.group("link")
+            if not _LINK.fullmatch(link):
+                continue
+            if not _COPULA.search(link) and not _CLAUSE_END.match(self.text, label.end()):
+                continue
+            groups = [g.span() for g in _DIGIT_GROUP.finditer(self.text, *m.span("value"))]
+            if sum(e - s for s, e in groups) >= _CARD_MIN:  # a card, whatever it is called
+                continue
+            start, end = groups[-1]
+            total = end - start
+            for group_start, group_end in reversed(groups[:-1]):
+                size = group_end - group_start
+                if total + size > most or max(size, end - groups[-1][0]) > _SPACED_CODE_GROUP:
+                    break
+                total += size
+                start = group_start
+            if fewest <= total <= most and not _NOT_A_CODE_AFTER.match(self.text, end):
+                spans.append((start, end))
+        return spans
 
     def _secret_value(self, start: int) -> tuple[int, int] | None:
         """Where the secret after a label ends, or None if there is none to take.
@@ -391,6 +594,12 @@ class _Scan:
         if not _ANY_DIGIT.search(value):
             return None
         end = start + len(value)
+        punct = _PUNCT_SEQUENCE.match(self.text, start)
+        if punct is not None and any(
+            run_start == start and self._punct_run(run_start, run_end) is not None
+            for run_start, run_end in _uniform_runs(self.text, start, punct.end())
+        ):
+            return None  # "6222.0214.3456.7892" after "PIN" is still a card
         groups: list[tuple[int, int]] = []
         run = _NUMBER_RUN.match(self.text, start)
         if run is not None:
@@ -416,16 +625,7 @@ class _Scan:
         self._labelled(_EXPIRY, lambda value: ("[expiry]", frozenset({Finding.EXPIRY})))
 
     def accounts(self) -> None:
-        def mask(value: str) -> tuple[str, frozenset[Finding]] | None:
-            digits = _digits(value)
-            if len(digits) < _ACCOUNT_MIN:
-                return None
-            found = {Finding.ACCOUNT}
-            if _CARD_MIN <= len(digits) <= _CARD_MAX:
-                found.add(Finding.CARD)
-            return f"[account ****{digits[-4:]}]", frozenset(found)
-
-        self._labelled(_ACCOUNT, mask)
+        self._labelled(_ACCOUNT, _account_mask)
 
     def _labelled(
         self,
@@ -444,6 +644,58 @@ class _Scan:
             return
         found = frozenset({Finding.ID_NUMBER})
         self.claim([_Hit(*m.span(), "[ID ****]", found) for m in _ID_WITH_X.finditer(self.text)])
+
+    def punct_runs(self) -> None:
+        """Numbers grouped by one repeated punctuation mark: a card in groups of four (or
+        4-6-5), an 18-digit ID, a mobile. Anything else so grouped is an amount, a date, an
+        address or a version and stays: "1,280,000.50", "2026/11/24", "13,800,000,000"."""
+        hits = []
+        for m in _PUNCT_SEQUENCE.finditer(self.text):
+            for start, end in _uniform_runs(self.text, m.start(), m.end()):
+                hit = self._punct_run(start, end)
+                if hit is not None:
+                    hits.append(hit)
+        self.claim(_disjoint(hits))
+
+    def mixed_fours(self) -> None:
+        """A card in fours whatever joins its groups ("6222.0214 3456-7892"): four or more
+        groups of four, and a shorter last group if any. Other mixed groupings stay (an amount
+        next to a date)."""
+        hits = []
+        for m in _MIXED_SEQUENCE.finditer(self.text):
+            groups = [g.span() for g in _DIGIT_GROUP.finditer(self.text, m.start(), m.end())]
+            index = 0
+            while index < len(groups):
+                last = index
+                while last < len(groups) and groups[last][1] - groups[last][0] == _CARD_GROUP:
+                    last += 1
+                if last < len(groups) and last > index and groups[last][1] - groups[last][0] < 4:
+                    last += 1  # the shorter last group
+                sizes = [e - s for s, e in groups[index:last]]
+                if len(sizes) >= 4 and _card_grouping(sizes):
+                    start, end = groups[index][0], groups[last - 1][1]
+                    digits = _digits(self.text[start:end])
+                    if digits[0] != "0":
+                        hits.append(_Hit(start, end, _card_mask(digits), frozenset({Finding.CARD})))
+                index = max(last, index + 1)
+        self.claim(hits)
+
+    def _punct_run(self, start: int, end: int) -> _Hit | None:
+        if _MONEY_BEFORE.search(self.text, max(0, start - 4), start) or _MONEY_AFTER.match(
+            self.text, end
+        ):
+            return None
+        sizes = [len(g) for g in _DIGIT_GROUP.findall(self.text, start, end)]
+        digits = _digits(self.text[start:end])
+        if _thousands(sizes):
+            return None
+        if len(digits) == 18 and _looks_like_id(digits):
+            return _Hit(start, end, "[ID ****]", frozenset({Finding.ID_NUMBER}))
+        if _card_grouping(sizes) and digits[0] != "0":
+            return _Hit(start, end, _card_mask(digits), frozenset({Finding.CARD}))
+        if len(digits) == 11 and _MOBILE_START.match(digits):
+            return _Hit(start, end, f"[mobile ****{digits[-4:]}]", frozenset({Finding.MOBILE}))
+        return None
 
     def card_runs(self) -> None:
         hits = []
@@ -493,11 +745,69 @@ class _Scan:
         for m in _MOBILE.finditer(self.text):
             if standalone and (
                 _GAP_THEN_DIGIT.match(self.text, m.end())
-                or _DIGIT_THEN_GAP.search(self.text, max(0, m.start() - 4), m.start())
+                or _DIGIT_THEN_GAP.search(self.text, max(0, m.start() - 9), m.start())
             ):
+                continue
+            if _thousands([len(g) for g in _DIGIT_GROUP.findall(m.group())]):
                 continue
             hits.append(_Hit(*m.span(), f"[mobile ****{m.group()[-4:]}]", found))
         self.claim(hits)
+
+
+def _uniform_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The stretches of three or more digit groups joined by the same separator each time:
+    "6222,110000.19900307.1233" holds one ("110000.19900307.1233"), "1,280.50" none."""
+    groups = [g.span() for g in _DIGIT_GROUP.finditer(text, start, end)]
+    runs: list[tuple[int, int]] = []
+    first = 0
+    for index in range(1, len(groups) + 1):
+        if index < len(groups) and (
+            index == first + 1
+            or text[groups[index - 1][1] : groups[index][0]]
+            == text[groups[first][1] : groups[first + 1][0]]
+        ):
+            continue
+        if index - first >= 3:
+            runs.append((groups[first][0], groups[index - 1][1]))
+        first = index - 1
+    return runs
+
+
+def _account_mask(value: str) -> tuple[str, frozenset[Finding]] | None:
+    digits = _digits(value)
+    if len(digits) < _ACCOUNT_MIN:
+        return None
+    found = {Finding.ACCOUNT}
+    if _CARD_MIN <= len(digits) <= _CARD_MAX:
+        found.add(Finding.CARD)
+    return f"[account ****{digits[-4:]}]", frozenset(found)
+
+
+def _thousands(sizes: list[int]) -> bool:
+    """Groups as an amount is written ("13 800 000 000", "1,280,000"): 1-3 digits, then 3s."""
+    return len(sizes) >= 3 and sizes[0] <= 3 and all(size == 3 for size in sizes[1:])
+
+
+def _card_grouping(sizes: list[int]) -> bool:
+    """How cards are printed: fours with a shorter last group (4-4-4-4, 4-4-4-4-3), or the
+    4-6-5 of 15-digit cards. More fours than one card has are several cards in a row."""
+    if sizes == [4, 6, 5]:
+        return True
+    return (
+        len(sizes) >= 4
+        and all(size == _CARD_GROUP for size in sizes[:-1])
+        and 1 <= sizes[-1] <= _CARD_GROUP
+        and sum(sizes) >= _CARD_MIN
+    )
+
+
+def _disjoint(hits: list[_Hit]) -> list[_Hit]:
+    """The first of overlapping hits (two labels can reach for the same value)."""
+    kept: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: h.start):
+        if not kept or hit.start >= kept[-1].end:
+            kept.append(hit)
+    return kept
 
 
 def _wrapped_card_groups(before: int, after: int) -> bool:
@@ -576,15 +886,19 @@ def redact(text: str) -> Redaction:
     Idempotent (masks are not re-detected) and linear in the text; text without any digit is
     returned unchanged, since every rule needs one.
     """
-    folded, origin = _fold(text)
-    if not _ANY_DIGIT.search(folded):
+    normalised = _normalise(text)
+    if normalised is None:
         return Redaction(text, frozenset())
+    folded, origin = normalised
     scan = _Scan(folded)
     scan.protect()
     scan.secrets()
     scan.expiry()
     scan.accounts()
     scan.ids_with_x()
+    scan.punct_runs()
+    scan.secrets_before_labels()
+    scan.mixed_fours()
     scan.mobiles(standalone=True)
     scan.card_runs()
     scan.mobiles(standalone=False)

@@ -14,6 +14,7 @@ from bot.metrics import ERRORS
 from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming, Result
 from bot.storage.db import DatabaseUnavailable
+from bot.telegram.door import door_findings
 from bot.telegram.slips import SlipPhotos, picture_of
 from bot.throttle import FloodGate
 
@@ -47,10 +48,12 @@ def chat_of(update: Update) -> ChatRef | None:
 def incoming_of(message: Message) -> Incoming:
     """Classify a merchant's message; commands keep their arguments, '@botname' is dropped."""
     if message.text is not None:
+        found = door_findings(message)
         if message.text.startswith("/"):
             head, _, args = message.text[1:].partition(" ")
-            return Incoming("command", text=args.strip(), command=head.split("@", 1)[0])
-        return Incoming("text", text=message.text)
+            command = head.split("@", 1)[0]
+            return Incoming("command", text=args.strip(), command=command, found=found)
+        return Incoming("text", text=message.text, found=found)
     if message.photo:
         return Incoming("photo", file_id=message.photo[-1].file_id)
     if picture_of(message) is not None:  # a picture sent as a file: read, but not attachable

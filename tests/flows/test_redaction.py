@@ -325,8 +325,14 @@ def test_a_card_shows_at_most_its_first_six_and_last_four_digits(
 # ============================================================================= properties
 
 
+# Chinese numerals read as digits ("密码是一二三四五六"), so "without digits" excludes them too.
+CHINESE_NUMERALS = frozenset("〇零一二三四五六七八九两幺")
+
+
 def _no_digit_after_nfkc(char: str) -> bool:
-    return not any(c.isdecimal() for c in unicodedata.normalize("NFKC", char))
+    return char not in CHINESE_NUMERALS and not any(
+        c.isdecimal() for c in unicodedata.normalize("NFKC", char)
+    )
 
 
 # Letters (Latin, CJK, ...), punctuation and spaces, none of which folds to a digit.
