@@ -4,7 +4,8 @@ Written before the reader, from how merchants write to support chats: run-on voi
 punctuation, full-width digits from the IME, typos, pasted bank SMS, English with Chinese words.
 Every story is read at NOW (a Saturday afternoon in Shanghai). The annotation names a fact only
 when the text states it plainly; a fact a careful person would have to ask about is listed under
-`ambiguous` instead (the reader must not take it).
+`ambiguous` instead (the reader must not take it). An approximate hour ("七点多", "3点左右") is
+written as the hour, which is what the intake's date question stores for the same words.
 
 Keys are the intake's answer fields in their stored shape (see flows/questions.py), plus
 `received_amount`, `received_day` (what arrived and when), `intents` and `ambiguous`.
@@ -167,7 +168,7 @@ STORIES: tuple[CorpusStory, ...] = (
     # ---------------------------------------------------------------- run-ons (voice to text)
     S(
         "昨天晚上八点多有个客人刷了三千二到现在都没到账我用的是拉卡拉的机器结算卡是农行的",
-        when=("2026-12-04", None),
+        when=("2026-12-04", "20:00"),
         amount="3200.00",
         method="card",
         received="none",
@@ -177,6 +178,7 @@ STORIES: tuple[CorpusStory, ...] = (
     S(
         "前天刷了一笔八千八的信用卡机器上显示成功了小票也打了但是钱一直没到我是T加1的",
         when=("2026-12-03", None),
+        cycle="t1",
         amount="8800.00",
         method="card",
         terminal="success",
@@ -343,7 +345,7 @@ STORIES: tuple[CorpusStory, ...] = (
     S(
         "你好，我是开小超市的，前天晚上七点多有个客人插卡付了1500，机器上显示成功也出小票了，"
         "可是到今天都没到账，我的结算是T+1的，卡是邮储的，请问怎么办",
-        when=("2026-12-03", None),
+        when=("2026-12-03", "19:00"),
         method="card",
         amount="1500.00",
         terminal="success",
@@ -417,7 +419,7 @@ STORIES: tuple[CorpusStory, ...] = (
     ),
     S(
         "今天中午刷卡一笔三千六，系统提示失败，客户手机收到扣款短信",
-        when=("2026-12-05", "12:00"),
+        when=("2026-12-05", None),
         method="card",
         amount="3600.00",
         terminal="failed",
@@ -487,7 +489,8 @@ STORIES: tuple[CorpusStory, ...] = (
     S(
         "我是D+1结算 前天下午5点多刷的 三千五 没到",
         cycle="d1",
-        when=("2026-12-03", None),
+        method="card",
+        when=("2026-12-03", "17:00"),
         amount="3500.00",
         received="none",
     ),
