@@ -232,7 +232,8 @@ def _cue(field: str, value: str, pattern: str, **flags: bool) -> _Cue:
 
 # Where the acquirer's records are looked at: the App, the portal, the back office.
 _RECORDS_WORDS = re.compile(
-    r"app|后台|平台|商户通|记录|明细|账单|对账|系统里|portal|dashboard|records?|statement"
+    r"后台|平台|商户通|记录|明细|账单|对账|系统里"
+    r"|(?<![a-z])(?:app|portal|dashboard|records?|statement)(?![a-z])"
 )
 # Words before 成功 that make it something else than the payment's result.
 _NOT_PAYMENT_RESULT = re.compile(
@@ -471,7 +472,7 @@ _MONTH_DAY_PAIR = re.compile(
 _MAX_DATE_SPAN = 32
 
 _PAYMENT_WORDS = re.compile(
-    r"刷|插卡|挥卡|付|收了|收款|收的|交易|消费|预授权|做的|一笔|pos|机器"
+    r"刷|插卡|挥卡|付|收了|收款|收的|交易|消费|预授权|做的|一笔|(?<![a-z])pos(?![a-z])|机器"
     r"|\b(?:paid|swiped|tapped|inserted|charged|payment|card|pre-?auth\w*|sale)\b"
 )
 _ARRIVAL_WORDS = re.compile(r"入账|到账|到了|收到|\b(?:arrived|credited|came in|got)\b")
@@ -806,10 +807,10 @@ class _Reader:
                 continue
             self.used.append((start, end))
             role = "received" if sms else self.date_role(start, end)
-            if role is None:
-                continue
             if answer is None:
-                self.ask("when", start, end, "two_readings")
+                self.ask("when", start, end, "two_readings")  # whoever's date it is, ask
+            elif role is None:
+                continue
             elif role == "received":
                 self.received_days.append(_Found("received_day", answer["day"], start, end))
             elif role == "sale":
