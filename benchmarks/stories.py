@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stories_corpus import NOW, STORIES, CorpusStory
+from stories_corpus import HOLDOUT, NOW, STORIES, CorpusStory
 
 from flows.banks import DEFAULT_BANKS
 from flows.questions import applicable
@@ -127,13 +127,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list every missed fact")
     parser.add_argument("--strict", action="store_true", help="exit 1 on any wrong fact")
+    parser.add_argument(
+        "--set",
+        choices=("development", "holdout", "all"),
+        default="all",
+        help="development: the stories the reader was built on; holdout: written later, unseen",
+    )
     args = parser.parse_args()
+    cases = {
+        "development": STORIES,
+        "holdout": HOLDOUT,
+        "all": STORIES + HOLDOUT,
+    }[args.set]
 
     tally = Tally()
-    for case in STORIES:
+    for case in cases:
         score(tally, case)
     stated, picked, wrong = (sum(c.values()) for c in (tally.stated, tally.picked, tally.wrong))
-    print(f"{len(STORIES)} stories, {stated} stated facts, read at {NOW.isoformat()}\n")
+    print(f"{args.set}: {len(cases)} stories, {stated} stated facts, read at {NOW.isoformat()}\n")
     print("| fact | stated | picked up | share | wrong |")
     print("| --- | ---: | ---: | ---: | ---: |")
     kinds = sorted(set(tally.stated) | set(tally.wrong), key=lambda k: -tally.stated[k])
@@ -149,7 +160,7 @@ def main() -> int:
         f"Ambiguous facts in the corpus: {ambiguous}, listed for asking: "
         f"{sum(tally.asked.values())}, taken anyway: counted as wrong above.\n"
     )
-    four_or_more = [case for case in STORIES if len(case.facts) >= 4]
+    four_or_more = [case for case in cases if len(case.facts) >= 4]
     estimates = [messages_to_summary(case) for case in four_or_more]
     print(
         f"Stories stating four or more facts: {len(four_or_more)}; estimated merchant messages "

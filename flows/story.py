@@ -172,7 +172,8 @@ _EN_NEGATION = re.compile(
     r"doesnt|hasn't|hasnt|haven't|havent|neither|nor)\b"
 )
 _HEDGE_BEFORE = re.compile(
-    r"(?:是不是|是否|会不会|难道|有没有|可能|也许|怕|担心|if|whether|maybe)\s*$"
+    r"(?:是不是|是否|会不会|难道|有没有|可能|也许|怕|担心|不知道|不确定|不清楚"
+    r"|\bif|\bwhether|\bmaybe)\s*$"
 )
 _HEDGE_AFTER = re.compile(r"^\s*(?:了|的)?\s*(?:吗|么|嘛|没有?\s*$|\?|\?)")
 
@@ -180,7 +181,7 @@ _HEDGE_AFTER = re.compile(r"^\s*(?:了|的)?\s*(?:吗|么|嘛|没有?\s*$|\?|\?)
 # Phrases whose negation is their own meaning ("没到账", "没反应"): it never reaches the next word.
 _NEGATIVE_PHRASES = re.compile(
     r"(?:还|都|也|一直|始终)?(?:没有?|未)(?:到账|到|入账|收到钱?|结算|反应|结果|显示什么)"
-    r"|一分钱?(?:都|也)?没(?:到|有)?|收不到钱?|不到"
+    r"|一分钱?(?:都|也)?没(?:到|有)?|收不到钱?|不到|能不能|可不可以|可以不可以|能否"
 )
 
 
@@ -313,12 +314,14 @@ _OUTCOME_CUES = (
         "terminal",
         TerminalResult.SUCCESS,
         r"交易成功|成功|打单了|出单了|出了小票|小票(?:也)?打(?:了|出来)|打印了小票|签购单(?:也)?打出来"
-        r"|\bapproved\b|\bsuccess(?:ful)?\b|\breceipt printed\b|\bslip printed\b|\bwent through\b",
+        r"|\bapproved\b|\bsuccess(?:ful)?\b|\b(?:receipt|slip) (?:was )?printed\b|\bwent through\b"
+        r"|\bprinted (?:the |a )?(?:receipt|slip)\b",
     ),
     _cue(
         "terminal",
         TerminalResult.FAILED,
-        r"交易失败|失败|被拒|拒绝|\bdeclined\b|\bfailed\b",
+        r"交易失败|失败|被拒|拒绝|余额不足|额度不足|请重试|\bdeclined\b|\bfailed\b"
+        r"|\binsufficient funds\b",
     ),
     _cue(
         "terminal",
@@ -337,7 +340,8 @@ _RECEIVED_CUES = (
     _cue(
         "received",
         Received.NOTHING,
-        r"没到账|没有到账|未到账|没(?:有)?入账|没(?:有)?结算|没到(?!\s*(?:时间|期|点|日子|位))"
+        r"(?<![到有])(?:没到账|没有到账|未到账|没(?:有)?[入进]账|未进账|没(?:有)?结算"
+        r"|没(?:有)?[看见]到钱|没到(?!\s*(?:时间|期|点|日子|位)))"
         r"|没有到(?!\s*(?:时间|期|点|日子|位))|没(?:有)?收到(?:\s*(?:钱|款|这笔|货款|结算))"
         r"|收不到钱|一分(?:钱)?(?:都|也)?没|钱(?:也|都|还)?不到|没钱"
         r"|\bnothing (?:has )?(?:arrived|came|in the bank|yet)\b|\bnot arrived\b"
@@ -355,8 +359,8 @@ _RECEIVED_CUES = (
 )
 
 _CYCLE_CUES = (
-    _cue("cycle", CycleAnswer.T1, r"(?<![a-z0-9])t\s*\+\s*1(?![0-9])"),
-    _cue("cycle", CycleAnswer.D1, r"(?<![a-z0-9])d\s*\+\s*1(?![0-9])"),
+    _cue("cycle", CycleAnswer.T1, r"(?<![a-z0-9])t\s*\+?\s*1(?![0-9a-z])"),
+    _cue("cycle", CycleAnswer.D1, r"(?<![a-z0-9])d\s*\+?\s*1(?![0-9a-z])"),
     _cue(
         "cycle",
         CycleAnswer.D0,
@@ -407,7 +411,7 @@ _AMOUNT = re.compile(
 )
 # Before an amount: the sale ("刷了", "一共", "for").
 _SALE_BEFORE = re.compile(
-    r"(?:刷了?|刷的|刷卡|插卡|挥卡|收了|收款|付了?|付款|一笔|金额(?:是|为)?|消费了?|一共|总共|共|合计"
+    r"(?:刷了?|刷的|刷卡|插卡|挥卡|这笔|那笔|收了|收款|付了?|付款|一笔|金额(?:是|为)?|消费了?|一共|总共|共|合计"
     r"|预授权了?|原来是?|本来是?|原本是?|应该是|应到"
     r"|\bfor|\bof|\bpaid|\bcharged|\bswiped|\bcharge|\bamount(?: is| was)?|\bpayment of"
     r"|\binstead of)"
@@ -421,8 +425,9 @@ _RECEIVED_BEFORE = re.compile(
 _RECEIVED_AFTER = re.compile(r"^\s*(?:yuan\s*)?(?:arrived|came in|was credited)\b")
 # Before an amount: anything but the sale or what arrived.
 _OTHER_BEFORE = re.compile(
-    r"(?:手续费|费率|扣了?|余额|尾号|少了|短了|差了|多了|还差|\bfee\b(?: was| is| of)?|\bbalance"
-    r"|\bshort by|\bexcept)\s*(?:显示|是|为|了|:|还有|只有|剩|剩下)*\s*$"
+    r"(?:手续费|费率|扣了?|余额|尾号|少(?:到账|到|收|入账|给)?了?|短了|差了|多了|还差"
+    r"|\bfee\b(?: was| is| of)?|\bbalance|\bshort by|\bexcept)"
+    r"\s*(?:显示|是|为|了|:|还有|只有|剩|剩下)*\s*$"
 )
 # After a number: not an amount at all (a count, a date, a time, a rate).
 _NOT_AMOUNT_AFTER = re.compile(
@@ -473,7 +478,7 @@ _MAX_DATE_SPAN = 32
 
 _PAYMENT_WORDS = re.compile(
     r"刷|插卡|挥卡|付|收了|收款|收的|交易|消费|预授权|做的|一笔|(?<![a-z])pos(?![a-z])|机器"
-    r"|\b(?:paid|swiped|tapped|inserted|charged|payment|card|pre-?auth\w*|sale)\b"
+    r"|\b(?:pay|paid|swiped|tapped|inserted|charged|payment|card|pre-?auth\w*|sale)\b"
 )
 _ARRIVAL_WORDS = re.compile(r"入账|到账|到了|收到|\b(?:arrived|credited|came in|got)\b")
 
@@ -519,6 +524,8 @@ def _date_spans(s: str, now: datetime) -> Iterator[tuple[int, int, dict[str, Any
 _DATE_LABEL = re.compile(
     r"[\s的了是吧啊呢:]*(?:(?:交易)?(?:时间|日期)|\b(?:time|date)\b)?[\s是为:]*"
 )
+# "今天应该到账了": when it should arrive is no arrival.
+_EXPECTED = re.compile(r"应该|应当|按理|本该|理应|\bshould\b|\bsupposed\b|\bdue\b")
 _ROLE_PRIORITY = {"missing": 0, "arrival": 1, "sale": 2}
 
 
@@ -870,7 +877,8 @@ class _Reader:
             position = (
                 end + min(d for d, k in hits if k == "arrival") if hits is near_after else start
             )
-            return None if _negated(self.s, clause, position) else "received"
+            expected = _EXPECTED.search(self.s[min(start, position) : max(end, position)])
+            return None if expected or _negated(self.s, clause, position) else "received"
         return "sale"
 
     def only_date(self, found: _Found) -> bool:
@@ -891,7 +899,7 @@ class _Reader:
             number = match["num"].rstrip(",.")
             if self.overlaps_used(num_start, num_end) or number in hotlines:
                 continue
-            if num_start > 0 and re.match(r"[0-9a-z.+]", self.s[num_start - 1]):
+            if start > 0 and re.match(r"[0-9a-z.+]", self.s[start - 1]):
                 continue
             clause = self.clause(num_start)
             before = self.s[clause.start : num_start if not match["pre"] else start]

@@ -45,6 +45,7 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("paid on Dec 2 at 4pm", {"when": _day("2026-12-02", "16:00")}),
     ("昨天下午四点左右，用云闪付收了900", {"when": _day("2026-12-04", "16:00")}),
     ("昨天下午3点", {"when": _day("2026-12-04", "15:00")}),
+    ("swiped this afternoon at 2:30", {"when": _day("2026-12-05", "14:30")}),
     # amount
     ("刷了5000块", {"amount": "5000.00"}),
     ("¥３８００", {"amount": "3800.00"}),
@@ -56,6 +57,8 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("a card payment of RMB 12,000", {"amount": "12000.00"}),
     ("for 5000 yuan", {"amount": "5000.00"}),
     ("一万二", {"amount": "12000.00"}),
+    ("凌晨1点刷了一笔RMB8,888", {"amount": "8888.00"}),
+    ("帮我看看那笔2000的", {"amount": "2000.00"}),
     # method
     ("刷卡的", {"method": "card"}),
     ("插卡付的", {"method": "card"}),
@@ -78,6 +81,8 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("the terminal said approved", {"terminal": "success"}),
     ("the POS timed out", {"terminal": "noresult"}),
     ("the terminal showed declined", {"terminal": "failed"}),
+    ("刷卡提示余额不足", {"terminal": "failed"}),
+    ("the terminal printed the receipt", {"terminal": "success"}),
     # the records
     ("App里显示成功", {"records": "success"}),
     ("后台查不到这笔", {"records": "missing"}),
@@ -89,10 +94,13 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("还没到账", {"received": "none"}),
     ("少了60块钱", {"received": "partial"}),
     ("nothing arrived", {"received": "none"}),
+    ("钱没进账", {"received": "none"}),
+    ("今天没看到钱", {"received": "none"}),
     ("刷了5000只到了4970", {"received": "partial", "amount": "5000.00"}),
     # cycle
     ("T+1的", {"cycle": "t1"}),
     ("Ｔ＋１", {"cycle": "t1"}),
+    ("T1结算", {"cycle": "t1"}),
     ("D+1结算", {"cycle": "d1"}),
     ("我们是秒到的", {"cycle": "d0"}),
     ("we are D0", {"cycle": "d0"}),
@@ -200,6 +208,18 @@ def test_received_day_from_the_arrival() -> None:
     assert story.received_day == "2026-12-05"
 
 
+def test_shortfall_is_not_what_arrived() -> None:
+    story = read("钱是打到农业银行卡上的 少到账了50")
+    assert story.received_amount is None
+    assert story.facts["received"] == "partial"
+
+
+def test_when_it_should_arrive_is_no_arrival() -> None:
+    story = read("我昨天刷了4500，按理说今天应该到账了，可是一分钱都没有")
+    assert story.received_day is None
+    assert story.facts["when"] == _day("2026-12-04")
+
+
 def test_balance_is_not_an_amount() -> None:
     assert read("余额显示12,345.67 我刷了8000还没到").facts["amount"] == "8000.00"
 
@@ -234,6 +254,7 @@ def test_negated_words_give_the_other_value(text: str, field: str) -> None:
         "我的电话13812345678，麻烦回电",
         "打了95588问了",
         "算了一下",
+        "不知道到没到",
     ],
 )
 def test_no_fact_where_none_is_stated(text: str) -> None:
@@ -249,6 +270,7 @@ def test_no_fact_where_none_is_stated(text: str) -> None:
         ("5/6那笔", "when"),
         ("swiped 3000 on 3/4", "when"),
         ("我先刷卡失败了又刷了一次成功了", "terminal"),
+        ("客户刷卡提示余额不足 又换了张卡刷成功了", "terminal"),
         ("12月1号刷了两笔一笔3000一笔5000", "amount"),
         ("刷了2万多", "amount"),
         ("结算卡是中信百信银行", "bank"),
@@ -311,6 +333,7 @@ def test_sources_name_the_words() -> None:
         ("重新开始", {Intent.RESTART}),
         ("start over", {Intent.RESTART}),
         ("转人工 我昨天刷的钱没到", {Intent.PERSON}),
+        ("能不能转人工啊", {Intent.PERSON}),
         ("我问了银行客服，说没收到这笔钱", set()),
         ("不用人工", set()),
         ("交易被取消了", set()),
