@@ -307,6 +307,14 @@ def test_date_that_is_now_is_not_the_payment_date() -> None:
     assert read("帮我重新开始吧 刚才填错了").facts == {}
 
 
+def test_a_card_number_is_never_kept_in_what_was_seen() -> None:
+    story = read("参考号6222020200112233445 刷了5000")
+    assert story.facts["amount"] == "5000.00"
+    assert "reference" not in story.facts
+    assert all("6222020200112233445" not in seen.text for seen in story.ambiguous)
+    assert story.ambiguous[0].field == "reference"
+
+
 def test_sources_name_the_words() -> None:
     story = read("昨天刷了5000块")
     assert story.sources["amount"] == "5000块"
