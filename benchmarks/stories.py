@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stories_corpus import HOLDOUT, NOW, STORIES, CorpusStory
+from stories_corpus import HOLDOUT, HOLDOUT_2, NOW, STORIES, CorpusStory
 
 from flows.banks import DEFAULT_BANKS
 from flows.questions import applicable
@@ -129,7 +129,7 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 on any wrong fact")
     parser.add_argument(
         "--set",
-        choices=("development", "holdout", "all"),
+        choices=("development", "holdout", "holdout2", "all"),
         default="all",
         help="development: the stories the reader was built on; holdout: written later, unseen",
     )
@@ -137,7 +137,8 @@ def main() -> int:
     cases = {
         "development": STORIES,
         "holdout": HOLDOUT,
-        "all": STORIES + HOLDOUT,
+        "holdout2": HOLDOUT_2,
+        "all": STORIES + HOLDOUT + HOLDOUT_2,
     }[args.set]
 
     tally = Tally()

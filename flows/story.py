@@ -281,6 +281,8 @@ class _Reader:
             for match in cue.pattern.finditer(self.s):
                 if any(match.start() < e and s < match.end() for s, e in taken):
                     continue
+                if self.overlaps_used(*match.span()):
+                    continue  # inside a name ("乐刷") or a key
                 if not self.stated(match, negative=cue.negative):
                     continue
                 taken.append((match.start(), match.end()))
@@ -295,9 +297,10 @@ class _Reader:
                 if any(start < e and s < end for s, e in taken):
                     continue
                 clause = self.clause(start)
-                in_records = bool(
-                    words.RECORDS_WORDS.search(self.s[max(clause.start, start - 14) : start])
-                )
+                window = self.s[max(clause.start, start - 14) : start]
+                in_records = bool(words.RECORDS_WORDS.search(window))
+                if in_records and words.PAYER_APPS.search(window):
+                    continue  # the customer's 云闪付 showing success is not the acquirer's record
                 if cue.records and not in_records:
                     continue
                 if cue.field == "terminal" and in_records:
@@ -339,7 +342,9 @@ class _Reader:
                 else:
                     self.ask(field_name, match.start(), value.end(), "not_valid")
                     self.used.append((match.start(), value.end()))
-        for match in re.finditer(r"尾号\s*[0-9]{3,4}|[0-9]{11,}", self.s):
+        for match in re.finditer(r"尾号\s*[0-9]{3,4}", self.s):
+            self.used.append(match.span())
+        for match in words.CARD_DIGITS.finditer(self.s):
             self.used.append(match.span())
 
     def banks_named(self) -> None:
@@ -414,20 +419,23 @@ class _Reader:
                 taken.append(match.span())
                 if _negated(self.s, self.clause(match.start()), match.start()):
                     continue
+                self.used.append(match.span())
                 if question.parse is not None:
                     self.take("acquirer", question.parse(name, self.now), *match.span())
 
     # ------------------------------------------------------------------ dates
     def dates(self) -> None:
-        sms = bool(re.search(r"尾号\s*[0-9]{4}", self.s)) and bool(
-            re.search(r"入账|存入|转入|代付|收入|到账", self.s)
-        )
+        sms = self.notice()
         loose: list[_Found] = []
         for start, end, answer in _date_spans(self.s, self.now):
             if self.overlaps_used(start, end):
                 continue
             self.used.append((start, end))
-            role = "received" if sms else self.date_role(start, end)
+            role = self.date_role(start, end)
+            if sms:
+                span = self.s[start:end]
+                trades = words.TRADES_OF.match(self.s, end) or words.TRADES_OF.search(span)
+                role = None if trades else "received"
             if answer is None:
                 self.ask("when", start, end, "two_readings")  # whoever's date it is, ask
             elif role is None:
@@ -443,6 +451,10 @@ class _Reader:
         if loose and not dated and (words.PAYMENT_WORDS.search(self.s) or alone):
             self.found.extend(loose)
 
+    def notice(self) -> bool:
+        """A pasted bank SMS or settlement notice: it tells what arrived, never the sale."""
+        return bool(re.search(r"尾号\s*[0-9]{4}", self.s) and words.NOTICE.search(self.s))
+
     def date_role(self, start: int, end: int) -> str | None:
         """Whose date: the payment's ("sale"), what arrived ("received"), nobody's (None), or
         "loose" when it stands alone in its clause ("昨天下午四点左右，用云闪付收了900").
@@ -456,7 +468,7 @@ class _Reader:
             self.s[clause.start : start],
             self.s[end : clause.end],
         )
-        if words.PAYMENT_WORDS.search(span):
+        if words.PAYMENT_WORDS.search(span) or words.OF_THE_PAYMENT.match(self.s, end):
             return "sale"
         kinds = (
             ("missing", words.RECEIVED_CUES[0].pattern),
@@ -526,12 +538,15 @@ class _Reader:
             big_unit = bool(re.search(r"[十百千万亿拾佰仟]", number))
             if not (digits or big_unit or marked):
                 continue  # "一直", "一部分", "两次": a word, not a number
-            is_received = bool(
-                words.RECEIVED_BEFORE.search(before) or words.RECEIVED_AFTER.match(after)
-            )
-            is_sale = bool(words.SALE_BEFORE.search(before))
             if words.OTHER_BEFORE.search(before):
                 continue
+            said_received = words.RECEIVED_BEFORE.search(before)
+            is_received = bool(said_received or words.RECEIVED_AFTER.match(after))
+            is_sale = bool(words.SALE_BEFORE.search(before))
+            if said_received and _negated(self.s, clause, clause.start + said_received.start()):
+                is_received, is_sale = False, True  # "没收到 1500": the payment not arrived
+            if self.notice():
+                is_received = True
             bare_in_payment = (
                 digits
                 and re.fullmatch(
@@ -659,6 +674,7 @@ def read_story(
     reader = _Reader(text, now, banks, cycles)
     steps: tuple[Callable[[], None], ...] = (
         reader.keys,
+        reader.acquirers,
         lambda: reader.cues(words.METHOD_CUES),
         reader.card_type,
         reader.outcomes,
@@ -666,7 +682,6 @@ def read_story(
         lambda: reader.cues(words.CYCLE_CUES),
         lambda: reader.cues(words.ACCOUNT_CUES),
         reader.banks_named,
-        reader.acquirers,
         reader.dates,
         reader.amounts,
     )

@@ -107,6 +107,8 @@ def cue(field: str, value: str, pattern: str, **flags: bool) -> Cue:
 
 
 # Where the acquirer's records are looked at: the App, the portal, the back office.
+# Apps that are the payer's, not the acquirer's: what they show is no record of the merchant's.
+PAYER_APPS = re.compile(r"云闪付|微信|支付宝|客户|客人|顾客|\bcustomer|\bwechat|\balipay")
 RECORDS_WORDS = re.compile(
     r"后台|平台|商户通|记录|明细|账单|对账|系统里"
     r"|(?<![a-z])(?:app|portal|dashboard|records?|statement)(?![a-z])"
@@ -132,7 +134,7 @@ METHOD_CUES = (
     cue(
         "method",
         Method.WECHAT,
-        r"微信(?:支付|收款|付款|扫码|扫的|付的|付了|收的|二维码|码)|扫了?微信|用微信(?:付|支付|扫)"
+        r"微信(?:支付|收款|付款|扫码|扫的|付的|付了|收的|二维码|码|的收款码)|扫了?微信|用微信(?:付|支付|扫)"
         r"|\bwechat\s*pay\b|\b(?:with|by|via) wechat\b",
     ),
     cue(
@@ -223,9 +225,10 @@ RECEIVED_CUES = (
         Received.NOTHING,
         r"(?<![到有])(?:没到账|没有到账|未到账|没(?:有)?[入进]账|未进账|没(?:有)?结算"
         r"|没(?:有)?[看见]到钱|没到(?!\s*(?:时间|期|点|日子|位)))"
-        r"|没有到(?!\s*(?:时间|期|点|日子|位))|没(?:有)?收到(?:\s*(?:钱|款|这笔|货款|结算))"
+        r"|没有到(?!\s*(?:时间|期|点|日子|位))|没(?:有)?收到(?:\s*(?:钱|款|这笔|货款|结算)|(?=\s*[0-9]))"
         r"|收不到钱|一分(?:钱)?(?:都|也)?没|钱(?:也|都|还)?不到|没钱"
         r"|\bnothing (?:has )?(?:arrived|came|in the bank|yet)\b|\bnot arrived\b"
+        r"|\bnone (?:of (?:it|them) )?(?:has |have )?(?:arrived|came)\b"
         r"|\bnever (?:came|arrived)\b|\b(?:hasn't|has not|didn't|did not|haven't|have not)"
         r" (?:arrived|come|received|been credited)\b|\bnot (?:received|credited)\b"
         r"|\bno money\b|\bstill missing\b|\bstill not\b",
@@ -252,12 +255,23 @@ CYCLE_CUES = (
 
 
 ACCOUNT_CUES = (
-    cue("account", AccountSignal.FROZEN, r"冻结|止付|\bfrozen\b|\bfroze\b"),
-    cue("account", AccountSignal.RISK, r"风控|调单|\brisk (?:control|review)\b|\bunder review\b"),
+    cue(
+        "account",
+        AccountSignal.FROZEN,
+        r"冻结|止付|\b(?:account|card) (?:is |was |got |has been )?frozen\b"
+        r"|\bfrozen (?:account|card)\b|\bfroze (?:my|the) (?:account|card)\b",
+    ),
+    cue(
+        "account",
+        AccountSignal.RISK,
+        r"风控|调单|风险交易|暂停结算|结算(?:已|被)?暂停|\brisk (?:control|review)\b"
+        r"|\bunder review\b",
+    ),
     cue(
         "account",
         AccountSignal.CHANGED,
         r"(?:换|更换)(?:了|过)?\s*(?:结算)?(?:卡|账户|账号)(?!\s*(?:也|都)?\s*(?:没|未))"
+        r"|结算(?:卡|账户)从\S{1,8}?换成"
         r"|\bchanged (?:my |the )?(?:settlement )?(?:card|account)\b|\bnew settlement card\b",
     ),
     cue(
@@ -307,8 +321,9 @@ AMOUNT = re.compile(
 # Before an amount: the sale ("刷了", "一共", "for").
 SALE_BEFORE = re.compile(
     r"(?:刷了?|刷的|刷卡|插卡|挥卡|这笔|那笔|收了|收款|付了?|付款|一笔|金额(?:是|为)?|消费了?|一共|总共|共|合计"
-    r"|预授权了?|原来是?|本来是?|原本是?|应该是|应到"
+    r"|预授权了?|原来是?|本来是?|原本是?"
     r"|\bfor|\bof|\bpaid|\bcharged|\bswiped|\bcharge|\bamount(?: is| was)?|\bpayment of"
+    r"|\btotal(?: of| is| was)?"
     r"|\binstead of)"
     r"\s*(?:了|的|一笔|是|为|:)?\s*$"
 )
@@ -326,7 +341,8 @@ RECEIVED_AFTER = re.compile(r"^\s*(?:yuan\s*)?(?:arrived|came in|was credited)\b
 
 # Before an amount: anything but the sale or what arrived.
 OTHER_BEFORE = re.compile(
-    r"(?:手续费|费率|扣了?|余额|尾号|少(?:到账|到|收|入账|给)?了?|短了|差了|多了|还差"
+    r"(?:(?:手续费|费率|服务费|费用)(?:扣了?|收了?)?|余额|尾号|少(?:到账|到|收|入账|给)?了?"
+    r"|短了|差了|多了|还差|应该?到账?|应该入账|应入账"
     r"|\bfee\b(?: was| is| of)?|\bbalance|\bshort by|\bexcept)"
     r"\s*(?:显示|是|为|了|:|还有|只有|剩|剩下)*\s*$"
 )
@@ -335,7 +351,8 @@ OTHER_BEFORE = re.compile(
 # After a number: not an amount at all (a count, a date, a time, a rate).
 NOT_AMOUNT_AFTER = re.compile(
     r"^\s*(?:%|点|时|号|日|月|年|笔|次|天|个|分钟|小时|秒|岁|台|张|周|星期|倍|楼|[/:\-]"
-    r"|(?:am|pm|days?|hours?|minutes?|weeks?|st|nd|rd|th)\b)"
+    r"|(?:am|pm|days?|hours?|minutes?|weeks?|st|nd|rd|th|cards?|times?|payments?"
+    r"|transactions?|txns?|swipes?)\b)"
 )
 
 
@@ -347,7 +364,8 @@ HOTLINES = frozenset({"95516", "95017", "95188", "12363", "12378", "95588"})
 
 
 SEVERAL_PAYMENTS = re.compile(
-    r"(?:[两二三四五六七八九十几多]|[2-9])\s*笔|\b(?:two|three|several) payments\b"
+    r"(?:[两二三四五六七八九十几多]|[2-9])\s*笔"
+    r"|\b(?:[2-9]|two|three|four|five|several) (?:payments|cards|transactions|swipes)\b"
 )
 
 
@@ -372,6 +390,14 @@ DATE_START = re.compile(
 UNTIL_NOW = re.compile(r"到现在|直到现在|至今|到今天|until now|so far|till now|up to now")
 
 
+# "昨天的钱", "前天那笔": the date names the payment whatever follows.
+OF_THE_PAYMENT = re.compile(r"\s*(?:的|那|的那)?\s*(?:钱|款|笔|交易|单|货款)")
+# A notice of money paid out (bank SMS, acquirer's settlement notice): its amounts arrived.
+NOTICE = re.compile(r"入账|存入|转入|代付|收入|到账|已?结算至|划款|划入|汇入")
+# A notice's date of the trades it settles ("12月4日的交易款") is not when the money arrived.
+TRADES_OF = re.compile(r"\s*(?:的)?\s*(?:交易|消费|营业)")
+# Masked card numbers and labelled card numbers: digits that are no amount and no date.
+CARD_DIGITS = re.compile(r"[0-9]{4,6}[*x]{2,}[0-9]{3,4}|卡号\s*:?\s*[0-9*x ]{8,}|[0-9]{11,}")
 JUST_NOW = re.compile(r"刚才|刚刚|现在|\bnow\b")
 
 
@@ -385,7 +411,7 @@ MAX_DATE_SPAN = 32
 
 
 PAYMENT_WORDS = re.compile(
-    r"刷|插卡|挥卡|付|收了|收款|收的|交易|消费|预授权|做的|一笔|(?<![a-z])pos(?![a-z])|机器"
+    r"刷|插卡|挥卡|付|收了|收款|收的|交易|消费|买|预授权|做的|一笔|(?<![a-z])pos(?![a-z])|机器"
     r"|\b(?:pay|paid|swiped|tapped|inserted|charged|payment|card|pre-?auth\w*|sale)\b"
 )
 
