@@ -144,10 +144,14 @@ def _negated(s: str, clause: _Clause, start: int) -> bool:
     return bool(words.EN_NEGATION.search(" ".join(previous)))
 
 
-def _hedged(s: str, clause: _Clause, start: int, end: int) -> bool:
+def _hedged(s: str, clause: _Clause, start: int, end: int, *, negative: bool = False) -> bool:
+    """Asked or one of two; "还是没到" is no alternative, so negative words skip that check."""
     before = s[max(clause.start, start - 6) : start]
     after = s[end : min(clause.end, end + 4)]
-    return bool(words.HEDGE_BEFORE.search(before) or words.HEDGE_AFTER.search(after))
+    if words.HEDGE_BEFORE.search(before) or words.HEDGE_AFTER.search(after):
+        return True
+    alternative = words.ALTERNATIVE_BEFORE.search(before) or words.ALTERNATIVE_AFTER.search(after)
+    return bool(alternative) and not negative
 
 
 @dataclass(frozen=True)
@@ -272,7 +276,7 @@ class _Reader:
         clause = self.clause(match.start())
         if not negative and _negated(self.s, clause, match.start()):
             return False
-        return not _hedged(self.s, clause, match.start(), match.end())
+        return not _hedged(self.s, clause, match.start(), match.end(), negative=negative)
 
     # ------------------------------------------------------------------ facts
     def cues(self, cues: tuple[words.Cue, ...]) -> None:
@@ -392,10 +396,14 @@ class _Reader:
                     continue
                 clause = self.clause(start)
                 before = self.s[clause.start : start]
-                if words.CUSTOMER.search(before) and not re.search(
-                    r"结算|settlement|my|我的", before
-                ):
+                mine = re.search(r"结算|settlement|my|我的", before)
+                if words.CUSTOMER.search(before) and not mine:
                     continue
+                whole = self.s[clause.start : clause.end]
+                if words.CONTACTED.search(whole) and not re.search(
+                    r"结算|settlement|卡|card", whole
+                ):
+                    continue  # "打了工行客服电话": any bank may be called
                 if _negated(self.s, clause, start):
                     continue
                 value = question.parse(name, self.now) if question.parse else None

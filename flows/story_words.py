@@ -80,6 +80,9 @@ HEDGE_BEFORE = re.compile(
 
 
 HEDGE_AFTER = re.compile(r"^\s*(?:了|的)?\s*(?:吗|么|嘛|没有?\s*$|\?|\?)")
+# "T+1还是D+1", "wechat or alipay": one of two is neither.
+ALTERNATIVE_BEFORE = re.compile(r"(?:还是|或者|或是|\bor)\s*$")
+ALTERNATIVE_AFTER = re.compile(r"^\s*(?:的)?\s*(?:还是|或者|或是|\bor\b)")
 
 
 # Phrases whose negation is their own meaning ("没到账", "没反应"): it never reaches the next word.
@@ -336,7 +339,10 @@ RECEIVED_BEFORE = re.compile(
 )
 
 
-RECEIVED_AFTER = re.compile(r"^\s*(?:yuan\s*)?(?:arrived|came in|was credited)\b")
+RECEIVED_AFTER = re.compile(
+    r"^\s*(?:yuan\s*)?(?:arrived|came in|was credited)\b"
+    r"|^\s*(?:元|块)?\s*(?:到了|到账了|已到账|入账了)"
+)
 
 
 # Before an amount: anything but the sale or what arrived.
@@ -477,6 +483,8 @@ OTHER_BANK = re.compile(rf"(?P<head>[\u4e00-\u9fff]{{0,10}}?)(?P<suffix>{OTHER_B
 NOT_IN_NAME = re.compile(r"[的是在用到我卡了户张家个这那结算绑定账收付刷钱说给把被从]")
 
 
+# Whom the merchant called or visited: a bank named there may be any bank, not the settlement's.
+CONTACTED = re.compile(r"客服|电话|热线|打了|网点|柜台|\bhotline\b|\bcalled\b|\bbranch\b")
 # Who holds the card: a bank named for the customer's card is the issuer, not the settlement bank.
 CUSTOMER = re.compile(r"客户|客人|顾客|持卡人|\bcustomer'?s?\b|\bcardholder\b")
 

@@ -224,6 +224,12 @@ def test_what_did_not_arrive_is_the_sale() -> None:
     assert story.facts["received"] == "none"
 
 
+def test_chinese_arrival_after_the_amount() -> None:
+    story = read("钱到了一部分 3000到了 还差2000")
+    assert story.received_amount == "3000.00"
+    assert story.facts == {"received": "partial"}
+
+
 def test_what_should_have_arrived_is_no_amount() -> None:
     story = read("刷了20000 手续费120 应该到19880 结果只到了19000")
     assert story.facts["amount"] == "20000.00"
@@ -289,6 +295,10 @@ def test_negated_words_give_the_other_value(text: str, field: str) -> None:
         "打了95588问了",
         "算了一下",
         "不知道到没到",
+        "我不知道是T+1还是D+1",
+        "是微信还是支付宝来着",
+        "wechat or alipay, not sure",
+        "打了工行客服电话问了",
     ],
 )
 def test_no_fact_where_none_is_stated(text: str) -> None:
