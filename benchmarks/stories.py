@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stories_corpus import HOLDOUT, HOLDOUT_2, NOW, STORIES, CorpusStory
+from stories_corpus import HOLDOUT, HOLDOUT_2, HOLDOUT_3, NOW, STORIES, CorpusStory
 
 from flows.banks import DEFAULT_BANKS
 from flows.questions import applicable
@@ -129,7 +129,7 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 on any wrong fact")
     parser.add_argument(
         "--set",
-        choices=("development", "holdout", "holdout2", "all"),
+        choices=("development", "holdout", "holdout2", "holdout3", "all"),
         default="all",
         help="development: the stories the reader was built on; holdout: written later, unseen",
     )
@@ -138,7 +138,8 @@ def main() -> int:
         "development": STORIES,
         "holdout": HOLDOUT,
         "holdout2": HOLDOUT_2,
-        "all": STORIES + HOLDOUT + HOLDOUT_2,
+        "holdout3": HOLDOUT_3,
+        "all": STORIES + HOLDOUT + HOLDOUT_2 + HOLDOUT_3,
     }[args.set]
 
     tally = Tally()

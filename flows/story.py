@@ -170,7 +170,8 @@ def _date_spans(s: str, now: datetime) -> Iterator[tuple[int, int, dict[str, Any
 
     Yields (start, end, answer); answer None when the stretch reads two ways (3/4).
     """
-    masked = words.UNTIL_NOW.sub(lambda m: " " * len(m.group()), s)
+    # "|" is no date word: a stretch read as a date never runs across "到现在" or "至今".
+    masked = words.UNTIL_NOW.sub(lambda m: "|" * len(m.group()), s)
     pos = 0
     while True:
         match = words.DATE_START.search(masked, pos)
@@ -287,7 +288,11 @@ class _Reader:
                     continue
                 if self.overlaps_used(*match.span()):
                     continue  # inside a name ("乐刷") or a key
-                if not self.stated(match, negative=cue.negative):
+                clause = self.clause(match.start())
+                if not cue.negative and _negated(self.s, clause, match.start()):
+                    continue
+                if _hedged(self.s, clause, *match.span(), negative=cue.negative):
+                    self.ask(cue.field, *match.span(), "hedged")  # "微信还是支付宝": ask
                     continue
                 taken.append((match.start(), match.end()))
                 self.choice(cue.field, cue.value, match.start(), match.end())
@@ -309,6 +314,11 @@ class _Reader:
                     continue
                 if cue.field == "terminal" and in_records:
                     continue
+                if cue.field == "terminal" and self.records_earlier(clause, start):
+                    self.ask("terminal", start, end, "two_readings")  # whose "success"?
+                    continue
+                if words.PAYER_SIDE.match(self.s, end):
+                    continue
                 if words.NOT_PAYMENT_RESULT.search(self.s[max(clause.start, start - 4) : start]):
                     continue
                 if not self.stated(match, negative=cue.negative):
@@ -319,6 +329,16 @@ class _Reader:
             overlaps = any(match.start() < e and s < match.end() for s, e in taken)
             if not overlaps and self.stated(match):
                 self.ask("records", match.start(), match.end(), "void_or_refund")
+
+    def records_earlier(self, clause: _Clause, start: int) -> bool:
+        """A records word earlier in the sentence and no terminal word here: "App上能看到这笔，
+        状态是交易成功" is the App's success, but a comma is too weak to be sure."""
+        sentence_start = max(
+            (m.end() for m in re.finditer(r"[。！？!?\n]", self.s[:start])), default=0
+        )
+        earlier = self.s[max(sentence_start, start - 30) : clause.start]
+        here = self.s[clause.start : start]
+        return bool(words.RECORDS_WORDS.search(earlier)) and not words.TERMINAL_WORDS.search(here)
 
     def card_type(self) -> None:
         self.cues(words.CARD_TYPE_CUES)
@@ -440,6 +460,11 @@ class _Reader:
                 continue
             self.used.append((start, end))
             role = self.date_role(start, end)
+            clause = self.clause(start)
+            paid_then = words.PAYMENT_WORDS.search(self.s, start, end)
+            ranged = words.RANGE_AFTER.match(self.s, end) and not paid_then
+            if ranged or words.CONDITION_BEFORE.search(self.s[clause.start : start]):
+                role = None  # "11月25日至今", "周六刷的话": a range or a condition
             if sms:
                 span = self.s[start:end]
                 trades = words.TRADES_OF.match(self.s, end) or words.TRADES_OF.search(span)
@@ -485,7 +510,7 @@ class _Reader:
             ("sale", words.AMOUNT_LIKE),
         )
         after_hits = [(m.start(), kind) for kind, p in kinds for m in p.finditer(after)]
-        near_after = [hit for hit in after_hits if hit[0] <= 8]
+        near_after = [hit for hit in after_hits if hit[0] <= (24 if span.isascii() else 8)]
         before_hits = [
             (len(before) - m.end(), kind) for kind, p in kinds for m in p.finditer(before)
         ]
@@ -578,7 +603,7 @@ class _Reader:
                 self.received_amounts.append(_Found("received_amount", value, start, end))
             else:
                 sales.append(_Found("amount", value, start, end))
-        if several and sales:
+        if several:
             self.ask("amount", several.start(), several.end(), "several_values")
             return
         self.found.extend(sales)

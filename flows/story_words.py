@@ -231,7 +231,9 @@ RECEIVED_CUES = (
         r"|没有到(?!\s*(?:时间|期|点|日子|位))|没(?:有)?收到(?:\s*(?:钱|款|这笔|货款|结算)|(?=\s*[0-9]))"
         r"|收不到钱|一分(?:钱)?(?:都|也)?没|钱(?:也|都|还)?不到|没钱"
         r"|\bnothing (?:has )?(?:arrived|came|in the bank|yet)\b|\bnot arrived\b"
-        r"|\bnone (?:of (?:it|them) )?(?:has |have )?(?:arrived|came)\b"
+        r"|\bnone (?:of (?:it|them) )?(?:has |have )?(?:arrived|came)\b|\bstill nothing\b"
+        r"|\bnothing in (?:my|the) (?:\w+ )?(?:account|bank)\b|进不来|进不了账"
+        r"|没有?(?:这笔|这个)\s*[入进]账"
         r"|\bnever (?:came|arrived)\b|\b(?:hasn't|has not|didn't|did not|haven't|have not)"
         r" (?:arrived|come|received|been credited)\b|\bnot (?:received|credited)\b"
         r"|\bno money\b|\bstill missing\b|\bstill not\b",
@@ -240,7 +242,8 @@ RECEIVED_CUES = (
     cue(
         "received",
         Received.PARTIAL,
-        r"少了|少到|只到|只收到|到了一部分|到账了?一部分|部分到账|\bonly (?:got|received)\b"
+        r"少了|少到|只到|只收到|到了一部分|到账了?一部分|部分到账|一笔到了|有的到了|到了一笔|部分到了"
+        r"|\bsome (?:of it |of them )?arrived\b|\bonly (?:got|received)\b"
         r"|\bonly [0-9][0-9,.]* (?:yuan )?(?:arrived|came)\b|\bshort by\b",
     ),
 )
@@ -341,7 +344,7 @@ RECEIVED_BEFORE = re.compile(
 
 RECEIVED_AFTER = re.compile(
     r"^\s*(?:yuan\s*)?(?:arrived|came in|was credited)\b"
-    r"|^\s*(?:元|块)?\s*(?:到了|到账了|已到账|入账了)"
+    r"|^(?:元|块)?(?:到了|到账了|已到账|入账了)(?!\s*[0-9一二两三四五六七八九十])"
 )
 
 
@@ -483,6 +486,17 @@ OTHER_BANK = re.compile(rf"(?P<head>[\u4e00-\u9fff]{{0,10}}?)(?P<suffix>{OTHER_B
 NOT_IN_NAME = re.compile(r"[的是在用到我卡了户张家个这那结算绑定账收付刷钱说给把被从]")
 
 
+# Words of a range or a condition: "11月25日至今", "since Monday", "周六刷的话": no sale date.
+RANGE_AFTER = re.compile(r"\s*(?:至今|以来|开始|起|之后|以后|\bonwards\b)")
+CONDITION_BEFORE = re.compile(r"(?:的话|如果|假如|要是|万一|\bif\b|\bsince\b|从|自从)")
+# What the terminal shows, against what the acquirer's records show.
+TERMINAL_WORDS = re.compile(
+    r"机器|机子|pos|终端|屏幕|小票|签购单|刷卡机|\bterminal\b|\bmachine\b|\bscreen\b"
+)
+# "went through on the customer's side": the payer's view, not the terminal's.
+PAYER_SIDE = re.compile(
+    r"\s*(?:on|at|from|for) (?:the )?customer|\s*(?:在)?(?:客户|客人|顾客)(?:那边|那里|那儿|端)"
+)
 # Whom the merchant called or visited: a bank named there may be any bank, not the settlement's.
 CONTACTED = re.compile(r"客服|电话|热线|打了|网点|柜台|\bhotline\b|\bcalled\b|\bbranch\b")
 # Who holds the card: a bank named for the customer's card is the issuer, not the settlement bank.

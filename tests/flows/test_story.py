@@ -48,6 +48,8 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("昨天一个客人买了好多东西 一共刷了2680", {"when": _day("2026-12-04")}),
     ("我的是光大银行，昨天那笔一直没到", {"when": _day("2026-12-04")}),
     ("swiped this afternoon at 2:30", {"when": _day("2026-12-05", "14:30")}),
+    ("today 11am customer tapped card 260 yuan", {"when": _day("2026-12-05", "11:00")}),
+    ("上个月15号刷的卡到现在还没到", {"when": _day("2026-11-15")}),
     # amount
     ("刷了5000块", {"amount": "5000.00"}),
     ("¥３８００", {"amount": "3800.00"}),
@@ -99,8 +101,12 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("少了60块钱", {"received": "partial"}),
     ("nothing arrived", {"received": "none"}),
     ("钱没进账", {"received": "none"}),
+    ("钱都进不来", {"received": "none"}),
+    ("银行说没有这笔入账", {"received": "none"}),
+    ("still nothing in my ICBC account", {"received": "none"}),
     ("今天没看到钱", {"received": "none"}),
     ("刷了5000只到了4970", {"received": "partial", "amount": "5000.00"}),
+    ("刷了两万 到了一万九千八百八十", {"received": "partial", "amount": "20000.00"}),
     # cycle
     ("T+1的", {"cycle": "t1"}),
     ("Ｔ＋１", {"cycle": "t1"}),
@@ -323,6 +329,10 @@ def test_no_fact_where_none_is_stated(text: str) -> None:
         ("刷卡失败后来用微信付的", "method"),
         ("做了退货", "records"),
         ("yesterday I swiped 3 cards, total 9000", "amount"),
+        ("昨天刷了2笔，3000和5000，一笔到了一笔没到", "amount"),
+        ("昨天刷了2笔，3000和5000，一笔到了一笔没到", "received"),
+        ("I'm not sure if it was WeChat or Alipay", "method"),
+        ("商户APP上能看到这笔，状态是交易成功", "terminal"),
         ("预授权完成了", "card_type"),
     ],
 )
@@ -356,6 +366,18 @@ def test_cycle_the_deployment_does_not_offer_is_asked() -> None:
     story = read_story("我们是秒到的", NOW, DEFAULT_BANKS, cycles=(Cycle.T1,))
     assert "cycle" not in story.facts
     assert [ambiguity.field for ambiguity in story.ambiguous] == ["cycle"]
+
+
+@pytest.mark.parametrize(
+    "text", ["11月25日至今的交易都没有结算", "我想问一下 T+1的话周六刷的卡什么时候到"]
+)
+def test_a_range_or_a_condition_is_no_payment_date(text: str) -> None:
+    assert "when" not in read(text).facts
+
+
+def test_the_customers_side_is_not_the_terminal() -> None:
+    story = read("payment failed on the terminal but went through on the customer's side, 2,200")
+    assert story.facts["terminal"] == "failed"
 
 
 def test_date_that_is_now_is_not_the_payment_date() -> None:
