@@ -19,6 +19,7 @@ Precision comes first, because a wrong fact sent on to the acquirer costs more t
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
@@ -115,9 +116,9 @@ def _clauses(s: str) -> list[_Clause]:
 
 
 def _clause_of(clauses: list[_Clause], pos: int) -> _Clause:
-    for clause in clauses:
-        if clause.start <= pos < clause.end:
-            return clause
+    index = bisect.bisect_right([clause.start for clause in clauses], pos) - 1
+    if index >= 0 and clauses[index].start <= pos < clauses[index].end:
+        return clauses[index]
     return _Clause(pos, pos)
 
 
@@ -140,7 +141,7 @@ def _window_before(s: str, clause: _Clause, start: int, width: int) -> str:
 def _negated(s: str, clause: _Clause, start: int) -> bool:
     if words.ZH_NEGATION.search(_window_before(s, clause, start, 4)):
         return True
-    previous = s[clause.start : start].split()[-3:]
+    previous = s[max(clause.start, start - 40) : start].split()[-3:]
     return bool(words.EN_NEGATION.search(" ".join(previous)))
 
 
@@ -168,12 +169,15 @@ class _Found:
 def _date_spans(s: str, now: datetime) -> Iterator[tuple[int, int, dict[str, Any] | None]]:
     """Every stretch the date parser reads whole, longest first from each start.
 
-    Yields (start, end, answer); answer None when the stretch reads two ways (3/4).
+    Yields (start, end, answer); answer None when the stretch reads two ways (3/4). The date
+    parser is tried at most `words.MAX_DATE_PARSES` times per message, so a pasted wall of
+    numbers costs milliseconds, not seconds; dates past that budget are simply not read.
     """
     # "|" is no date word: a stretch read as a date never runs across "到现在" or "至今".
     masked = words.UNTIL_NOW.sub(lambda m: "|" * len(m.group()), s)
     pos = 0
-    while True:
+    budget = words.MAX_DATE_PARSES
+    while budget > 0:
         match = words.DATE_START.search(masked, pos)
         if match is None:
             return
@@ -183,6 +187,11 @@ def _date_spans(s: str, now: datetime) -> Iterator[tuple[int, int, dict[str, Any
             piece = masked[start:end]
             if piece != piece.rstrip() or not piece.strip():
                 continue
+            if end < len(masked) and _mid_word(masked[end - 1], masked[end]):
+                continue  # "2026-12-0" of "2026-12-05" is never the whole date
+            budget -= 1
+            if budget < 0:
+                return
             try:
                 answer = _typed(BY_FIELD["when"], piece, now)
             except InvalidAnswer as error:
@@ -202,6 +211,30 @@ def _date_spans(s: str, now: datetime) -> Iterator[tuple[int, int, dict[str, Any
             answer = None
         yield start, end, answer
         pos = end
+
+
+class _Coverage:
+    """Which characters some reading already claimed; checks cost the span, not the message."""
+
+    def __init__(self, size: int) -> None:
+        self.marks = bytearray(size + 1)
+
+    def covers(self, start: int, end: int) -> bool:
+        return any(self.marks[start:end])
+
+    def add(self, start: int, end: int) -> None:
+        self.marks[start:end] = b"\x01" * (end - start)
+
+
+# A directory bank's short name starting another bank's name: 中信 in 中信百信银行.
+_ANOTHER_BANK = re.compile(r"[\u4e00-\u9fff]{1,4}银行")
+
+#: Characters around an amount searched for the words that say whose it is.
+_NEAR = 24
+
+
+def _mid_word(last: str, following: str) -> bool:
+    return last.isascii() and following.isascii() and last.isalnum() and following.isalnum()
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
@@ -247,7 +280,8 @@ class _Reader:
         self.ambiguous: list[Ambiguity] = []
         self.received_amounts: list[_Found] = []
         self.received_days: list[_Found] = []
-        self.used: list[tuple[int, int]] = []
+        self.used = _Coverage(len(self.s))
+        self.payment_clauses: dict[_Clause, bool] = {}
 
     # ------------------------------------------------------------------ plumbing
     def clause(self, pos: int) -> _Clause:
@@ -261,7 +295,7 @@ class _Reader:
         self.found.append(_Found(field, value, start, end))
 
     def overlaps_used(self, start: int, end: int) -> bool:
-        return any(start < used_end and used_start < end for used_start, used_end in self.used)
+        return self.used.covers(start, end)
 
     def question(self, field: str) -> Question:
         return self.questions[BY_FIELD[field].state]
@@ -281,10 +315,10 @@ class _Reader:
 
     # ------------------------------------------------------------------ facts
     def cues(self, cues: tuple[words.Cue, ...]) -> None:
-        taken: list[tuple[int, int]] = []
+        taken = _Coverage(len(self.s))
         for cue in cues:
             for match in cue.pattern.finditer(self.s):
-                if any(match.start() < e and s < match.end() for s, e in taken):
+                if taken.covers(*match.span()):
                     continue
                 if self.overlaps_used(*match.span()):
                     continue  # inside a name ("乐刷") or a key
@@ -294,16 +328,16 @@ class _Reader:
                 if _hedged(self.s, clause, *match.span(), negative=cue.negative):
                     self.ask(cue.field, *match.span(), "hedged")  # "微信还是支付宝": ask
                     continue
-                taken.append((match.start(), match.end()))
+                taken.add(*match.span())
                 self.choice(cue.field, cue.value, match.start(), match.end())
 
     def outcomes(self) -> None:
         """成功/失败/超时 ...: the records when a records word precedes them, else the terminal."""
-        taken: list[tuple[int, int]] = []
+        taken = _Coverage(len(self.s))
         for cue in words.OUTCOME_CUES:
             for match in cue.pattern.finditer(self.s):
                 start, end = match.span()
-                if any(start < e and s < end for s, e in taken):
+                if taken.covers(start, end):
                     continue
                 clause = self.clause(start)
                 window = self.s[max(clause.start, start - 14) : start]
@@ -323,10 +357,10 @@ class _Reader:
                     continue
                 if not self.stated(match, negative=cue.negative):
                     continue
-                taken.append((start, end))
+                taken.add(start, end)
                 self.choice(cue.field, cue.value, start, end)
         for match in re.finditer(r"撤销|退货|退款|冲正|\bvoid(?:ed)?\b|\brefund(?:ed)?\b", self.s):
-            overlaps = any(match.start() < e and s < match.end() for s, e in taken)
+            overlaps = taken.covers(*match.span())
             if not overlaps and self.stated(match):
                 self.ask("records", match.start(), match.end(), "void_or_refund")
 
@@ -361,15 +395,15 @@ class _Reader:
                         continue
                     end = value.start("v") + len(candidate)
                     self.take(field_name, key, match.start(), end)
-                    self.used.append((match.start(), end))
+                    self.used.add(match.start(), end)
                     break
                 else:
                     self.ask(field_name, match.start(), value.end(), "not_valid")
-                    self.used.append((match.start(), value.end()))
+                    self.used.add(match.start(), value.end())
         for match in re.finditer(r"尾号\s*[0-9]{3,4}", self.s):
-            self.used.append(match.span())
+            self.used.add(*match.span())
         for match in words.CARD_DIGITS.finditer(self.s):
-            self.used.append(match.span())
+            self.used.add(*match.span())
 
     def banks_named(self) -> None:
         question = self.question("bank")
@@ -378,11 +412,11 @@ class _Reader:
             key=len,
             reverse=True,
         )
-        taken: list[tuple[int, int]] = []
+        taken = _Coverage(len(self.s))
         for other in words.OTHER_BANK.finditer(self.s):
             head = words.NOT_IN_NAME.split(other["head"])[-1]
             start = other.start("suffix") - len(head)
-            taken.append((other.start(), other.end()))
+            taken.add(other.start(), other.end())
             named_inside = any(name in self.s[other.start() : other.end()] for name in names)
             if len(head) >= 2 and not named_inside:
                 try:
@@ -404,25 +438,23 @@ class _Reader:
                 pattern = re.escape(name)
             for match in re.finditer(pattern, self.s):
                 start, end = match.span()
-                if any(start < e and s < end for s, e in taken):
+                if taken.covers(start, end):
                     continue
-                taken.append((start, end))
+                taken.add(start, end)
                 if (
                     not name.isascii()
                     and not name.endswith("行")
-                    and re.match(r"[\u4e00-\u9fff]{1,4}银行", self.s[end:])
+                    and _ANOTHER_BANK.match(self.s, end)
                 ):
                     self.ask("bank", start, end + 6, "not_in_directory")  # 中信百信银行
                     continue
                 clause = self.clause(start)
-                before = self.s[clause.start : start]
+                before = self.s[max(clause.start, start - _NEAR) : start]
                 mine = re.search(r"结算|settlement|my|我的", before)
                 if words.CUSTOMER.search(before) and not mine:
                     continue
-                whole = self.s[clause.start : clause.end]
-                if words.CONTACTED.search(whole) and not re.search(
-                    r"结算|settlement|卡|card", whole
-                ):
+                near = self.s[max(clause.start, start - _NEAR) : min(clause.end, end + _NEAR)]
+                if words.CONTACTED.search(near) and not re.search(r"结算|settlement|卡|card", near):
                     continue  # "打了工行客服电话": any bank may be called
                 if _negated(self.s, clause, start):
                     continue
@@ -436,18 +468,18 @@ class _Reader:
             ((alias, name) for name, names in words.ACQUIRERS for alias in names),
             key=lambda pair: -len(pair[0]),
         )
-        taken: list[tuple[int, int]] = []
+        taken = _Coverage(len(self.s))
         for alias, name in aliases:
             pattern = (
                 rf"(?<![a-z]){re.escape(alias)}(?![a-z])" if alias.isascii() else re.escape(alias)
             )
             for match in re.finditer(pattern, self.s):
-                if any(match.start() < e and s < match.end() for s, e in taken):
+                if taken.covers(*match.span()):
                     continue
-                taken.append(match.span())
+                taken.add(*match.span())
                 if _negated(self.s, self.clause(match.start()), match.start()):
                     continue
-                self.used.append(match.span())
+                self.used.add(*match.span())
                 if question.parse is not None:
                     self.take("acquirer", question.parse(name, self.now), *match.span())
 
@@ -458,7 +490,7 @@ class _Reader:
         for start, end, answer in _date_spans(self.s, self.now):
             if self.overlaps_used(start, end):
                 continue
-            self.used.append((start, end))
+            self.used.add(start, end)
             role = self.date_role(start, end)
             clause = self.clause(start)
             paid_then = words.PAYMENT_WORDS.search(self.s, start, end)
@@ -509,15 +541,20 @@ class _Reader:
             ("sale", words.PAYMENT_WORDS),
             ("sale", words.AMOUNT_LIKE),
         )
-        after_hits = [(m.start(), kind) for kind, p in kinds for m in p.finditer(after)]
-        near_after = [hit for hit in after_hits if hit[0] <= (24 if span.isascii() else 8)]
+        # Cues count only near the date; windows keep a long message linear.
+        after_near, before_near = after[: 2 * _NEAR], before[-2 * _NEAR :]
+        after_hits = [(m.start(), kind) for kind, p in kinds for m in p.finditer(after_near)]
+        near_after = [hit for hit in after_hits if hit[0] <= (_NEAR if span.isascii() else 8)]
         before_hits = [
-            (len(before) - m.end(), kind) for kind, p in kinds for m in p.finditer(before)
+            (len(before_near) - m.end(), kind) for kind, p in kinds for m in p.finditer(before_near)
         ]
         near_before = [hit for hit in before_hits if hit[0] <= 12]
+        nothing = words.RECEIVED_CUES[0].pattern
         missing = [
             m.span()
-            for m in words.RECEIVED_CUES[0].pattern.finditer(self.s, clause.start, clause.end)
+            for m in nothing.finditer(
+                self.s, max(clause.start, start - 3 * _NEAR), min(clause.end, end + 3 * _NEAR)
+            )
         ]
         near_after = [
             h for h in near_after if not _inside(end + h[0], missing) or h[1] == "missing"
@@ -562,8 +599,13 @@ class _Reader:
             if start > 0 and re.match(r"[0-9a-z.+]", self.s[start - 1]):
                 continue
             clause = self.clause(num_start)
-            before = self.s[clause.start : num_start if not match["pre"] else start]
-            after = self.s[num_start + len(number) : clause.end]
+            # The words that say whose amount it is stand next to it: a short window keeps a
+            # long message linear.
+            head = num_start if not match["pre"] else start
+            before = self.s[max(clause.start, head - _NEAR) : head]
+            after = self.s[
+                num_start + len(number) : min(clause.end, num_start + len(number) + _NEAR)
+            ]
             marked = bool(match["pre"] or match["unit"])
             if not marked and words.NOT_AMOUNT_AFTER.match(after):
                 continue
@@ -585,7 +627,7 @@ class _Reader:
                 and re.fullmatch(
                     r"[0-9]{2,8}(?:\.[0-9]{1,2})?|[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?", number
                 )
-                and words.PAYMENT_WORDS.search(self.s[clause.start : clause.end])
+                and self.about_payment(clause)
             )
             cued = is_received or is_sale or marked or big_unit or bare_in_payment
             if not cued and not self.only_number(start, end):
@@ -607,6 +649,13 @@ class _Reader:
             self.ask("amount", several.start(), several.end(), "several_values")
             return
         self.found.extend(sales)
+
+    def about_payment(self, clause: _Clause) -> bool:
+        if clause not in self.payment_clauses:
+            self.payment_clauses[clause] = bool(
+                words.PAYMENT_WORDS.search(self.s, clause.start, clause.end)
+            )
+        return self.payment_clauses[clause]
 
     def only_number(self, start: int, end: int) -> bool:
         """An amount alone in its clause answers the amount question ("一万二", "5000，工行卡")."""

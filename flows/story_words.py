@@ -417,6 +417,8 @@ MONTH_DAY_PAIR = re.compile(
 
 
 MAX_DATE_SPAN = 32
+#: Date-parser calls per message: a long story needs a few dozen.
+MAX_DATE_PARSES = 300
 
 
 PAYMENT_WORDS = re.compile(
