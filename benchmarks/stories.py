@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +169,24 @@ def main() -> int:
         f"Stories stating four or more facts: {len(four_or_more)}; estimated merchant messages "
         f"to the summary (story + confirm + open required questions + review): median "
         f"{statistics.median(estimates)}\n"
+    )
+    started = time.perf_counter()
+    for case in cases:
+        read_story(case.text, NOW, DEFAULT_BANKS)
+    per_story = (time.perf_counter() - started) / len(cases) * 1000
+    walls = {
+        "3/4 " * 1000: "4,000 characters of '3/4 '",
+        "工行建行农行" * 650: "3,900 characters of bank names",
+        "昨天下午3点刷了一笔5000块的，T+1，到现在一分钱都没到。" * 130: "a story pasted 130 times",
+    }
+    worst = 0.0
+    for text in walls:
+        started = time.perf_counter()
+        read_story(text, NOW, DEFAULT_BANKS)
+        worst = max(worst, time.perf_counter() - started)
+    print(
+        f"Reading time on this machine: {per_story:.1f} ms per story on average; the slowest of "
+        f"three 4,000-character walls ({', '.join(walls.values())}): {worst * 1000:.0f} ms\n"
     )
     if tally.errors:
         print("Wrong facts:")

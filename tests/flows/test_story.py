@@ -432,6 +432,12 @@ def test_intents(text: str, intents: set[Intent]) -> None:
     assert read(text).intents == intents
 
 
+def test_a_wall_of_dates_is_read_and_asked() -> None:
+    story = read("3/4 " * 1000)
+    assert story.facts == {}
+    assert "when" in {ambiguity.field for ambiguity in story.ambiguous}
+
+
 def test_empty_story() -> None:
     assert read("你好").empty
     assert not read("转人工").empty
