@@ -635,6 +635,8 @@ _WHEN_RULES = [
         sets_date=True,
     ),
     _rule(r"(?P<d>[0-9]{1,2})\s*[日号]", _day_of_month, sets_date=True),
+    # "on the 3rd" is the English "3号": after the month-name rules, so "Dec 3rd" stays theirs.
+    _rule(r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th)(?![a-z])", _day_of_month, sets_date=True),
     _rule(
         r"(?P<n>[0-9]{1,3}|半)\s*个?\s*(?P<half>半)?\s*"
         r"(?P<unit>小时|钟头|分钟|hours?|hrs?|minutes?|mins?)\s*(?:之|以)?\s*(?:前|ago)",

@@ -390,6 +390,7 @@ DATE_START = re.compile(
     r"|\b(?:yesterday|today|tonight|last night|this (?:morning|afternoon|evening)"
     r"|day before yesterday|(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?\s*[0-9]+"
     r"|[0-9]{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"|the [0-9]{1,2}(?:st|nd|rd|th)(?!\s+(?:time|payment|card|transaction|swipe|one|attempt|try))"
     r"|(?:last |this )?(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
     r"|[0-9]+ (?:days?|hours?) ago|just now)\b|[0-9]{1,2}\s*(?:am|pm)\b"
 )
