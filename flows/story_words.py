@@ -64,22 +64,21 @@ CLAUSE_BREAK = re.compile(
 )
 
 
+# A negation right before a cue takes it back ("不是微信", "没有超时", "not wechat").
 ZH_NEGATION = re.compile(r"[不没未非别无]|没有")
-
-
 EN_NEGATION = re.compile(
     r"\b(?:not|no|never|without|didn't|didnt|wasn't|wasnt|isn't|isnt|don't|dont|doesn't|"
     r"doesnt|hasn't|hasnt|haven't|havent|neither|nor)\b"
 )
 
 
+# A cue asked about or doubted states nothing ("是不是被风控了", "是D+1吗", "不知道到没到").
 HEDGE_BEFORE = re.compile(
     r"(?:是不是|是否|会不会|难道|有没有|可能|也许|怕|担心|不知道|不确定|不清楚"
     r"|\bif|\bwhether|\bmaybe)\s*$"
 )
 
-
-HEDGE_AFTER = re.compile(r"^\s*(?:了|的)?\s*(?:吗|么|嘛|没有?\s*$|\?|\?)")
+HEDGE_AFTER = re.compile(r"^\s*(?:了|的)?\s*(?:吗|么|嘛|没有?\s*$|\?)")
 # "T+1还是D+1", "wechat or alipay": one of two is neither.
 ALTERNATIVE_BEFORE = re.compile(r"(?:还是|或者|或是|\bor)\s*$")
 ALTERNATIVE_AFTER = re.compile(r"^\s*(?:的)?\s*(?:还是|或者|或是|\bor\b)")
@@ -109,9 +108,9 @@ def cue(field: str, value: str, pattern: str, **flags: bool) -> Cue:
     return Cue(field, value, re.compile(pattern), **flags)
 
 
-# Where the acquirer's records are looked at: the App, the portal, the back office.
 # Apps that are the payer's, not the acquirer's: what they show is no record of the merchant's.
 PAYER_APPS = re.compile(r"云闪付|微信|支付宝|客户|客人|顾客|\bcustomer|\bwechat|\balipay")
+# Where the acquirer's records are looked at: the App, the portal, the back office.
 RECORDS_WORDS = re.compile(
     r"后台|平台|商户通|记录|明细|账单|对账|系统里"
     r"|(?<![a-z])(?:app|portal|dashboard|records?|statement)(?![a-z])"
