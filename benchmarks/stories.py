@@ -30,7 +30,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stories_corpus import HOLDOUT, HOLDOUT_2, HOLDOUT_3, NOW, STORIES, CorpusStory
+from stories_corpus import (
+    HOLDOUT,
+    HOLDOUT_2,
+    HOLDOUT_3,
+    HOLDOUT_4,
+    NOW,
+    STORIES,
+    CorpusStory,
+)
 
 from flows.banks import DEFAULT_BANKS
 from flows.questions import applicable
@@ -130,7 +138,7 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 on any wrong fact")
     parser.add_argument(
         "--set",
-        choices=("development", "holdout", "holdout2", "holdout3", "all"),
+        choices=("development", "holdout", "holdout2", "holdout3", "holdout4", "all"),
         default="all",
         help="development: the stories the reader was built on; holdout: written later, unseen",
     )
@@ -140,7 +148,8 @@ def main() -> int:
         "holdout": HOLDOUT,
         "holdout2": HOLDOUT_2,
         "holdout3": HOLDOUT_3,
-        "all": STORIES + HOLDOUT + HOLDOUT_2 + HOLDOUT_3,
+        "holdout4": HOLDOUT_4,
+        "all": STORIES + HOLDOUT + HOLDOUT_2 + HOLDOUT_3 + HOLDOUT_4,
     }[args.set]
 
     tally = Tally()

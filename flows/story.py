@@ -226,6 +226,10 @@ class _Coverage:
         self.marks[start:end] = b"\x01" * (end - start)
 
 
+# Fields whose words in a yes/no question are asked, not told: "被风控了吗" is no notice. (A
+# date or amount in a question is still what the merchant means: "昨天的5000到了吗".)
+_DOUBTED_BY_A_QUESTION = frozenset({"account", "records", "terminal", "cycle", "card_type"})
+
 # A directory bank's short name starting another bank's name: 中信 in 中信百信银行.
 _ANOTHER_BANK = re.compile(r"[\u4e00-\u9fff]{1,4}银行")
 
@@ -325,7 +329,10 @@ class _Reader:
                 clause = self.clause(match.start())
                 if not cue.negative and _negated(self.s, clause, match.start()):
                     continue
-                if _hedged(self.s, clause, *match.span(), negative=cue.negative):
+                asked = cue.field in _DOUBTED_BY_A_QUESTION and self.yes_no_question(
+                    clause, match.end()
+                )
+                if asked or _hedged(self.s, clause, *match.span(), negative=cue.negative):
                     self.ask(cue.field, *match.span(), "hedged")  # "微信还是支付宝": ask
                     continue
                 taken.add(*match.span())
@@ -355,7 +362,13 @@ class _Reader:
                     continue
                 if words.NOT_PAYMENT_RESULT.search(self.s[max(clause.start, start - 4) : start]):
                     continue
-                if not self.stated(match, negative=cue.negative):
+                if not cue.negative and _negated(self.s, clause, start):
+                    continue
+                if _hedged(self.s, clause, start, end, negative=cue.negative):
+                    self.ask(cue.field, start, end, "hedged")  # "刷卡成功了吗"
+                    continue
+                if self.yes_no_question(clause, end):
+                    self.ask(cue.field, start, end, "hedged")  # "机器显示成功了吗"
                     continue
                 taken.add(start, end)
                 self.choice(cue.field, cue.value, start, end)
@@ -363,6 +376,20 @@ class _Reader:
             overlaps = taken.covers(*match.span())
             if not overlaps and self.stated(match):
                 self.ask("records", match.start(), match.end(), "void_or_refund")
+
+    def yes_no_question(self, clause: _Clause, end: int) -> bool:
+        """The words up to `end` are asked about ("被风控拦截了吗"), not told: the question ends
+        their own phrase (no space between), close after them."""
+        text = self.s[clause.start : min(len(self.s), clause.end + 1)]
+        rest = self.s[end : min(len(self.s), clause.end + 1)]
+        return bool(words.YES_NO_QUESTION.search(text)) and " " not in rest and len(rest) <= 8
+
+    def methods(self) -> None:
+        wallet = words.PHONE_WALLET.search(self.s)
+        if wallet:
+            self.ask("method", *wallet.span(), "two_readings")  # Apple Pay: a card, or not
+            return
+        self.cues(words.METHOD_CUES)
 
     def records_earlier(self, clause: _Clause, start: int) -> bool:
         """A records word earlier in the sentence and no terminal word here: "App上能看到这笔，
@@ -534,6 +561,8 @@ class _Reader:
             self.s[end : clause.end],
         )
         if words.PAYMENT_WORDS.search(span) or words.OF_THE_PAYMENT.match(self.s, end):
+            return "sale"
+        if words.PAYMENT_OF.search(self.s, max(clause.start, start - _NEAR), start):
             return "sale"
         kinds = (
             ("missing", words.RECEIVED_CUES[0].pattern),
@@ -757,7 +786,7 @@ def read_story(
     steps: tuple[Callable[[], None], ...] = (
         reader.keys,
         reader.acquirers,
-        lambda: reader.cues(words.METHOD_CUES),
+        reader.methods,
         reader.card_type,
         reader.outcomes,
         lambda: reader.cues(words.RECEIVED_CUES),

@@ -152,7 +152,12 @@ METHOD_CUES = (
 )
 
 
+# A phone paying at the terminal: a card inside a wallet app, or not, depending on the wallet.
+PHONE_WALLET = re.compile(r"apple\s*pay|huawei\s*pay|samsung\s*pay|mi\s*pay|手机闪付|\bnfc\b")
+
+
 CARD_TYPE_CUES = (
+    cue("card_type", CardType.SALE, r"普通消费|正常消费|一般消费|消费交易"),
     cue(
         "card_type",
         CardType.PREAUTH,
@@ -231,6 +236,7 @@ RECEIVED_CUES = (
         r"|收不到钱|一分(?:钱)?(?:都|也)?没|钱(?:也|都|还)?不到|没钱"
         r"|\bnothing (?:has )?(?:arrived|came|in the bank|yet)\b|\bnot arrived\b"
         r"|\bnone (?:of (?:it|them) )?(?:has |have )?(?:arrived|came)\b|\bstill nothing\b"
+        r"|\b(?:is|are) (?:still )?missing\b"
         r"|\bnothing in (?:my|the) (?:\w+ )?(?:account|bank)\b|进不来|进不了账"
         r"|没有?(?:这笔|这个)\s*[入进]账"
         r"|\bnever (?:came|arrived)\b|\b(?:hasn't|has not|didn't|did not|haven't|have not)"
@@ -313,7 +319,11 @@ INTENT_RESTART = re.compile(
 CN_NUM = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
 
 
-NUMBER = rf"(?:[0-9][0-9,]*(?:\.[0-9]+)?|[{CN_NUM}])(?:[0-9,.]|[{CN_NUM}])*"
+# A comma groups exactly three digits: "金额6500，12月2号" is 6500 and a date, not "6500,12".
+NUMBER = (
+    rf"(?:(?:[0-9]{{1,3}}(?:,[0-9]{{3}})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?|[{CN_NUM}])"
+    rf"(?:[0-9.]|[{CN_NUM}])*"
+)
 
 
 AMOUNT = re.compile(
@@ -401,6 +411,14 @@ UNTIL_NOW = re.compile(r"到现在|直到现在|至今|到今天|until now|so fa
 
 # "昨天的钱", "前天那笔": the date names the payment whatever follows.
 OF_THE_PAYMENT = re.compile(r"\s*(?:的|那|的那)?\s*(?:钱|款|笔|交易|单|货款)")
+# "the money from the 2nd", "the payment on Monday": the date names the payment.
+PAYMENT_OF = re.compile(
+    r"\b(?:money|payment|sale|transaction|swipe)s? (?:from|of|on|made on)(?: the)?\s*$"
+)
+# A yes/no question about the clause ("被风控拦截了吗"): its notices and results are asked.
+YES_NO_QUESTION = re.compile(
+    r"(?:吗|么|嘛)\s*\??\s*$|^\s*(?:is|was|did|does|has|have|are|were|can|could|will)\b[^?]*\?\s*$"
+)
 # A notice of money paid out (bank SMS, acquirer's settlement notice): its amounts arrived.
 NOTICE = re.compile(r"入账|存入|转入|代付|收入|到账|已?结算至|划款|划入|汇入")
 # A notice's date of the trades it settles ("12月4日的交易款") is not when the money arrived.

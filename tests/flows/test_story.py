@@ -43,6 +43,7 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("交易时间2026-12-03 14:25:10", {"when": _day("2026-12-03", "14:25")}),
     ("swiped a card yesterday at 3pm", {"when": _day("2026-12-04", "15:00")}),
     ("paid on Dec 2 at 4pm", {"when": _day("2026-12-02", "16:00")}),
+    ("the money from the 2nd still hasn't come", {"when": _day("2026-12-02")}),
     ("4200 yuan on the 3rd, no money yet", {"when": _day("2026-12-03")}),
     ("昨天下午四点左右，用云闪付收了900", {"when": _day("2026-12-04", "16:00")}),
     ("昨天下午3点", {"when": _day("2026-12-04", "15:00")}),
@@ -55,6 +56,7 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("刷了5000块", {"amount": "5000.00"}),
     ("¥３８００", {"amount": "3800.00"}),
     ("金额1,280.50元", {"amount": "1280.50"}),
+    ("交易成功，金额6500，12月2号下午", {"amount": "6500.00", "when": _day("2026-12-02")}),
     ("交易显示失败但客户的钱扣了 3880", {"amount": "3880.00"}),
     ("刷了一万二", {"amount": "12000.00"}),
     ("刷了1.5万", {"amount": "15000.00"}),
@@ -79,6 +81,7 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     # transaction type
     ("预授权", {"card_type": "preauth"}),
     ("it was a pre-authorization", {"card_type": "preauth"}),
+    ("不是预授权 是普通消费", {"card_type": "sale"}),
     # the terminal
     ("机器显示超时", {"terminal": "noresult"}),
     ("刷完没反应", {"terminal": "noresult"}),
@@ -101,6 +104,7 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("还没到账", {"received": "none"}),
     ("少了60块钱", {"received": "partial"}),
     ("nothing arrived", {"received": "none"}),
+    ("yesterday's payments are missing", {"received": "none"}),
     ("钱没进账", {"received": "none"}),
     ("钱都进不来", {"received": "none"}),
     ("银行说没有这笔入账", {"received": "none"}),
@@ -334,6 +338,9 @@ def test_no_fact_where_none_is_stated(text: str) -> None:
         ("昨天刷了2笔，3000和5000，一笔到了一笔没到", "amount"),
         ("昨天刷了2笔，3000和5000，一笔到了一笔没到", "received"),
         ("I'm not sure if it was WeChat or Alipay", "method"),
+        ("customer tapped Apple Pay for 99", "method"),
+        ("昨天的交易被风控拦截了吗", "account"),
+        ("机器显示交易成功了吗", "terminal"),
         ("商户APP上能看到这笔，状态是交易成功", "terminal"),
         ("预授权完成了", "card_type"),
     ],
@@ -346,6 +353,8 @@ def test_ambiguous_facts_are_asked_not_taken(text: str, field: str) -> None:
 
 def test_a_question_is_not_a_statement() -> None:
     assert read("刷卡成功了吗").facts == {"method": "card"}
+    assert read("后台显示已冲正 这笔5000还能到吗").facts["records"] == "failed"
+    assert read("我账户是三类户 限额了吗").facts == {"account": "type23"}
 
 
 def test_the_payers_app_is_not_the_acquirers_records() -> None:
