@@ -175,8 +175,26 @@ def _small_cn_numeral(match: re.Match[str]) -> str:
     return str(value)
 
 
+# "this afternoon at 2:30" is 14:30: an English part of the day carries on to the clock after it,
+# as 下午 does, unless that clock says am or pm itself.
+_EN_PART_OF_DAY = {
+    "morning": "上午",
+    "afternoon": "下午",
+    "evening": "晚上",
+    "night": "晚上",
+    "tonight": "晚上",
+}
+_EN_PART_BEFORE_CLOCK = re.compile(
+    r"\b(?P<part>morning|afternoon|evening|night|tonight)\b(?P<gap>\s*(?:at\s*)?)"
+    r"(?=[0-9]{1,2}\s*:\s*[0-9]{2}(?![0-9])(?!\s*[ap]\.?m))"
+)
+
+
 def _prepare_when_text(text: str) -> str:
     s = normalize_text(text).lower()
+    s = _EN_PART_BEFORE_CLOCK.sub(
+        lambda m: f"{m['part']}{m['gap']} {_EN_PART_OF_DAY[m['part']]} ", s
+    )
     s = _ISO_T.sub(" ", s)
     s = _PUNCTUATION.sub(" ", s)
     s = _WEEKDAY_NAME.sub(lambda m: f"{m.group(1)}{_WEEKDAY_NUMBER[m.group(2)]} ", s)
@@ -634,6 +652,8 @@ _WHEN_RULES = [
         sets_date=True,
     ),
     _rule(r"(?P<d>[0-9]{1,2})\s*[日号]", _day_of_month, sets_date=True),
+    # "on the 3rd" is the English "3号": after the month-name rules, so "Dec 3rd" stays theirs.
+    _rule(r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th)(?![a-z])", _day_of_month, sets_date=True),
     _rule(
         r"(?P<n>[0-9]{1,3}|半)\s*个?\s*(?P<half>半)?\s*"
         r"(?P<unit>小时|钟头|分钟|hours?|hrs?|minutes?|mins?)\s*(?:之|以)?\s*(?:前|ago)",
