@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -14,6 +13,7 @@ import click
 from pydantic import ValidationError
 
 from bot.config import Settings, explain
+from bot.logs import configure_logging, logging_config
 from bot.wiring import Components, build
 
 #: Exit codes (docs/operators.md): 0 done; 1 the work could not be done (a schema to
@@ -28,16 +28,6 @@ class ConfigurationError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(self.format_message(), err=True)
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # httpx logs every request URL, and the URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # A stale button is expected and answered; transitions would log each one as a warning.
-    logging.getLogger("transitions").setLevel(logging.ERROR)
 
 
 def _parse_date(value: str | None, param_hint: str) -> date | None:
@@ -58,12 +48,15 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), SHANGHAI)
 
 
-def _settings() -> Settings:
-    """Settings from the environment, or exit 2 naming each bad variable and its problem."""
+def _settings(log_level: str | None = None) -> Settings:
+    """Settings from the environment, or exit 2 naming each bad variable and its problem; then
+    logging configured (POSBOT_LOG_LEVEL unless the command says otherwise)."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         raise ConfigurationError(explain(error)) from None
+    configure_logging(log_level or settings.log_level)
+    return settings
 
 
 def _build_or_exit(settings: Settings) -> Components:
@@ -98,7 +91,6 @@ def main() -> None:
 def run(webhook: bool, host: str, port: int, workers: int) -> None:
     """Run the Telegram bot: long polling, or a webhook server with --webhook."""
     settings = _settings()
-    _setup_logging(settings.log_level)
     if not settings.telegram_bot_token:
         raise click.UsageError("TELEGRAM_BOT_TOKEN is not set (see README: Configuration)")
     if webhook:
@@ -116,6 +108,7 @@ def run(webhook: bool, host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             log_level=settings.log_level.lower(),
+            log_config=logging_config(settings.log_level),  # applied in every worker process
         )
         return
     from bot.telegram.app import ALLOWED_UPDATES, build_application
@@ -137,8 +130,7 @@ def chat(language: str | None) -> None:
     """The merchant conversation in this terminal, on the same code and database."""
     from bot.console import Console
 
-    settings = _settings()
-    _setup_logging("WARNING")
+    settings = _settings(log_level="WARNING")
     parts = _build_or_exit(settings)
     console = Console(
         parts.service,
@@ -290,7 +282,6 @@ def purge(older_than: str | None) -> None:
     from bot.privacy import purge as purge_data
 
     settings = _settings()
-    _setup_logging(settings.log_level)
     try:
         age = parse_age(older_than) if older_than else None
     except ValueError as error:
@@ -347,7 +338,7 @@ def check_config(reference: str | None, extra_keys: tuple[str, ...]) -> None:
         keys = parse_keys(reference, extra_keys)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--try-reference/--try-key") from None
-    _setup_logging("WARNING")
+    configure_logging("WARNING")
     line, answered = try_lookup(deployment.records, keys)
     if not answered:
         raise click.ClickException(line)

@@ -159,7 +159,8 @@ class ConversationService:
         _store(row, record, now)
         messages = self.render(replies, record.locale)
         claimed = enqueue(session, chat.chat_id, messages, now, claim=True) if outbox else []
-        log.info("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
+        # DEBUG: a webhook worker's log holds one line per request, uvicorn's access line.
+        log.debug("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
         queued = outbox and bool(messages) and not claimed
         return Result(messages, ops.events, warning is not None, claimed, queued)
 
