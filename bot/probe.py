@@ -8,6 +8,7 @@ database strands one thread per probe, not one per request, and never blocks pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -48,10 +49,9 @@ class Probe(Generic[T]):
                 result, error = self.read(), None
             except Exception as failure:
                 result, error = None, failure
-            try:
+            # RuntimeError: the loop closed while the database kept us waiting.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(settle, result, error)
-            except RuntimeError:  # the loop closed while the database kept us waiting
-                pass
 
         threading.Thread(target=work, name=self.name, daemon=True).start()
         return future

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.probe import Probe
 from bot.storage.db import Database
@@ -110,19 +111,11 @@ async def test_a_probe_runs_one_read_at_a_time_and_reports_its_error() -> None:
 
     probe: Probe[int] = Probe(read, 0.05)
     for _ in range(3):
-        try:
+        with pytest.raises(TimeoutError):
             await probe()
-        except TimeoutError:
-            pass
-        else:  # pragma: no cover - the read is held
-            raise AssertionError("answered while the read was held")
     assert len(reads) == 1  # the stuck read was waited on again, not started three times
     release.set()
     probe.timeout = 5
     assert await probe() == 7
-    try:
+    with pytest.raises(ValueError, match="broken"):
         await probe()
-    except ValueError as error:
-        assert str(error) == "broken"
-    else:  # pragma: no cover
-        raise AssertionError("the read's error was not raised")
