@@ -51,6 +51,7 @@ from flows.questions import BY_STATE
 from flows.receipt import SlipFields
 from flows.redaction import Finding, redact
 from flows.replies import Button, Reply, rows
+from flows.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,12 @@ class Incoming:
     #: What was masked in `text` before it reached us (the webhook redacts at the door):
     #: handled exactly as if the raw text had been found to hold it.
     found: frozenset[Finding] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Every channel's text enters here: what no database can store (NUL, lone
+        # surrogates) goes now, before it can fail a transaction and cost the merchant a reply.
+        for name in ("text", "command", "file_id"):
+            object.__setattr__(self, name, storable(getattr(self, name)))
 
 
 @dataclass(frozen=True)

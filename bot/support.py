@@ -33,6 +33,7 @@ from flows.redaction import redact_text
 from flows.replies import Button, Reply, rows
 from flows.report import report_period
 from flows.settlement_calendar import SHANGHAI
+from flows.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +333,7 @@ class SupportDesk:
                 )
             else:
                 body = redact_text(
-                    args if command == "ask" else (message.text or message.caption or "")
+                    storable(args if command == "ask" else (message.text or message.caption or ""))
                 )
                 if case.status in ("escalated", "reopened"):
                     ops.fire(

@@ -45,6 +45,13 @@ from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.models import InboxUpdate, utcnow
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 from bot.telegram.door import redact_update
+from bot.telegram.webhook_body import (
+    MAX_BODY_BYTES,
+    BadUpdate,
+    BodyTooLarge,
+    parse_update,
+    read_body,
+)
 from bot.wiring import Components, build
 
 log = logging.getLogger(__name__)
@@ -370,9 +377,12 @@ def create_app(
         if not hmac.compare_digest(given.encode(), settings.webhook_secret.encode()):
             return PlainTextResponse("forbidden", status_code=403)
         try:
-            data = await request.json()
-            int(data["update_id"])
-        except (ValueError, KeyError, TypeError):
+            data = parse_update(await read_body(request), state["inbox"].application.bot)
+        except BodyTooLarge:
+            log.warning("update refused: body over %d bytes", MAX_BODY_BYTES)
+            return PlainTextResponse("too large", status_code=413)
+        except BadUpdate as error:  # Telegram would send it again forever: refuse it for good
+            log.warning("update refused: %s", error)
             return PlainTextResponse("bad update", status_code=400)
         try:
             await state["inbox"].deliver(data)
