@@ -28,7 +28,7 @@ from bot.cases import (
 from bot.incidents import active_incidents
 from bot.outbox import Claimed, enqueue
 from bot.privacy import forget_chat, reset_conversation
-from bot.rendering import Outgoing, Renderer, split_message
+from bot.rendering import Outgoing, Renderer
 from bot.storage.db import Database
 from bot.storage.models import Case, Conversation, Timer
 from bot.storage.repository import Cases, Conversations
@@ -209,14 +209,13 @@ class ConversationService:
             )
         return state in READS_SLIPS
 
-    def render(self, replies: list[Reply], locale: str) -> list[Outgoing]:
-        rendered: list[Outgoing] = []
-        for reply in replies:
-            outgoing = self.renderer.render(reply, locale)
-            parts = split_message(outgoing.text)
-            rendered.extend(Outgoing(part) for part in parts[:-1])
-            rendered.append(Outgoing(parts[-1], outgoing.keyboard))
-        return rendered
+    def render(
+        self, replies: list[Reply], locale: str, quoted: str | None = None
+    ) -> list[Outgoing]:
+        """Messages within Telegram's limit (see Renderer.render_parts for `quoted`)."""
+        return [
+            part for reply in replies for part in self.renderer.render_parts(reply, locale, quoted)
+        ]
 
     def notice(self, template: str, language_code: str | None) -> list[Outgoing]:
         """A message outside any conversation step (flood notice), in the sender's language."""
