@@ -23,8 +23,9 @@ ACCESS_FORMAT = (
     '%(asctime)s %(levelname)s %(name)s %(client_addr)s "%(request_line)s" %(status_code)s'
 )
 #: Libraries that say too much at INFO: httpx logs every request URL, and the URL carries the bot
-#: token; a stale button is expected and answered, transitions would log each one as a warning.
-QUIET = {"httpx": "WARNING", "httpcore": "WARNING", "transitions": "ERROR"}
+#: token; a stale button is expected and answered, transitions would log each one as a warning;
+#: alembic describes its plugins on every command (`posbot db upgrade` says what it did).
+QUIET = {"httpx": "WARNING", "httpcore": "WARNING", "transitions": "ERROR", "alembic": "WARNING"}
 
 
 #: What a configured secret shows as in a log line.

@@ -115,12 +115,19 @@ def purge(session: Session, older_than: timedelta, now: datetime) -> PurgeReport
     return PurgeReport(transcript_lines=lines, cases=len(cases), conversations=len(rows))
 
 
+#: The longest age `posbot purge --older-than` takes: the longest retention there is (3650 days).
+MAX_AGE = timedelta(days=3650)
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "w": 7 * 86400}
+
+
 def parse_age(text: str) -> timedelta:
-    """'180d', '12h', '90m' or a plain number of days."""
+    """'180d', '12h', '90m', '4w' or a plain number of days, up to MAX_AGE."""
     value = text.strip().lower()
-    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
-    unit = units.get(value[-1:])
+    unit = value[-1:] if value[-1:] in _UNIT_SECONDS else ""
     number = value[:-1] if unit else value
     if not number.isdecimal() or int(number) <= 0:
         raise ValueError(f"not an age: {text!r} (use e.g. 180d, 12h)")
-    return timedelta(**{unit or "days": int(number)})
+    seconds = int(number) * _UNIT_SECONDS[unit or "d"]
+    if seconds > MAX_AGE.total_seconds():
+        raise ValueError(f"not an age: {text!r} is over {MAX_AGE.days} days")
+    return timedelta(seconds=seconds)
