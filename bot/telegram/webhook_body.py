@@ -10,6 +10,7 @@ database column takes.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,10 +58,18 @@ def _no_constant(name: str) -> Any:
     raise BadUpdate(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    """A JSON number as a float; 1e400 would be infinity, which no JSON column stores."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadUpdate("a number is out of range")
+    return value
+
+
 def parse_update(body: bytes, bot: Bot) -> dict[str, Any]:
     """The update as JSON data, cleaned and checked; BadUpdate says why not."""
     try:
-        data = json.loads(body, parse_constant=_no_constant)
+        data = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
         raise BadUpdate("nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError):

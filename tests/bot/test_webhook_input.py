@@ -57,6 +57,7 @@ BAD_BODIES = [
     ),
     ("update_id Infinity", '{"update_id": Infinity}'),
     ("update_id NaN", '{"update_id": NaN}'),
+    ("a float beyond range", json.dumps(start(28)).replace('"date": ', '"x": 1e400, "date": ')),
     ("update_id float", json.dumps(start(1)).replace('"update_id": 1', '"update_id": 16.5')),
     ("update_id text", json.dumps({**start(1), "update_id": "17"})),
     ("update_id true", json.dumps({**start(1), "update_id": True})),
