@@ -489,7 +489,7 @@ def check_config(reference: str | None, extra_keys: tuple[str, ...]) -> None:
     help="JSON object of reference number -> record (default: the one shipped with posbot).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8099, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8099, show_default=True)
 @click.option("--slow", "slow_s", type=float, default=0.0, help="Answer after this many seconds.")
 @click.option("--fail", is_flag=True, help="Answer every lookup with HTTP 500.")
 @click.option("--malformed", is_flag=True, help="Answer with JSON that [records] cannot read.")
