@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,6 +13,7 @@ import click
 from pydantic import ValidationError
 
 from bot.config import Settings, explain
+from bot.logs import configure_logging, logging_config
 from bot.wiring import Components, build
 
 #: Exit codes (docs/operators.md): 0 done; 1 the work could not be done (a schema to
@@ -30,26 +30,104 @@ class ConfigurationError(click.ClickException):
         click.echo(self.format_message(), err=True)
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # httpx logs every request URL, and the URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # A stale button is expected and answered; transitions would log each one as a warning.
-    logging.getLogger("transitions").setLevel(logging.ERROR)
+class WorkFailed(click.ClickException):
+    """The work could not be done (the database or Telegram did not answer): exit code 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.format_message(), err=True)
 
 
-def _parse_date(value: str | None, param_hint: str) -> date | None:
-    """A YYYY-MM-DD option, or a usage error naming it (exit code 2, no traceback)."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date like 2026-11-01", param_hint=param_hint
-        ) from None
+#: Dates the command line takes: before the first case, after any report anyone will want.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+class Day(click.ParamType):
+    """A YYYY-MM-DD option within EARLIEST_DAY..LATEST_DAY (else exit 2 naming the option)."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2026-11-01", param, ctx)
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            self.fail(f"{value} is not between {EARLIEST_DAY} and {LATEST_DAY}", param, ctx)
+        return day
+
+
+class Age(click.ParamType):
+    """An age such as 180d or 12h (bot.privacy.parse_age)."""
+
+    name = "age"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        from bot.privacy import parse_age
+
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_age(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+def _database_failure(error: Exception) -> click.ClickException:
+    """Why the database could not be used: exit 2 when the URL itself is wrong (no such
+    database, file or user), 1 when the server did not answer."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    if any(sign in reason for sign in _DATABASE_CONFIGURATION_ERRORS):
+        return ConfigurationError(f"POSBOT_DATABASE_URL: {reason}")
+    return WorkFailed(f"database unavailable: {reason}")
+
+
+#: What the database says when POSBOT_DATABASE_URL names something that is not there.
+_DATABASE_CONFIGURATION_ERRORS = (
+    "unable to open database file",  # SQLite: the directory does not exist or is not writable
+    "does not exist",  # PostgreSQL: no such database or role
+    "authentication failed",
+    "no password supplied",
+    "no pg_hba.conf entry",
+)
+
+
+def _telegram_failure(error: Exception) -> click.ClickException | None:
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    if isinstance(error, InvalidToken):
+        return ConfigurationError(f"TELEGRAM_BOT_TOKEN was refused by Telegram: {error.message}")
+    if isinstance(error, NetworkError):
+        return WorkFailed(f"Telegram (TELEGRAM_API_URL) did not answer: {error.message}")
+    if isinstance(error, TelegramError):
+        return WorkFailed(f"Telegram refused: {error.message}")
+    return None
+
+
+class Posbot(click.Group):
+    """The command group: a bad deployment file, or a database or Telegram that fails a command,
+    ends it with the reason and exit code 1 or 2 (see _database_failure), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
+        from bot.deployment import DeploymentError
+        from bot.storage.db import DatabaseUnavailable
+
+        try:
+            return super().invoke(ctx)
+        except DeploymentError as error:
+            raise ConfigurationError(str(error)) from None
+        except (DBAPIError, DatabaseUnavailable) as error:
+            raise _database_failure(error) from None
+        except Exception as error:
+            failure = _telegram_failure(error) if "telegram" in sys.modules else None
+            if failure is None:
+                raise
+            raise failure from None
 
 
 def _day_start(day: date) -> datetime:
@@ -58,28 +136,29 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), SHANGHAI)
 
 
-def _settings() -> Settings:
-    """Settings from the environment, or exit 2 naming each bad variable and its problem."""
+def _settings(log_level: str | None = None) -> Settings:
+    """Settings from the environment, or exit 2 naming each bad variable and its problem; then
+    logging configured (POSBOT_LOG_LEVEL unless the command says otherwise)."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         raise ConfigurationError(explain(error)) from None
+    configure_logging(log_level or settings.log_level)
+    return settings
 
 
 def _build_or_exit(settings: Settings) -> Components:
-    """Build, or stop with the operator's next step instead of a traceback."""
-    from bot.deployment import DeploymentError
+    """Build, or stop with the operator's next step instead of a traceback (a bad deployment
+    file: see Posbot.invoke)."""
     from bot.storage.migrate import SchemaOutdated
 
     try:
         return build(settings)
-    except DeploymentError as error:
-        raise ConfigurationError(str(error)) from None
     except SchemaOutdated as error:
         raise click.ClickException(str(error)) from None
 
 
-@click.group()
+@click.group(cls=Posbot)
 @click.version_option(package_name="posbot", message="posbot %(version)s")
 def main() -> None:
     """posbot: the support bot for POS payments that were not credited."""
@@ -88,19 +167,28 @@ def main() -> None:
 @main.command()
 @click.option("--webhook", is_flag=True, help="Serve a webhook (ASGI) instead of long polling.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Webhook: listen address.")
-@click.option("--port", default=8080, show_default=True, help="Webhook: listen port.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="Webhook: listen port.",
+)
 @click.option(
     "--workers",
+    type=click.IntRange(1, 64),
     default=1,
     show_default=True,
     help="Webhook: worker processes (use PostgreSQL for more than one).",
 )
 def run(webhook: bool, host: str, port: int, workers: int) -> None:
     """Run the Telegram bot: long polling, or a webhook server with --webhook."""
+    from bot.deployment import resolve
+
     settings = _settings()
-    _setup_logging(settings.log_level)
     if not settings.telegram_bot_token:
         raise click.UsageError("TELEGRAM_BOT_TOKEN is not set (see README: Configuration)")
+    resolve(settings)  # a bad deployment file is refused before Telegram is asked anything
     if webhook:
         import uvicorn
 
@@ -108,6 +196,9 @@ def run(webhook: bool, host: str, port: int, workers: int) -> None:
             raise click.UsageError("POSBOT_WEBHOOK_SECRET is required with --webhook")
         if workers > 1 and settings.database_url.startswith("sqlite"):
             raise click.UsageError("several workers need PostgreSQL (POSBOT_DATABASE_URL)")
+        # Refuse here, with the reason, what would otherwise fail inside each worker.
+        _check_listen(host, port)
+        _check_telegram(settings)
         _build_or_exit(settings).db.dispose()  # migrate or refuse before workers start
         uvicorn.run(
             "bot.webhook:create_app",
@@ -116,13 +207,55 @@ def run(webhook: bool, host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             log_level=settings.log_level.lower(),
+            log_config=logging_config(settings.log_level),  # applied in every worker process
         )
         return
     from bot.telegram.app import ALLOWED_UPDATES, build_application
 
+    _check_telegram(settings)  # before PTB, which would log a traceback of its own
     parts = _build_or_exit(settings)
     application = build_application(parts.settings, parts.service, parts.renderer)
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+def _check_listen(host: str, port: int) -> None:
+    """The address can be listened on (exit 2 otherwise), as uvicorn will bind it."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise click.BadParameter(
+            f"{host!r} is not an address: {error}", param_hint="--host"
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise click.UsageError(
+                f"cannot listen on {host}:{port}: {error.strerror or error}"
+            ) from None
+
+
+def _check_telegram(settings: Settings) -> None:
+    """The token is accepted and the Bot API answers (errors: see _telegram_failure)."""
+    import asyncio
+
+    from telegram import Bot
+
+    async def ask() -> None:
+        api = settings.telegram_api_url
+        async with Bot(
+            settings.telegram_bot_token,
+            base_url=f"{api}/bot",
+            base_file_url=f"{api}/file/bot",
+        ):
+            pass  # entering asks getMe
+
+    asyncio.run(ask())
 
 
 @main.command()
@@ -137,8 +270,7 @@ def chat(language: str | None) -> None:
     """The merchant conversation in this terminal, on the same code and database."""
     from bot.console import Console
 
-    settings = _settings()
-    _setup_logging("WARNING")
+    settings = _settings(log_level="WARNING")
     parts = _build_or_exit(settings)
     console = Console(
         parts.service,
@@ -197,16 +329,19 @@ def export() -> None:
 @export.command("cases")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv")
 @click.option(
-    "--since", default=None, help="Only cases created on or after this date (YYYY-MM-DD)."
+    "--since",
+    "start",
+    type=Day(),
+    default=None,
+    help="Only cases created on or after this date (YYYY-MM-DD).",
 )
 @click.option("--out", type=click.File("w"), default="-", help="File to write (default: stdout).")
-def export_cases(fmt: str, since: str | None, out: Any) -> None:
+def export_cases(fmt: str, start: date | None, out: Any) -> None:
     """Cases as CSV or JSON lines (a progress bar on a terminal's stderr for large exports)."""
     from sqlalchemy import func, select
 
     from bot.storage.models import Case
 
-    start = _parse_date(since, "--since")
     settings = _settings()
     parts = _build_or_exit(settings)
     try:
@@ -278,23 +413,18 @@ def db_upgrade() -> None:
 @main.command()
 @click.option(
     "--older-than",
-    "older_than",
+    "age",
+    type=Age(),
     default=None,
     help="Age such as 180d or 12h (default: POSBOT_RETENTION_DAYS days).",
 )
-def purge(older_than: str | None) -> None:
+def purge(age: timedelta | None) -> None:
     """Delete old transcripts and the personal fields of old finished cases."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC
 
-    from bot.privacy import parse_age
     from bot.privacy import purge as purge_data
 
     settings = _settings()
-    _setup_logging(settings.log_level)
-    try:
-        age = parse_age(older_than) if older_than else None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--older-than") from None
     parts = _build_or_exit(settings)
     # The retention in force: the deployment file's unless POSBOT_RETENTION_DAYS is set.
     if age is None:
@@ -326,12 +456,9 @@ def purge(older_than: str | None) -> None:
 )
 def check_config(reference: str | None, extra_keys: tuple[str, ...]) -> None:
     """Check the environment and the deployment file (POSBOT_DEPLOYMENT_FILE); exit 2 if bad."""
-    from bot.deployment import DeploymentError, resolve
+    from bot.deployment import resolve
 
-    try:
-        deployment = resolve(_settings())
-    except DeploymentError as error:
-        raise ConfigurationError(str(error)) from None
+    deployment = resolve(_settings())
     for line in deployment.describe():
         click.echo(line)
     click.echo("configuration OK")
@@ -347,7 +474,7 @@ def check_config(reference: str | None, extra_keys: tuple[str, ...]) -> None:
         keys = parse_keys(reference, extra_keys)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--try-reference/--try-key") from None
-    _setup_logging("WARNING")
+    configure_logging("WARNING")
     line, answered = try_lookup(deployment.records, keys)
     if not answered:
         raise click.ClickException(line)
@@ -362,7 +489,7 @@ def check_config(reference: str | None, extra_keys: tuple[str, ...]) -> None:
     help="JSON object of reference number -> record (default: the one shipped with posbot).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8099, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8099, show_default=True)
 @click.option("--slow", "slow_s", type=float, default=0.0, help="Answer after this many seconds.")
 @click.option("--fail", is_flag=True, help="Answer every lookup with HTTP 500.")
 @click.option("--malformed", is_flag=True, help="Answer with JSON that [records] cannot read.")
@@ -404,7 +531,9 @@ def records_fake(
 
 @main.command()
 @click.option("--out", default="report.html", show_default=True, help="HTML file to write.")
-@click.option("--since", default=None, help="First day (YYYY-MM-DD, Beijing time).")
+@click.option(
+    "--since", "start", type=Day(), default=None, help="First day (YYYY-MM-DD, Beijing time)."
+)
 @click.option(
     "--days",
     type=click.IntRange(1, 36600),
@@ -418,14 +547,13 @@ def records_fake(
     default=None,
     help="Language of the page (default: POSBOT_DEFAULT_LOCALE).",
 )
-def report(out: str, since: str | None, days: int | None, language: str | None) -> None:
+def report(out: str, start: date | None, days: int | None, language: str | None) -> None:
     """A self-contained HTML page of charts: cases per day by outcome, first reply and
     resolution times, share resolved without a person, ratings."""
     from bot.report import load_numbers, report_html
     from flows.report import report_period
     from flows.settlement_calendar import SHANGHAI
 
-    start = _parse_date(since, "--since")
     now = datetime.now(SHANGHAI)
     try:
         first, last = report_period(now.date(), start, days)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from decimal import Decimal
 from typing import Annotated
@@ -11,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///posbot.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+WEBHOOK_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
+RESERVED_PATHS = ("/healthz", "/metrics")
 
 
 class Settings(BaseSettings):
@@ -39,7 +42,10 @@ class Settings(BaseSettings):
         default=time(23, 0), validation_alias=AliasChoices("POSBOT_CUTOFF", "cutoff")
     )
     retention_days: int = Field(
-        default=180, ge=1, validation_alias=AliasChoices("POSBOT_RETENTION_DAYS", "retention_days")
+        default=180,
+        ge=1,
+        le=3650,  # as in the deployment file: ten years
+        validation_alias=AliasChoices("POSBOT_RETENTION_DAYS", "retention_days"),
     )
     default_locale: str = Field(
         default="zh", validation_alias=AliasChoices("POSBOT_DEFAULT_LOCALE", "default_locale")
@@ -118,7 +124,8 @@ class Settings(BaseSettings):
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
         try:
-            make_url(value).get_dialect()
+            url = make_url(value)
+            dialect = url.get_dialect()
         except ArgumentError:
             raise ValueError(
                 "not a database URL, e.g. sqlite:///posbot.sqlite3 or "
@@ -126,6 +133,23 @@ class Settings(BaseSettings):
             ) from None
         except NoSuchModuleError:
             raise ValueError("unknown database kind (use sqlite or postgresql+psycopg)") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("posbot runs on sqlite or postgresql+psycopg only")
+        try:
+            dialect.import_dbapi()
+        except ImportError:
+            raise ValueError(
+                f"no driver {url.get_driver_name()!r} installed (use postgresql+psycopg)"
+            ) from None
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path(cls, value: str) -> str:
+        if not WEBHOOK_PATH.fullmatch(value):
+            raise ValueError("must be a path such as /telegram (letters, digits, - _ . ~ /)")
+        if value in RESERVED_PATHS:
+            raise ValueError(f"{value} is where posbot answers health checks or metrics")
         return value
 
     @field_validator("log_level")

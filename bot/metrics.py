@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -33,31 +34,52 @@ HANDLER_SECONDS = Histogram(
 )
 
 
-class DatabaseGauges(Collector):
-    """Outbox depth and open/escalated cases, the same for every worker (read from the DB)."""
+@dataclass(frozen=True)
+class DatabaseNumbers:
+    """Outbox depth and cases by state: the same for every worker (read from the database)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    outbox_depth: int
+    cases: dict[str, int]
+
+
+def read_database_numbers(db: Database) -> DatabaseNumbers:
+    with db.transaction() as session:
+        depth = (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status.in_(("pending", "sending")))
+            )
+            or 0
+        )
+        by_status = dict(
+            session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
+        )
+    return DatabaseNumbers(depth, by_status)
+
+
+class DatabaseGauges(Collector):
+    """The database's numbers as of the last read, which the /metrics endpoint makes (bounded
+    in time) before each scrape. When that read failed, `posbot_database_up` is 0 and the
+    database gauges are left out: a scrape never fails and never waits for the database."""
+
+    def __init__(self) -> None:
+        self.numbers: DatabaseNumbers | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        with self.db.transaction() as session:
-            depth = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.status.in_(("pending", "sending")))
-                )
-                or 0
-            )
-            by_status = dict(
-                session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
-            )
+        up = GaugeMetricFamily(
+            "posbot_database_up", "1 when the database answered the last scrape, 0 when not"
+        )
+        up.add_metric([], 0 if self.numbers is None else 1)
+        yield up
+        if self.numbers is None:
+            return
         outbox = GaugeMetricFamily("posbot_outbox_depth", "Messages waiting to be delivered")
-        outbox.add_metric([], depth)
+        outbox.add_metric([], self.numbers.outbox_depth)
         yield outbox
         cases = GaugeMetricFamily("posbot_cases", "Cases by state", labels=["state"])
         for state in ("open", "waiting", "escalated", "assigned", "reopened"):
-            cases.add_metric([state], by_status.get(state, 0))
+            cases.add_metric([state], self.numbers.cases.get(state, 0))
         yield cases
 
 
@@ -66,14 +88,6 @@ def update_type(data: dict[str, object]) -> str:
     return next((key for key in data if key != "update_id"), "unknown")
 
 
-_gauges: DatabaseGauges | None = None
-
-
-def watch_database(db: Database) -> None:
-    """Point the database gauges at this process's database (registered once per process)."""
-    global _gauges
-    if _gauges is None:
-        _gauges = DatabaseGauges(db)
-        REGISTRY.register(_gauges)
-    else:
-        _gauges.db = db
+#: Registered once per process (a registry refuses the same metric names twice).
+DATABASE_GAUGES = DatabaseGauges()
+REGISTRY.register(DATABASE_GAUGES)

@@ -1,4 +1,4 @@
-"""Personal data: erasing a merchant's data (/forget), retention purges, and log redaction.
+"""Personal data: erasing a merchant's data (/forget) and retention purges (logs: bot/logs.py).
 
 One erasure routine serves both /forget and `posbot purge`, so "deleted" means the same thing
 everywhere: cases keep only anonymised counts (status, outcome, dates, amount), never who or what.
@@ -6,12 +6,9 @@ everywhere: cases keep only anonymised counts (status, outcome, dates, amount), 
 
 from __future__ import annotations
 
-import logging
-import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -25,7 +22,6 @@ from bot.storage.models import (
     TranscriptLine,
 )
 from flows.intake import IDLE
-from flows.redaction import redact_text
 
 #: Where an erased case's merchant used to be.
 ERASED_CHANNEL = "erased"
@@ -119,54 +115,19 @@ def purge(session: Session, older_than: timedelta, now: datetime) -> PurgeReport
     return PurgeReport(transcript_lines=lines, cases=len(cases), conversations=len(rows))
 
 
+#: The longest age `posbot purge --older-than` takes: the longest retention there is (3650 days).
+MAX_AGE = timedelta(days=3650)
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "w": 7 * 86400}
+
+
 def parse_age(text: str) -> timedelta:
-    """'180d', '12h', '90m' or a plain number of days."""
+    """'180d', '12h', '90m', '4w' or a plain number of days, up to MAX_AGE."""
     value = text.strip().lower()
-    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
-    unit = units.get(value[-1:])
+    unit = value[-1:] if value[-1:] in _UNIT_SECONDS else ""
     number = value[:-1] if unit else value
     if not number.isdecimal() or int(number) <= 0:
         raise ValueError(f"not an age: {text!r} (use e.g. 180d, 12h)")
-    return timedelta(**{unit or "days": int(number)})
-
-
-_factory = logging.getLogRecordFactory()
-_installed = False
-#: Configured secrets (the records lookup's header values): never in a log line, whoever logs.
-_secrets: list[str] = []  # longest first: a whole header before the token inside it
-HIDDEN = "<hidden>"
-
-
-def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-    """Every log record, from any library, loses personal data before any handler sees it."""
-    record = _factory(*args, **kwargs)
-    try:
-        message = record.getMessage()
-    except Exception:  # a bad format string: log the template rather than nothing
-        message = str(record.msg)
-    record.msg, record.args = _hide(redact_text(message)), None
-    if record.exc_info and record.exc_info[1] is not None:
-        text = "".join(traceback.format_exception(*record.exc_info))
-        record.exc_text = _hide(redact_text(text))
-        record.exc_info = None
-    return record
-
-
-def _hide(text: str) -> str:
-    for secret in _secrets:
-        text = text.replace(secret, HIDDEN)
-    return text
-
-
-def hide_in_logs(secrets: Iterable[str]) -> None:
-    """Every later log record shows these values as <hidden> (with install_log_redaction)."""
-    global _secrets
-    _secrets = sorted({*_secrets, *secrets} - {""}, key=len, reverse=True)
-
-
-def install_log_redaction() -> None:
-    """Idempotent: wrap the record factory once per process."""
-    global _installed
-    if not _installed:
-        logging.setLogRecordFactory(_redacting_factory)
-        _installed = True
+    seconds = int(number) * _UNIT_SECONDS[unit or "d"]
+    if seconds > MAX_AGE.total_seconds():
+        raise ValueError(f"not an age: {text!r} is over {MAX_AGE.days} days")
+    return timedelta(seconds=seconds)

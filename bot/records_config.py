@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from jsonpointer import JsonPointer, JsonPointerException
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from bot.privacy import HIDDEN
+from bot.logs import HIDDEN
 from flows.records_lookup import KEY_NAMES, NOT_FOUND, RecordStatus
 
 #: A placeholder in the URL template: {reference}.

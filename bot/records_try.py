@@ -9,7 +9,7 @@ import asyncio
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from bot.privacy import hide_in_logs, install_log_redaction
+from bot.logs import hide_in_logs
 from bot.records_config import RecordsConfig
 from bot.records_http import RecordsClient
 from flows.records_lookup import KEY_NAMES, Found, LookupKeys, LookupResult, NotFound
@@ -60,8 +60,7 @@ def describe(result: LookupResult) -> str:
 def try_lookup(config: RecordsConfig, keys: LookupKeys) -> tuple[str, bool]:
     """The line to print, and whether the system answered (found or not found)."""
 
-    install_log_redaction()
-    hide_in_logs(config.secrets)
+    hide_in_logs(config.secrets)  # lines are redacted by the command's logging (bot/logs.py)
 
     async def once() -> LookupResult:
         client = RecordsClient(config)

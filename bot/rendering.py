@@ -6,6 +6,7 @@ interpreted). Button labels live in each locale's `labels.toml`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,14 +19,18 @@ from typing import Any
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import escape
 
 from flows.banks import DEFAULT_BANKS, BankDirectory
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI, DueDate
+from flows.text import utf16_len
 
-#: Telegram's limit for one text message.
+#: Telegram's limit for one text message, in UTF-16 code units.
 MESSAGE_LIMIT = 4096
 BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
+#: Stands for the quoted text while the rest of a split message is rendered (see render_parts).
+_PIECE = "\x00piece\x00"
 
 
 def templates_root() -> Path:
@@ -46,16 +51,17 @@ class Outgoing:
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split at blank lines, then lines, so no tag or sentence is cut in half."""
-    if len(text) <= limit:
+    """Split at blank lines, then lines, so no tag or sentence is cut in half. Lengths are
+    UTF-16 code units, as Telegram counts them (an emoji may count twice)."""
+    if utf16_len(text) <= limit:
         return [text]
     parts: list[str] = []
     current = ""
     for block in text.split("\n\n"):
-        pieces = [block] if len(block) <= limit else _hard_split(block, limit)
+        pieces = [block] if utf16_len(block) <= limit else _hard_split(block, limit)
         for piece in pieces:
             candidate = f"{current}\n\n{piece}" if current else piece
-            if len(candidate) <= limit:
+            if utf16_len(candidate) <= limit:
                 current = candidate
             else:
                 parts.append(current)
@@ -70,16 +76,16 @@ def _hard_split(block: str, limit: int) -> list[str]:
     pieces: list[str] = []
     current = ""
     for line in block.split("\n"):
-        if len(line) > limit:
+        if utf16_len(line) > limit:
             if current:
                 pieces.append(current)
                 current = ""
-            while len(line) > limit:
+            while utf16_len(line) > limit:
                 cut = _safe_cut(line, limit)
                 pieces.append(line[:cut])
                 line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
+        if utf16_len(candidate) <= limit:
             current = candidate
         else:
             pieces.append(current)
@@ -89,9 +95,31 @@ def _hard_split(block: str, limit: int) -> list[str]:
     return pieces
 
 
+def _fit(line: str, limit: int) -> int:
+    """How many leading characters of `line` fit in `limit` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(line):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(line)
+
+
+#: Characters that belong to the one before them: a cut before one would split what is seen
+#: as a single symbol (an accent, an emoji's skin tone or variation, a joined emoji).
+_JOINING = re.compile("[\u0300-\u036f\u200c\u200d\ufe00-\ufe0f\U0001f3fb-\U0001f3ff]")
+
+
 def _safe_cut(line: str, limit: int) -> int:
-    """The last position at or before `limit` that is not inside `<...>` or `&...;`."""
-    cut = limit
+    """The last position within `limit` units that is not inside `<...>`, `&...;` or a symbol
+    made of several characters."""
+    fit = cut = _fit(line, limit)
+    for _ in range(8):
+        if cut <= 1 or not (_JOINING.match(line, cut) or line[cut - 1] == "\u200d"):
+            break
+        cut -= 1
+    else:
+        cut = fit  # a run of joiners: cut anywhere rather than not at all
     window = line[max(0, cut - 12) : cut]
     amp, semi = window.rfind("&"), window.rfind(";")
     if amp != -1 and amp > semi:
@@ -99,7 +127,7 @@ def _safe_cut(line: str, limit: int) -> int:
     tag_open, tag_close = line.rfind("<", 0, cut), line.rfind(">", 0, cut)
     if tag_open > tag_close:
         cut = tag_open
-    return cut if cut > 0 else limit
+    return cut if cut > 0 else max(fit, 1)
 
 
 def grace_day(due: DueDate) -> date:
@@ -190,6 +218,25 @@ class Renderer:
             for row in reply.buttons
         )
         return Outgoing(text, keyboard)
+
+    def render_parts(self, reply: Reply, locale: str, quoted: str | None = None) -> list[Outgoing]:
+        """`reply` as messages within Telegram's limit, the keyboard on the last one.
+
+        With `quoted`, the context key holding someone's own words (a merchant's message, an
+        agent's reply), a text too long for one message is split instead of the rendered
+        message, and every part is the whole template around its piece: each part carries the
+        header (the case number, who wrote).
+        """
+        whole = self.render(reply, locale)
+        parts = split_message(whole.text)
+        if len(parts) > 1 and quoted and reply.context.get(quoted):
+            frame = self.text(reply.template, locale, {**reply.context, quoted: _PIECE})
+            head, found, tail = frame.partition(_PIECE)
+            room = MESSAGE_LIMIT - utf16_len(head) - utf16_len(tail)
+            if found and room >= MESSAGE_LIMIT // 2:
+                body = str(escape(str(reply.context[quoted])))  # as autoescape shows it
+                parts = [f"{head}{piece}{tail}" for piece in split_message(body, room)]
+        return [*(Outgoing(part) for part in parts[:-1]), Outgoing(parts[-1], whole.keyboard)]
 
     def _button_label(self, locale: str, key: str, params: Mapping[str, Any]) -> str:
         """From labels.toml; a bank the deployment added is labelled with its own name."""

@@ -28,7 +28,7 @@ from bot.cases import (
 from bot.incidents import active_incidents
 from bot.outbox import Claimed, enqueue
 from bot.privacy import forget_chat, reset_conversation
-from bot.rendering import Outgoing, Renderer, split_message
+from bot.rendering import Outgoing, Renderer
 from bot.storage.db import Database
 from bot.storage.models import Case, Conversation, Timer
 from bot.storage.repository import Cases, Conversations
@@ -51,6 +51,7 @@ from flows.questions import BY_STATE
 from flows.receipt import SlipFields
 from flows.redaction import Finding, redact
 from flows.replies import Button, Reply, rows
+from flows.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,12 @@ class Incoming:
     #: What was masked in `text` before it reached us (the webhook redacts at the door):
     #: handled exactly as if the raw text had been found to hold it.
     found: frozenset[Finding] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Every channel's text enters here: what no database can store (NUL, lone
+        # surrogates) goes now, before it can fail a transaction and cost the merchant a reply.
+        for name in ("text", "command", "file_id"):
+            object.__setattr__(self, name, storable(getattr(self, name)))
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,8 @@ class ConversationService:
         _store(row, record, now)
         messages = self.render(replies, record.locale)
         claimed = enqueue(session, chat.chat_id, messages, now, claim=True) if outbox else []
-        log.info("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
+        # DEBUG: a webhook worker's log holds one line per request, uvicorn's access line.
+        log.debug("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
         queued = outbox and bool(messages) and not claimed
         return Result(messages, ops.events, warning is not None, claimed, queued)
 
@@ -201,14 +209,13 @@ class ConversationService:
             )
         return state in READS_SLIPS
 
-    def render(self, replies: list[Reply], locale: str) -> list[Outgoing]:
-        rendered: list[Outgoing] = []
-        for reply in replies:
-            outgoing = self.renderer.render(reply, locale)
-            parts = split_message(outgoing.text)
-            rendered.extend(Outgoing(part) for part in parts[:-1])
-            rendered.append(Outgoing(parts[-1], outgoing.keyboard))
-        return rendered
+    def render(
+        self, replies: list[Reply], locale: str, quoted: str | None = None
+    ) -> list[Outgoing]:
+        """Messages within Telegram's limit (see Renderer.render_parts for `quoted`)."""
+        return [
+            part for reply in replies for part in self.renderer.render_parts(reply, locale, quoted)
+        ]
 
     def notice(self, template: str, language_code: str | None) -> list[Outgoing]:
         """A message outside any conversation step (flood notice), in the sender's language."""

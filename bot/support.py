@@ -33,6 +33,7 @@ from flows.redaction import redact_text
 from flows.replies import Button, Reply, rows
 from flows.report import report_period
 from flows.settlement_calendar import SHANGHAI
+from flows.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,11 @@ class SupportDesk:
         context: dict[str, Any],
         locale: str | None = None,
         buttons: tuple[tuple[Button, ...], ...] = (),
-    ) -> Outgoing:
-        return self.service.render([Reply(template, context, buttons)], locale or self.locale)[-1]
+        quoted: str | None = None,
+    ) -> list[Outgoing]:
+        """The message in as many parts as Telegram needs (`quoted`: see render_parts)."""
+        reply = Reply(template, context, buttons)
+        return self.service.render([reply], locale or self.locale, quoted)
 
     def _card_buttons(self, case: Case) -> tuple[tuple[Button, ...], ...]:
         return rows(
@@ -135,7 +139,7 @@ class SupportDesk:
             target = {"reply_to_message_id": card}
         if event.kind == "merchant_message":
             if event.photo_file_id:
-                caption = self._render("support_relay", {"number": number, "text": None})
+                (caption,) = self._render("support_relay", {"number": number, "text": None})
                 await bot.send_photo(
                     self.chat_id,
                     event.photo_file_id,
@@ -144,8 +148,11 @@ class SupportDesk:
                     **target,
                 )
             if event.text:
-                message = self._render("support_relay", {"number": number, "text": event.text})
-                await self._send(bot, message, **target)
+                # Each part of a long message carries the case number.
+                relay = self._render(
+                    "support_relay", {"number": number, "text": event.text}, quoted="text"
+                )
+                await self._send(bot, relay, **target)
         elif event.kind in ("changed", "duplicate"):
             if thread and await self.forum(bot):
                 await bot.edit_forum_topic(self.chat_id, thread, name=view["topic"])
@@ -196,14 +203,20 @@ class SupportDesk:
             case.support_thread_id = thread_id
             case.support_card_message_id = sent.message_id
 
-    async def _send(self, bot: Bot, message: Outgoing, **kwargs: Any) -> Message:
-        return await bot.send_message(
-            self.chat_id,
-            message.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(message),
-            **kwargs,
-        )
+    async def _send(self, bot: Bot, messages: list[Outgoing], **kwargs: Any) -> Message:
+        """Every part, in order; returns the last (the one with the buttons)."""
+        sent: list[Message] = []
+        for message in messages:
+            sent.append(
+                await bot.send_message(
+                    self.chat_id,
+                    message.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(message),
+                    **kwargs,
+                )
+            )
+        return sent[-1]
 
     # -- authority ---------------------------------------------------------------------------
 
@@ -255,7 +268,7 @@ class SupportDesk:
             return  # ordinary chatter in the group, not about a case
         if not await self.is_agent(context.bot, user.id):
             await message.reply_text(
-                self._render("support_refused", {}).text, parse_mode=ParseMode.HTML
+                self._render("support_refused", {})[0].text, parse_mode=ParseMode.HTML
             )
             return
         if command == "cases":
@@ -268,8 +281,7 @@ class SupportDesk:
                 if command == "incident"
                 else self.incidents.listing()
             )
-            for outgoing in answer:
-                await self._reply(message, outgoing)
+            await self._reply(message, answer)
         elif command == "report":
             await self._send_report(message, args.strip())
         elif command in ("resolve", "ask", "claim", "unclaim", ""):
@@ -284,10 +296,11 @@ class SupportDesk:
             return message.reply_to_message.message_id
         return None
 
-    async def _reply(self, message: Message, outgoing: Outgoing) -> None:
-        await message.reply_text(
-            outgoing.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(outgoing)
-        )
+    async def _reply(self, message: Message, outgoings: list[Outgoing]) -> None:
+        for outgoing in outgoings:
+            await message.reply_text(
+                outgoing.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(outgoing)
+            )
 
     async def _case_command(
         self, bot: Bot, message: Message, user: Any, command: str, args: str
@@ -301,7 +314,7 @@ class SupportDesk:
                 await self._reply(message, self._render("support_usage", {}))
             return
         to_merchant: list[Outgoing] = []
-        notice: Outgoing | None = None
+        notice: list[Outgoing] = []
         with self.db.transaction() as session:
             case = self._case_for(session, message)
             assert case is not None
@@ -332,7 +345,7 @@ class SupportDesk:
                 )
             else:
                 body = redact_text(
-                    args if command == "ask" else (message.text or message.caption or "")
+                    storable(args if command == "ask" else (message.text or message.caption or ""))
                 )
                 if case.status in ("escalated", "reopened"):
                     ops.fire(
@@ -351,11 +364,12 @@ class SupportDesk:
                 to_merchant = self.service.render(
                     [Reply(template, {"agent": agent, "text": body, "case_number": case.number})],
                     case.locale,
+                    quoted="text",
                 )
             enqueue(session, case.chat_id, to_merchant, now, case.id)
             events = ops.events
             merchant_chat = case.chat_id
-        if notice is not None:
+        if notice:
             await self._reply(message, notice)
         await self._deliver(bot, merchant_chat, message)
         await self.publish(bot, [e for e in events if e.kind != "escalated"])
@@ -405,7 +419,7 @@ class SupportDesk:
         if query is None or user is None:
             return
         if not await self.is_agent(context.bot, user.id):
-            await query.answer(self._render("support_refused", {}).text, show_alert=True)
+            await query.answer(self._render("support_refused", {})[0].text, show_alert=True)
             return
         parts = (query.data or "").split(":")
         verb = parts[1] if len(parts) == 3 else ""
@@ -420,7 +434,7 @@ class SupportDesk:
                 or not self._button_belongs(case, origin, self.chat_id)
                 or verb not in ("claim", "unclaim", "resolve")
             ):
-                answer = self._render("support_stale", {}).text
+                answer = self._render("support_stale", {})[0].text
                 events: list[SupportEvent] = []
                 to_merchant: list[Outgoing] = []
                 merchant_chat = 0
@@ -436,7 +450,7 @@ class SupportDesk:
                 answer = self._render(
                     "support_done" if done else "support_not_now",
                     {"case": _case_view(case), "verb": verb},
-                ).text
+                )[0].text
                 to_merchant = []
                 if done and verb == "resolve":
                     agent = self.settings.support_team_name or user.first_name
@@ -542,15 +556,13 @@ class SupportDesk:
                             "support",
                             0,
                             case.id,
-                            [
-                                self._render(
-                                    "sla_unclaimed",
-                                    {
-                                        "case": _case_view(case),
-                                        "minutes": self.settings.sla_unclaimed_minutes,
-                                    },
-                                )
-                            ],
+                            self._render(
+                                "sla_unclaimed",
+                                {
+                                    "case": _case_view(case),
+                                    "minutes": self.settings.sla_unclaimed_minutes,
+                                },
+                            ),
                         )
                     )
                 elif (
@@ -569,15 +581,13 @@ class SupportDesk:
                             "support",
                             0,
                             case.id,
-                            [
-                                self._render(
-                                    "sla_reply",
-                                    {
-                                        "case": _case_view(case),
-                                        "hours": self.settings.sla_reply_hours,
-                                    },
-                                )
-                            ],
+                            self._render(
+                                "sla_reply",
+                                {
+                                    "case": _case_view(case),
+                                    "hours": self.settings.sla_reply_hours,
+                                },
+                            ),
                         )
                     )
             targets = {
@@ -598,8 +608,8 @@ class SupportDesk:
                         if card
                         else {}
                     )
-                    for outgoing in messages:
-                        await self._send(bot, outgoing, **target)
+                    if messages:
+                        await self._send(bot, messages, **target)
             except TelegramError as error:
                 log.error(
                     "timer delivery failed case_id=%s error=%s", case_id, type(error).__name__

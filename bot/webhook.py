@@ -31,22 +31,33 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.metrics import (
+    DATABASE_GAUGES,
     DUPLICATES,
     HANDLER_SECONDS,
     OUT_OF_SEQUENCE,
     REGISTRY,
     UPDATES,
+    read_database_numbers,
     update_type,
-    watch_database,
 )
+from bot.probe import Probe
 from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.models import InboxUpdate, utcnow
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 from bot.telegram.door import redact_update
+from bot.telegram.webhook_body import (
+    MAX_BODY_BYTES,
+    BadUpdate,
+    BodyTooLarge,
+    parse_update,
+    read_body,
+)
 from bot.wiring import Components, build
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+#: /healthz and /metrics answer within this, whatever the database does.
+PROBE_SECONDS = 1.5
 
 
 def chat_of(data: dict[str, Any]) -> int | None:
@@ -59,6 +70,11 @@ def chat_of(data: dict[str, Any]) -> int | None:
         message = query.get("message") or {}
         return message.get("chat", {}).get("id") or query.get("from", {}).get("id")
     return None
+
+
+def _ping(db: Database) -> None:
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def _mark_done(connection: Connection, update_id: int) -> None:
@@ -316,7 +332,6 @@ def create_app(
         application = build_application(
             parts.settings, parts.service, parts.renderer, request=request, polling=False
         )
-        watch_database(parts.db)
         await application.initialize()
         if application.post_init:
             await application.post_init(application)
@@ -329,7 +344,12 @@ def create_app(
                 drop_pending_updates=False,
             )
         inbox = UpdateInbox(parts.db, application)
-        state.update(parts=parts, inbox=inbox)
+        state.update(
+            parts=parts,
+            inbox=inbox,
+            health=Probe(lambda: _ping(parts.db), PROBE_SECONDS, "posbot-healthz"),
+            numbers=Probe(lambda: read_database_numbers(parts.db), PROBE_SECONDS, "posbot-metrics"),
+        )
         app.state.parts, app.state.inbox = parts, inbox
 
         async def sweeping() -> None:
@@ -357,9 +377,12 @@ def create_app(
         if not hmac.compare_digest(given.encode(), settings.webhook_secret.encode()):
             return PlainTextResponse("forbidden", status_code=403)
         try:
-            data = await request.json()
-            int(data["update_id"])
-        except (ValueError, KeyError, TypeError):
+            data = parse_update(await read_body(request), state["inbox"].application.bot)
+        except BodyTooLarge:
+            log.warning("update refused: body over %d bytes", MAX_BODY_BYTES)
+            return PlainTextResponse("too large", status_code=413)
+        except BadUpdate as error:  # Telegram would send it again forever: refuse it for good
+            log.warning("update refused: %s", error)
             return PlainTextResponse("bad update", status_code=400)
         try:
             await state["inbox"].deliver(data)
@@ -372,13 +395,18 @@ def create_app(
 
     async def healthz(request: Request) -> Response:
         try:
-            with state["parts"].db.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            await state["health"]()
+        except TimeoutError:
+            return JSONResponse({"ok": False, "database": "timeout"}, status_code=503)
         except Exception as error:  # any database failure means "not healthy"
             return JSONResponse({"ok": False, "database": type(error).__name__}, status_code=503)
         return JSONResponse({"ok": True})
 
     async def metrics(request: Request) -> Response:
+        try:
+            DATABASE_GAUGES.numbers = await state["numbers"]()
+        except Exception:  # down or too slow: posbot_database_up 0, the counters still go out
+            DATABASE_GAUGES.numbers = None
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(

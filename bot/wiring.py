@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from bot.cases import CasePolicy
 from bot.config import Settings
 from bot.deployment import Deployment, resolve
+from bot.logs import hide_in_logs
 from bot.ocr import MAX_BYTES, ocr_available
-from bot.privacy import hide_in_logs, install_log_redaction
 from bot.records_http import RecordsClient
 from bot.rendering import Renderer
 from bot.service import ConversationService
@@ -35,7 +35,6 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
     """Every shared piece; a bad deployment file stops it before the database is touched."""
     deployment = resolve(settings)
     settings = deployment.settings
-    install_log_redaction()
     if deployment.records is not None:
         hide_in_logs(deployment.records.secrets)
     db = Database(settings.database_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -60,3 +61,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     yield url
+
+
+@pytest.fixture(autouse=True)
+def _process_logging_restored() -> Iterator[None]:
+    """A command run in this process configures logging for the whole process (bot/logs.py),
+    with a handler on a stream the test runner closes afterwards: undo it after each test."""
+    from bot.logs import RedactingFormatter, logging_config
+
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for logger in [root, *map(logging.getLogger, logging_config("INFO")["loggers"])]:
+        for handler in logger.handlers[:]:
+            if isinstance(handler.formatter, RedactingFormatter):
+                logger.removeHandler(handler)
+        if logger is not root:
+            logger.setLevel(logging.NOTSET)
+            logger.propagate = True
+    root.setLevel(level)

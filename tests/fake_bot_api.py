@@ -41,6 +41,7 @@ __all__ = ["Call", "FakeBotApi", "FakeBotApiError", "RegisteredFile", "UploadedF
 JSONDict = dict[str, Any]
 
 DEFAULT_TOKEN = "123456:TEST"
+MESSAGE_LIMIT = 4096
 DEFAULT_USER_ID = 100001
 """User id used by the update builders for group chats when no ``user_id`` is given."""
 
@@ -982,6 +983,9 @@ class FakeBotApi:
         text = call.params.get("text")
         if not isinstance(text, str) or not text.strip():
             raise FakeBotApiError("Bad Request: message text is empty")
+        # Telegram counts UTF-16 units of the text as shown; raw HTML is never shorter.
+        if _utf16_len(text) > MESSAGE_LIMIT:
+            raise FakeBotApiError("Bad Request: message is too long")
         message = self._bot_message(call.params)
         message["text"] = text
         if isinstance(call.params.get("entities"), list):

@@ -390,7 +390,7 @@ class RecordingRequest(BaseRequest):
                 raise BotApiError(f"Bad Request: can't parse entities: {error}") from None
         if not plain.strip() and not empty_ok:
             raise BotApiError("Bad Request: message text is empty")
-        if self.validate and len(plain) > limit:
+        if self.validate and len(plain.encode("utf-16-le", "surrogatepass")) // 2 > limit:
             what = "message" if limit == MESSAGE_LIMIT else "message caption"
             raise BotApiError(f"Bad Request: {what} is too long")
 

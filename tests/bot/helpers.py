@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from bot.config import Settings
+from bot.logs import FORMAT, RedactingFormatter
 from bot.wiring import Components, build
 from flows.settlement_calendar import SHANGHAI
 
@@ -32,3 +37,20 @@ def components(database_url: str, clock: Clock | None = None, **overrides: objec
         **overrides,
     )  # type: ignore[arg-type]
     return build(settings, clock=clock or Clock())
+
+
+@contextmanager
+def written_logs(level: int = logging.DEBUG) -> Iterator[io.StringIO]:
+    """What a posbot log handler writes (bot/logs.py's formatter), at `level`, from any logger."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter(FORMAT))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(level)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)

@@ -35,6 +35,7 @@ from flows.facts import (
 )
 from flows.intake import still_missing_reply, summary_reply
 from flows.settlement_calendar import SHANGHAI
+from flows.text import utf16_len
 from tests.flows.dialogue import POLICY
 from tests.templates.test_render import SETTINGS
 
@@ -224,7 +225,7 @@ FUTURE = {
 
 def check_text(text: str, facts: Facts, moment: Moment, d: Diagnosis, locale: str) -> None:
     parts = split_message(text)
-    assert all(len(part) <= MESSAGE_LIMIT for part in parts)
+    assert all(utf16_len(part) <= MESSAGE_LIMIT for part in parts)
     assert not RAW_KEY.search(text), RAW_KEY.search(text)
     allowed = set(DIRECTORY_NUMBERS)
     for number in PHONE.findall(text):

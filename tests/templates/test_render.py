@@ -36,6 +36,7 @@ from flows.records_lookup import (
 from flows.replies import Button, Reply
 from flows.report import CaseTimes, aggregate
 from flows.settlement_calendar import SHANGHAI
+from flows.text import utf16_len
 from tests.flows.dialogue import NOW, POLICY, Dialogue
 from tests.flows.test_diagnosis import BASE
 from tests.flows.test_intake import CARD_SALE
@@ -515,7 +516,7 @@ def test_template_renders(renderer: Renderer, locale: str, template: str) -> Non
     for context in SAMPLES[template]:
         text = renderer.text(template, locale, context)
         assert text.strip()
-        assert all(len(part) <= MESSAGE_LIMIT for part in split_message(text))
+        assert all(utf16_len(part) <= MESSAGE_LIMIT for part in split_message(text))
         if locale == "en":  # English, quoting at most the Chinese labels printed on a slip
             cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
             assert cjk <= 0.1 * len(text), text
@@ -547,7 +548,7 @@ def test_split_message_keeps_parts_under_the_limit() -> None:
     text = "\n\n".join("段落" * 300 for _ in range(20))
     parts = split_message(text)
     assert len(parts) > 1
-    assert all(len(p) <= MESSAGE_LIMIT for p in parts)
+    assert all(utf16_len(p) <= MESSAGE_LIMIT for p in parts)
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
 
 
