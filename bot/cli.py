@@ -13,6 +13,7 @@ import click
 from pydantic import ValidationError
 
 from bot.config import Settings, explain
+from bot.extras import require
 from bot.logs import configure_logging, logging_config
 from bot.wiring import Components, build
 
@@ -115,11 +116,12 @@ class Posbot(click.Group):
         from sqlalchemy.exc import DBAPIError
 
         from bot.deployment import DeploymentError
+        from bot.extras import MissingExtra
         from bot.storage.db import DatabaseUnavailable
 
         try:
             return super().invoke(ctx)
-        except DeploymentError as error:
+        except (DeploymentError, MissingExtra) as error:
             raise ConfigurationError(str(error)) from None
         except (DBAPIError, DatabaseUnavailable) as error:
             raise _database_failure(error) from None
@@ -190,6 +192,7 @@ def run(webhook: bool, host: str, port: int, workers: int) -> None:
         raise click.UsageError("TELEGRAM_BOT_TOKEN is not set (see README: Configuration)")
     resolve(settings)  # a bad deployment file is refused before Telegram is asked anything
     if webhook:
+        require("webhook")
         import uvicorn
 
         if not settings.webhook_secret:
@@ -207,7 +210,9 @@ def run(webhook: bool, host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             log_level=settings.log_level.lower(),
-            log_config=logging_config(settings.log_level),  # applied in every worker process
+            log_config=logging_config(
+                settings.log_level, server=True
+            ),  # applied in every worker process
         )
         return
     from bot.telegram.app import ALLOWED_UPDATES, build_application
@@ -511,6 +516,7 @@ def records_fake(
     """A stand-in acquirer system for trying [records] (see docs/records-lookup.md)."""
     import os
 
+    require("webhook")
     import uvicorn
 
     from bot.records_fake import DEFAULT_FIXTURE, FakeRecords, Switches, create_app, load_fixture
@@ -550,6 +556,7 @@ def records_fake(
 def report(out: str, start: date | None, days: int | None, language: str | None) -> None:
     """A self-contained HTML page of charts: cases per day by outcome, first reply and
     resolution times, share resolved without a person, ratings."""
+    require("report")
     from bot.report import load_numbers, report_html
     from flows.report import report_period
     from flows.settlement_calendar import SHANGHAI

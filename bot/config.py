@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.extras import MissingExtra
+
 DEFAULT_DATABASE_URL = "sqlite:///posbot.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 WEBHOOK_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
@@ -138,6 +140,8 @@ class Settings(BaseSettings):
         try:
             dialect.import_dbapi()
         except ImportError:
+            if url.get_driver_name() == "psycopg":
+                raise ValueError(str(MissingExtra("postgres"))) from None
             raise ValueError(
                 f"no driver {url.get_driver_name()!r} installed (use postgresql+psycopg)"
             ) from None

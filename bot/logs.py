@@ -13,8 +13,6 @@ import logging.config
 from collections.abc import Iterable
 from typing import Any
 
-from uvicorn.logging import AccessFormatter
-
 from flows.redaction import redact_text
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -54,45 +52,44 @@ class RedactingFormatter(logging.Formatter):
         return _hide(redact_text(super().format(record)))
 
 
-class RedactingAccessFormatter(RedactingFormatter, AccessFormatter):
-    """uvicorn's access line (client, request line, status), redacted like every other line."""
-
-
-def logging_config(level: str) -> dict[str, Any]:
-    """The dictConfig for a posbot process at `level` (INFO, WARNING ...)."""
+def logging_config(level: str, server: bool = False) -> dict[str, Any]:
+    """The dictConfig for a posbot process at `level` (INFO, WARNING ...); with `server`, for
+    the webhook server's processes, uvicorn's loggers too (the `webhook` extra)."""
     level = level.upper()
-    return {
+    config: dict[str, Any] = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "plain": {"()": f"{__name__}.RedactingFormatter", "fmt": FORMAT},
-            "access": {
-                "()": f"{__name__}.RedactingAccessFormatter",
-                "fmt": ACCESS_FORMAT,
-                "use_colors": False,
-            },
-        },
+        "formatters": {"plain": {"()": f"{__name__}.RedactingFormatter", "fmt": FORMAT}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
                 "formatter": "plain",
                 "stream": "ext://sys.stderr",
             },
-            "access": {
-                "class": "logging.StreamHandler",
-                "formatter": "access",
-                "stream": "ext://sys.stderr",
-            },
         },
         "root": {"level": level, "handlers": ["stderr"]},
-        "loggers": {
-            # uvicorn's own loggers: no handlers of their own, so they print like ours.
-            "uvicorn": {"level": level, "handlers": [], "propagate": True},
-            "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
-            "uvicorn.access": {"level": level, "handlers": ["access"], "propagate": False},
-            **{name: {"level": quiet} for name, quiet in QUIET.items()},
-        },
+        "loggers": {name: {"level": quiet} for name, quiet in QUIET.items()},
     }
+    if server:
+        config["formatters"]["access"] = {
+            "()": "bot.access_log.RedactingAccessFormatter",
+            "fmt": ACCESS_FORMAT,
+            "use_colors": False,
+        }
+        config["handlers"]["access"] = {
+            "class": "logging.StreamHandler",
+            "formatter": "access",
+            "stream": "ext://sys.stderr",
+        }
+        config["loggers"].update(
+            {
+                # uvicorn's own loggers: no handlers of their own, so they print like ours.
+                "uvicorn": {"level": level, "handlers": [], "propagate": True},
+                "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
+                "uvicorn.access": {"level": level, "handlers": ["access"], "propagate": False},
+            }
+        )
+    return config
 
 
 def configure_logging(level: str) -> dict[str, Any]:

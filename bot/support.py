@@ -22,6 +22,7 @@ from telegram.ext import ContextTypes
 
 from bot.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent, case_stats
 from bot.config import Settings
+from bot.extras import installed
 from bot.incidents import IncidentDesk
 from bot.outbox import Outbox, enqueue
 from bot.rendering import Outgoing
@@ -508,6 +509,9 @@ class SupportDesk:
         days = int(args) if args.isdecimal() else None
         if args and not (days and days <= REPORT_MAX_DAYS):
             await self._reply(message, self._render("support_usage", {}))
+            return
+        if not installed("report"):
+            await self._reply(message, self._render("report_unavailable", {}))
             return
         today = self.service.clock().astimezone(SHANGHAI).date()
         start, end = report_period(today, None, days)

@@ -72,7 +72,7 @@ def _process_logging_restored() -> Iterator[None]:
     root = logging.getLogger()
     level = root.level
     yield
-    for logger in [root, *map(logging.getLogger, logging_config("INFO")["loggers"])]:
+    for logger in [root, *map(logging.getLogger, logging_config("INFO", server=True)["loggers"])]:
         for handler in logger.handlers[:]:
             if isinstance(handler.formatter, RedactingFormatter):
                 logger.removeHandler(handler)

@@ -373,6 +373,7 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "support_done": [{"case": case, "verb": v} for v in ("claim", "unclaim", "resolve")],
         "support_not_now": [{"case": case}],
         "support_usage": [{}],
+        "report_unavailable": [{}],
         "cases_list": [
             {"cases": [{**case, "age_minutes": 135}, {**bare, "age_minutes": 5}]},
             {"cases": []},
