@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.rendering import Outgoing
-from bot.storage.db import Database
+from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.models import Case, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,10 @@ MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=2)
 #: Longest in-process wait before a retry; longer ones are left to the periodic drain.
 MAX_INLINE_RETRY = 60.0
+#: How long, and how often, a worker tries to record messages it sent while the database was
+#: away (well under STALE_CLAIM).
+RECORD_PATIENCE = 90.0
+RECORD_RETRY = 2.0
 LIVE = ("escalated", "assigned", "reopened", "open", "waiting")
 
 
@@ -153,68 +157,61 @@ class Outbox:
 
     def _settle(
         self,
+        session: Session,
         sent: list[int],
         failed: dict[int, tuple[str, str | None, float | None]],
         release: list[int],
     ) -> None:
         """Record a flush in one transaction: sent rows, failed or retried rows, and claims
-        given back because an earlier message of the chat could not go out."""
+        given back because an earlier message of the chat could not go out. Run again as a
+        whole after a lost connection: every change in it may be applied twice."""
         now = self.clock()
-        if sent and not failed and not release:  # the common case, without an ORM session
-            with self.db.engine.begin() as connection:
-                connection.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(sent))
-                    .values(status="sent", sent_at=now, error=None, payload={})
-                )
-            return
-        with self.db.transaction() as session:
-            if sent:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(sent))
-                    .values(status="sent", sent_at=now, error=None, payload={})
-                )
-            if release:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(release))
-                    .values(status="pending", attempts=OutboxMessage.attempts - 1)
-                )
-            for row_id, (status, error, retry_in) in failed.items():
-                row = session.get(OutboxMessage, row_id)
-                if row is None:
-                    continue
-                row.error = error[:200] if error else None
-                if retry_in is not None and row.attempts < MAX_ATTEMPTS:
-                    row.status, row.next_attempt_at = "pending", now + timedelta(seconds=retry_in)
-                else:
-                    row.status = status if retry_in is None else "failed"
-                if row.status == "failed":
-                    log.error(
-                        "outbox message dropped after %d attempts error=%s", row.attempts, row.error
-                    )
-
-    def _unreachable(self, chat_id: int) -> None:
-        with self.db.transaction() as session:
+        if sent:
             session.execute(
                 update(OutboxMessage)
-                .where(
-                    OutboxMessage.chat_id == chat_id,
-                    OutboxMessage.status.in_(("pending", "sending")),
-                )
-                .values(status="unreachable")
+                .where(OutboxMessage.id.in_(sent))
+                .values(status="sent", sent_at=now, error=None, payload={})
             )
-            for case in session.scalars(
-                select(Case).where(Case.chat_id == chat_id, Case.status.in_(LIVE))
-            ):
-                case.merchant_unreachable = True
+        if release:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(release), OutboxMessage.status == "sending")
+                .values(status="pending", attempts=OutboxMessage.attempts - 1)
+            )
+        for row_id, (status, error, retry_in) in failed.items():
+            row = session.get(OutboxMessage, row_id)
+            if row is None or row.status != "sending":
+                continue
+            row.error = error[:200] if error else None
+            if retry_in is not None and row.attempts < MAX_ATTEMPTS:
+                row.status, row.next_attempt_at = "pending", now + timedelta(seconds=retry_in)
+            else:
+                row.status = status if retry_in is None else "failed"
+            if row.status == "failed":
+                log.error(
+                    "outbox message dropped after %d attempts error=%s", row.attempts, row.error
+                )
+
+    @staticmethod
+    def _unreachable(session: Session, chat_id: int) -> None:
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.status.in_(("pending", "sending")),
+            )
+            .values(status="unreachable")
+        )
+        for case in session.scalars(
+            select(Case).where(Case.chat_id == chat_id, Case.status.in_(LIVE))
+        ):
+            case.merchant_unreachable = True
 
     async def flush(self, bot: Bot, chat_id: int, force: bool = True) -> Delivery:
         """Send the chat's queued messages in order until one fails or none is left."""
         delivery = Delivery()
         async with self._lock(chat_id):
-            while claimed := self._claim(chat_id, force):
+            while claimed := await self.db.offload(self._claim, chat_id, force):
                 if await self._send(bot, chat_id, claimed, delivery):
                     break
         return delivery
@@ -274,12 +271,47 @@ class Outbox:
             if stop:
                 release = [item[0] for item in claimed[index + 1 :]]
                 break
-        self._settle(sent, failed, release)
+
+        def record(session: Session) -> None:
+            self._settle(session, sent, failed, release)
+
+        try:
+            await self.db.run_async(record)
+        except DatabaseUnavailable:  # sent all the same: recorded when the database is back
+            log.error("outbox: sending not recorded yet (database unavailable)")
+            self._background(self._record_later(bot, chat_id, record))
+            return True
         delivery.sent += len(sent)
         if delivery.unreachable:
-            self._unreachable(chat_id)
+            await self.db.run_async(lambda session: self._unreachable(session, chat_id))
             log.warning("merchant unreachable (403): queued messages dropped")
         return stop
+
+    async def _record_later(
+        self, bot: Bot, chat_id: int, record: Callable[[Session], None]
+    ) -> None:
+        """Keep trying to record a flush that was sent while the database was away, well
+        within STALE_CLAIM, after which its rows would be taken for unsent and sent again;
+        then send what queued up behind it meanwhile."""
+        deadline = asyncio.get_running_loop().time() + RECORD_PATIENCE
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(RECORD_RETRY)
+            try:
+                await self.db.run_async(record)
+            except DatabaseUnavailable:
+                continue
+            log.info("outbox: sending recorded after the database came back")
+            try:
+                await self.flush(bot, chat_id)
+            except Exception:  # the drain will try again
+                log.exception("outbox flush after recording failed")
+            return
+        log.error("outbox: sending never recorded; those messages may be sent again")
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
 
     def _retry_later(self, bot: Bot, chat_id: int, seconds: float) -> None:
         if seconds > MAX_INLINE_RETRY:
@@ -292,9 +324,7 @@ class Outbox:
             except Exception:  # the drain will try again
                 log.exception("outbox retry failed")
 
-        task = asyncio.get_running_loop().create_task(retry())
-        self._retries.add(task)
-        task.add_done_callback(self._retries.discard)
+        self._background(retry())
 
     def deliver_later(self, bot: Bot, chat_ids: Sequence[int]) -> None:
         """Flush many chats in the background, one after another, so a bulk notice neither
@@ -312,33 +342,33 @@ class Outbox:
                 except Exception:  # the drain will try again
                     log.exception("outbox background delivery failed")
 
-        task = asyncio.get_running_loop().create_task(deliver())
-        self._retries.add(task)
-        task.add_done_callback(self._retries.discard)
+        self._background(deliver())
 
     async def drain(self, bot: Bot) -> int:
         """Every chat with a due message (and stale claims of dead workers) gets a flush."""
-        now = self.clock()
-        with self.db.transaction() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.next_attempt_at < now - STALE_CLAIM,
-                )
-                .values(status="pending")
-            )
-            chats = list(
-                session.scalars(
-                    select(OutboxMessage.chat_id)
-                    .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-                    .distinct()
-                )
-            )
         sent = 0
-        for chat_id in chats:
+        for chat_id in await self.db.run_async(self._due_chats):
             sent += (await self.flush(bot, chat_id, force=False)).sent
         return sent
+
+    def _due_chats(self, session: Session) -> list[int]:
+        """Stale claims given back, then the chats with a message due."""
+        now = self.clock()
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == "sending",
+                OutboxMessage.next_attempt_at < now - STALE_CLAIM,
+            )
+            .values(status="pending")
+        )
+        return list(
+            session.scalars(
+                select(OutboxMessage.chat_id)
+                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .distinct()
+            )
+        )
 
     async def close(self) -> None:
         for task in list(self._retries):

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import Case, CaseCounter, Conversation
+from bot.storage.models import Case, CaseCounter, Conversation, InboxUpdate
 
 
 class Conversations:
@@ -84,3 +84,30 @@ class Cases:
         if case is not None and case.status != "resolved":
             case.status = "resolved"
             case.resolved_at = now
+
+
+def take_update(session: Session, update_id: int, chat_id: int | None, now: datetime) -> bool:
+    """Mark a Telegram update processed inside the transaction that processes it; False when
+    an earlier transaction already did (a redelivery, or a retry after an unclear commit).
+
+    The conversation change, its outbox rows and this mark commit together, so an update takes
+    effect once or not at all. The row is locked: two workers cannot both take it. In webhook
+    mode the row was stored on arrival; in polling mode it is written here.
+    """
+    row = session.get(InboxUpdate, update_id, with_for_update=True)
+    if row is None:
+        session.add(
+            InboxUpdate(
+                update_id=update_id,
+                chat_id=chat_id,
+                payload={},
+                status="done",
+                received_at=now,
+                processed_at=now,
+            )
+        )
+        return True
+    if row.status == "done":
+        return False
+    row.status, row.processed_at, row.payload = "done", now, {}
+    return True
