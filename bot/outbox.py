@@ -15,9 +15,9 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -74,26 +74,32 @@ def enqueue(
             .limit(1)
         )
         claim = waiting is None
-    rows = [
-        OutboxMessage(
-            chat_id=chat_id,
-            case_id=case_id,
-            created_at=now,
-            next_attempt_at=now,
-            status="sending" if claim else "pending",
-            attempts=1 if claim else 0,
-            payload={
+    status, attempts = ("sending", 1) if claim else ("pending", 0)
+    rows: list[dict[str, Any]] = [
+        {
+            "chat_id": chat_id,
+            "case_id": case_id,
+            "created_at": now,
+            "next_attempt_at": now,
+            "status": status,
+            "attempts": attempts,
+            "payload": {
                 "text": message.text,
                 "keyboard": [[list(button) for button in row] for row in message.keyboard],
             },
-        )
+        }
         for message in messages
     ]
-    session.add_all(rows)
+    # A plain INSERT (no unit of work): this runs for every reply the bot sends.
+    table = cast(Table, OutboxMessage.__table__)
+    ids = session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
     if not claim:
         return []
-    session.flush()
-    return [(row.id, row.attempts, row.payload) for row in rows]
+    return [
+        (row_id, attempts, row["payload"]) for row_id, row in zip(ids.scalars(), rows, strict=True)
+    ]
 
 
 def _markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
@@ -166,17 +172,18 @@ class Outbox:
         given back because an earlier message of the chat could not go out. Run again as a
         whole after a lost connection: every change in it may be applied twice."""
         now = self.clock()
-        if sent:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(sent))
+        table = cast(Table, OutboxMessage.__table__)
+        if sent:  # a plain UPDATE (no ORM bookkeeping): this runs for every reply sent
+            session.connection().execute(
+                update(table)
+                .where(table.c.id.in_(sent))
                 .values(status="sent", sent_at=now, error=None, payload={})
             )
         if release:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(release), OutboxMessage.status == "sending")
-                .values(status="pending", attempts=OutboxMessage.attempts - 1)
+            session.connection().execute(
+                update(table)
+                .where(table.c.id.in_(release), table.c.status == "sending")
+                .values(status="pending", attempts=table.c.attempts - 1)
             )
         for row_id, (status, error, retry_in) in failed.items():
             row = session.get(OutboxMessage, row_id)

@@ -59,7 +59,8 @@ class DbProxy:
         self._frozen = False
         self._triggers: list[_Trigger] = []
         self._server: asyncio.Server | None = None
-        #: (what, time.monotonic()) for every connection accepted, refused, dropped or frozen.
+        #: (what, time.time()) for every connection accepted, refused, dropped or frozen (the
+        #: clock of log records, so the two can be put in order).
         self.events: list[tuple[str, float]] = []
 
     @classmethod
@@ -148,7 +149,7 @@ class DbProxy:
     # -- the proxy, on its own loop ----------------------------------------------------------
 
     def _drop_all(self) -> None:
-        self.events.append(("dropped", time.monotonic()))
+        self.events.append(("dropped", time.time()))
         for link in list(self._links):
             link.abort()
         self._links.clear()
@@ -156,14 +157,14 @@ class DbProxy:
     def _freeze(self, link: _Link) -> None:
         link.frozen = True
         link.thawed.clear()
-        self.events.append(("frozen", time.monotonic()))
+        self.events.append(("frozen", time.time()))
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if time.monotonic() < self._refusing_until:
-            self.events.append(("refused", time.monotonic()))
+            self.events.append(("refused", time.time()))
             writer.transport.abort()
             return
-        self.events.append(("accepted", time.monotonic()))
+        self.events.append(("accepted", time.time()))
         link = _Link(writer)
         if self._frozen:
             self._freeze(link)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -91,23 +94,29 @@ def take_update(session: Session, update_id: int, chat_id: int | None, now: date
     an earlier transaction already did (a redelivery, or a retry after an unclear commit).
 
     The conversation change, its outbox rows and this mark commit together, so an update takes
-    effect once or not at all. The row is locked: two workers cannot both take it. In webhook
-    mode the row was stored on arrival; in polling mode it is written here.
+    effect once or not at all. Taking the row locks it: two workers cannot both take it. In
+    webhook mode the row was stored (pending) on arrival; in polling mode it is written here.
     """
-    row = session.get(InboxUpdate, update_id, with_for_update=True)
-    if row is None:
-        session.add(
-            InboxUpdate(
-                update_id=update_id,
-                chat_id=chat_id,
-                payload={},
-                status="done",
-                received_at=now,
-                processed_at=now,
-            )
-        )
+    inbox = cast(Table, InboxUpdate.__table__)
+    connection = session.connection()  # plain statements: no unit of work for one row
+    taken = connection.execute(
+        update(inbox)
+        .where(inbox.c.update_id == update_id, inbox.c.status == "pending")
+        .values(status="done", processed_at=now, payload={})
+    )
+    if taken.rowcount:
         return True
-    if row.status == "done":
-        return False
-    row.status, row.processed_at, row.payload = "done", now, {}
-    return True
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    added = connection.execute(
+        insert(inbox)
+        .values(
+            update_id=update_id,
+            chat_id=chat_id,
+            payload={},
+            status="done",
+            received_at=now,
+            processed_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    return bool(added.rowcount)
