@@ -19,10 +19,21 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -51,6 +62,7 @@ from bot.wiring import Components, build
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+T = TypeVar("T")
 
 
 def chat_of(data: dict[str, Any]) -> int | None:
@@ -65,13 +77,18 @@ def chat_of(data: dict[str, Any]) -> int | None:
     return None
 
 
+_INBOX = cast(Table, InboxUpdate.__table__)
+_MARK_DONE = (
+    update(_INBOX)
+    .where(_INBOX.c.update_id == bindparam("done_id"), _INBOX.c.status == "pending")
+    .values(status="done", processed_at=bindparam("now"), payload={})
+)
+
+
 def _mark_done(connection: Connection, update_id: int) -> None:
-    """Processed: kept as a redelivery guard, without what the merchant typed."""
-    connection.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id)
-        .values(status="done", processed_at=utcnow(), payload={})
-    )
+    """Processed: kept as a redelivery guard, without what the merchant typed (a no-op when
+    the transaction that processed it already said so)."""
+    connection.execute(_MARK_DONE, {"done_id": update_id, "now": utcnow()})
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,16 @@ class Pending:
 def _is_done(connection: Connection, update_id: int) -> bool:
     status = connection.scalar(select(InboxUpdate.status).where(InboxUpdate.update_id == update_id))
     return status == "done"
+
+
+@dataclass
+class Hold(Generic[T]):
+    """A try at holding a chat: whether it is held, what `first` found, and (once let go)
+    whether updates are pending again."""
+
+    held: bool
+    first: T | None = None
+    more: bool = False
 
 
 class ChatLocks:
@@ -120,17 +147,20 @@ class ChatLocks:
             )
         return self._lock_engine
 
-    def _take(self, chat_id: int) -> tuple[Connection, bool]:
+    def _take(self, chat_id: int, first: Callable[[], T]) -> tuple[Connection, bool, T | None]:
         connection = self._engine().connect()
         try:
-            return connection, bool(connection.scalar(select(func.pg_try_advisory_lock(chat_id))))
-        except BaseException:
+            taken = bool(connection.scalar(select(func.pg_try_advisory_lock(chat_id))))
+            return connection, taken, first() if taken else None
+        except BaseException:  # closing the session lets go of the lock too
             connection.invalidate()
             connection.close()
             raise
 
     @staticmethod
-    def _release(connection: Connection, chat_id: int, taken: bool) -> None:
+    def _release(
+        connection: Connection, chat_id: int, taken: bool, after: Callable[[], bool]
+    ) -> bool:
         try:
             if taken:
                 connection.scalar(select(func.pg_advisory_unlock(chat_id)))
@@ -139,26 +169,38 @@ class ChatLocks:
             raise
         finally:
             connection.close()
+        return taken and after()
 
     @asynccontextmanager
-    async def try_hold(self, chat_id: int) -> AsyncIterator[bool]:
-        """Yields True while this task holds the chat, False when someone else does."""
+    async def try_hold(
+        self, chat_id: int, first: Callable[[], T], after: Callable[[], bool]
+    ) -> AsyncIterator[Hold[T]]:
+        """Holds the chat for this task if nobody else does (`held`). `first` runs as soon as
+        the chat is held, `after` once it is let go (`more`), each in the same worker-thread
+        call as taking or releasing the lock: one hop off the loop instead of two."""
         if len(self._local) > 1_000:
             self._local = {key: lock for key, lock in self._local.items() if lock.locked()}
         lock = self._local.setdefault(chat_id, asyncio.Lock())
         if lock.locked():
-            yield False
+            yield Hold(False)
             return
         async with lock:
             if self.db.is_sqlite:  # one process: the local lock is the whole story
-                yield True
+                hold = Hold(True, await self.db.offload(first))
+                try:
+                    yield hold
+                finally:
+                    hold.more = await self.db.offload(after)
                 return
-            connection, taken = await self.db.offload(self._take, chat_id)
+            connection, taken, head = await self.db.offload(self._take, chat_id, first)
+            hold = Hold(taken, head)
             try:
-                yield taken
+                yield hold
             finally:
                 try:  # given up on, its connection is shut: the server lets go of the lock
-                    await self.db.offload(self._release, connection, chat_id, taken, within=1.0)
+                    hold.more = await self.db.offload(
+                        self._release, connection, chat_id, taken, after, within=1.0
+                    )
                 except Exception as error:
                     log.warning("chat lock released by closing: %s", type(error).__name__)
 
@@ -176,6 +218,35 @@ GAP_WAIT = 2.0
 #: While waiting for one, how often the database is asked (it may reach another worker);
 #: an update stored by this worker wakes the wait at once.
 GAP_RECHECK = 0.05
+
+
+def _next_pending() -> Select[Any]:
+    """A chat's oldest pending update, and how many of the ids just below it have arrived.
+    One statement, so the head and the count see the same committed rows; built once (it runs
+    for every update)."""
+    inbox = cast(Table, InboxUpdate.__table__)
+    head = (
+        select(inbox.c.update_id, inbox.c.payload, inbox.c.received_at)
+        .where(inbox.c.chat_id == bindparam("chat_id"), inbox.c.status == "pending")
+        .order_by(inbox.c.update_id)
+        .limit(1)
+        .subquery()
+    )
+    earlier = inbox.alias("earlier")
+    present = (
+        select(func.count())
+        .select_from(earlier)
+        .where(
+            earlier.c.update_id >= head.c.update_id - SEQUENCE_WINDOW,
+            earlier.c.update_id >= bindparam("floor"),
+            earlier.c.update_id < head.c.update_id,
+        )
+        .scalar_subquery()
+    )
+    return select(head, present.label("present"))
+
+
+NEXT_PENDING = _next_pending()
 
 
 class UpdateInbox:
@@ -238,26 +309,7 @@ class UpdateInbox:
             if self._first_id is None:
                 self._first_id = connection.scalar(select(func.min(InboxUpdate.update_id)))
             floor = max(self._first_id or 0, self._floor)
-            # One statement, so the head and the count see the same committed rows.
-            head = (
-                select(InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.received_at)
-                .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == "pending")
-                .order_by(InboxUpdate.update_id)
-                .limit(1)
-                .subquery()
-            )
-            earlier = InboxUpdate.__table__.alias("earlier")
-            present = (
-                select(func.count())
-                .select_from(earlier)
-                .where(
-                    earlier.c.update_id >= head.c.update_id - SEQUENCE_WINDOW,
-                    earlier.c.update_id >= floor,
-                    earlier.c.update_id < head.c.update_id,
-                )
-                .scalar_subquery()
-            )
-            row = connection.execute(select(head, present.label("present"))).first()
+            row = connection.execute(NEXT_PENDING, {"chat_id": chat_id, "floor": floor}).first()
             if row is None:
                 return None
             low = max(row.update_id - SEQUENCE_WINDOW, floor)
@@ -336,10 +388,12 @@ class UpdateInbox:
     async def _drain(self, chat_id: int) -> None:
         """Run the chat's pending updates in order, unless another task is already doing so."""
         while True:
-            async with self.locks.try_hold(chat_id) as held:
-                if not held:  # the holder drains ours too, and looks again after letting go
+            async with self.locks.try_hold(
+                chat_id, lambda: self._advance(chat_id, None), lambda: self._pending(chat_id)
+            ) as hold:
+                if not hold.held:  # the holder drains ours too, and looks again after letting go
                     return
-                item = await self.db.offload(self._advance, chat_id, None)
+                item = hold.first
                 while item is not None:
                     if not item.in_sequence:
                         if item.waited() < GAP_WAIT:
@@ -352,7 +406,7 @@ class UpdateInbox:
                         log.warning("update_id=%s run before earlier ids arrived", item.update_id)
                     await self._run(item.update_id, item.payload)
                     item = await self.db.offload(self._advance, chat_id, item.update_id)
-            if not await self.db.offload(self._pending, chat_id):  # one that came meanwhile
+            if not hold.more:  # none came while letting go
                 return
 
     async def _run(self, update_id: int, data: dict[str, Any]) -> None:

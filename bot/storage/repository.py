@@ -58,20 +58,21 @@ class Cases:
 
     def next_number(self, day: date) -> str:
         """PB-YYYYMMDD-NNNN from a per-day counter row, safe under concurrent workers."""
-        bump = (
-            update(CaseCounter)
-            .where(CaseCounter.day == day)
-            .values(last=CaseCounter.last + 1)
-            .returning(CaseCounter.last)
+        counters = cast(Table, CaseCounter.__table__)
+        bump = (  # a plain UPDATE: the ORM's version evaluates it against loaded objects
+            update(counters)
+            .where(counters.c.day == day)
+            .values(last=counters.c.last + 1)
+            .returning(counters.c.last)
         )
-        value = self.session.execute(bump).scalar_one_or_none()
+        value = self.session.connection().execute(bump).scalar_one_or_none()
         if value is None:
             try:
                 with self.session.begin_nested():
                     self.session.add(CaseCounter(day=day, last=1))
                 value = 1
             except IntegrityError:
-                value = self.session.execute(bump).scalar_one()
+                value = self.session.connection().execute(bump).scalar_one()
         return f"PB-{day:%Y%m%d}-{value:04d}"
 
     def add(self, case: Case) -> Case:
