@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -46,6 +46,21 @@ LIVE = ("escalated", "assigned", "reopened", "open", "waiting")
 Claimed = tuple[int, int, dict[str, Any]]
 
 
+# Statements that run for every reply, built once (building one costs more than running it).
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_WAITING = (
+    select(_OUTBOX.c.id)
+    .where(_OUTBOX.c.status.in_(("pending", "sending")), _OUTBOX.c.chat_id == bindparam("chat_id"))
+    .limit(1)
+)
+_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sent", sent_at=bindparam("now"), error=None, payload={})
+)
+
+
 def enqueue(
     session: Session,
     chat_id: int,
@@ -64,16 +79,9 @@ def enqueue(
     """
     if not messages:
         return []
+    connection = session.connection()
     if claim:
-        waiting = session.scalar(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status.in_(("pending", "sending")),
-                OutboxMessage.chat_id == chat_id,
-            )
-            .limit(1)
-        )
-        claim = waiting is None
+        claim = connection.scalar(_WAITING, {"chat_id": chat_id}) is None
     status, attempts = ("sending", 1) if claim else ("pending", 0)
     rows: list[dict[str, Any]] = [
         {
@@ -90,11 +98,7 @@ def enqueue(
         }
         for message in messages
     ]
-    # A plain INSERT (no unit of work): this runs for every reply the bot sends.
-    table = cast(Table, OutboxMessage.__table__)
-    ids = session.connection().execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    )
+    ids = connection.execute(_ADD, rows)
     if not claim:
         return []
     return [
@@ -172,13 +176,9 @@ class Outbox:
         given back because an earlier message of the chat could not go out. Run again as a
         whole after a lost connection: every change in it may be applied twice."""
         now = self.clock()
-        table = cast(Table, OutboxMessage.__table__)
+        table = _OUTBOX
         if sent:  # a plain UPDATE (no ORM bookkeeping): this runs for every reply sent
-            session.connection().execute(
-                update(table)
-                .where(table.c.id.in_(sent))
-                .values(status="sent", sent_at=now, error=None, payload={})
-            )
+            session.connection().execute(_SENT, {"ids": sent, "now": now})
         if release:
             session.connection().execute(
                 update(table)

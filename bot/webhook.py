@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
     Select,
@@ -85,6 +86,17 @@ _MARK_DONE = (
 )
 
 
+# Statements that run for every update, built once (building one costs more than running it).
+_STATUS = select(_INBOX.c.status).where(_INBOX.c.update_id == bindparam("update_id"))
+_ANY_PENDING = (
+    select(_INBOX.c.update_id)
+    .where(_INBOX.c.chat_id == bindparam("chat_id"), _INBOX.c.status == "pending")
+    .limit(1)
+)
+_LOCK = select(func.pg_try_advisory_lock(bindparam("chat_id", type_=BigInteger)))
+_UNLOCK = select(func.pg_advisory_unlock(bindparam("chat_id", type_=BigInteger)))
+
+
 def _mark_done(connection: Connection, update_id: int) -> None:
     """Processed: kept as a redelivery guard, without what the merchant typed (a no-op when
     the transaction that processed it already said so)."""
@@ -108,8 +120,7 @@ class Pending:
 
 
 def _is_done(connection: Connection, update_id: int) -> bool:
-    status = connection.scalar(select(InboxUpdate.status).where(InboxUpdate.update_id == update_id))
-    return status == "done"
+    return connection.scalar(_STATUS, {"update_id": update_id}) == "done"
 
 
 @dataclass
@@ -150,7 +161,7 @@ class ChatLocks:
     def _take(self, chat_id: int, first: Callable[[], T]) -> tuple[Connection, bool, T | None]:
         connection = self._engine().connect()
         try:
-            taken = bool(connection.scalar(select(func.pg_try_advisory_lock(chat_id))))
+            taken = bool(connection.scalar(_LOCK, {"chat_id": chat_id}))
             return connection, taken, first() if taken else None
         except BaseException:  # closing the session lets go of the lock too
             connection.invalidate()
@@ -163,7 +174,7 @@ class ChatLocks:
     ) -> bool:
         try:
             if taken:
-                connection.scalar(select(func.pg_advisory_unlock(chat_id)))
+                connection.scalar(_UNLOCK, {"chat_id": chat_id})
         except BaseException:  # the session ends with the connection, and the lock with it
             connection.invalidate()
             raise
@@ -335,14 +346,7 @@ class UpdateInbox:
 
     def _pending(self, chat_id: int) -> bool:
         with self.db.engine.connect() as connection:
-            return (
-                connection.scalar(
-                    select(InboxUpdate.update_id)
-                    .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == "pending")
-                    .limit(1)
-                )
-                is not None
-            )
+            return connection.scalar(_ANY_PENDING, {"chat_id": chat_id}) is not None
 
     async def deliver(self, data: dict[str, Any]) -> bool:
         """Store, then drain the chat's pending updates unless another task is draining it.

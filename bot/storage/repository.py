@@ -5,13 +5,32 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Case, CaseCounter, Conversation, InboxUpdate
+
+# Statements that run for every update, built once (building one costs more than running it).
+_CONVERSATION = (
+    select(Conversation)
+    .where(
+        Conversation.channel == bindparam("channel"), Conversation.chat_id == bindparam("chat_id")
+    )
+    .with_for_update()
+)
+_INBOX = cast(Table, InboxUpdate.__table__)
+_TAKE = (
+    update(_INBOX)
+    .where(_INBOX.c.update_id == bindparam("taken_id"), _INBOX.c.status == "pending")
+    .values(status="done", processed_at=bindparam("now"), payload={})
+)
+_ADD = {
+    "sqlite": sqlite_insert(_INBOX).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(_INBOX).on_conflict_do_nothing(),
+}
 
 
 class Conversations:
@@ -20,12 +39,8 @@ class Conversations:
 
     def get_for_update(self, channel: str, chat_id: int) -> Conversation | None:
         """Row-locked on PostgreSQL, so two workers never interleave one chat's updates."""
-        query = (
-            select(Conversation)
-            .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
-            .with_for_update()
-        )
-        return self.session.scalars(query).one_or_none()
+        found = self.session.scalars(_CONVERSATION, {"channel": channel, "chat_id": chat_id})
+        return found.one_or_none()
 
     def get_or_create(
         self, channel: str, chat_id: int, user_id: int | None, locale: str, state: str
@@ -98,26 +113,18 @@ def take_update(session: Session, update_id: int, chat_id: int | None, now: date
     effect once or not at all. Taking the row locks it: two workers cannot both take it. In
     webhook mode the row was stored (pending) on arrival; in polling mode it is written here.
     """
-    inbox = cast(Table, InboxUpdate.__table__)
     connection = session.connection()  # plain statements: no unit of work for one row
-    taken = connection.execute(
-        update(inbox)
-        .where(inbox.c.update_id == update_id, inbox.c.status == "pending")
-        .values(status="done", processed_at=now, payload={})
-    )
-    if taken.rowcount:
+    if connection.execute(_TAKE, {"taken_id": update_id, "now": now}).rowcount:
         return True
-    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
     added = connection.execute(
-        insert(inbox)
-        .values(
-            update_id=update_id,
-            chat_id=chat_id,
-            payload={},
-            status="done",
-            received_at=now,
-            processed_at=now,
-        )
-        .on_conflict_do_nothing()
+        _ADD[connection.dialect.name],
+        {
+            "update_id": update_id,
+            "chat_id": chat_id,
+            "payload": {},
+            "status": "done",
+            "received_at": now,
+            "processed_at": now,
+        },
     )
     return bool(added.rowcount)
