@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -48,9 +48,12 @@ Claimed = tuple[int, int, dict[str, Any]]
 
 # Statements that run for every reply, built once (building one costs more than running it).
 _OUTBOX = cast(Table, OutboxMessage.__table__)
-_WAITING = (
+_WAITING = (  # two comparisons, not IN: an IN list is rendered again on every execution
     select(_OUTBOX.c.id)
-    .where(_OUTBOX.c.status.in_(("pending", "sending")), _OUTBOX.c.chat_id == bindparam("chat_id"))
+    .where(
+        or_(_OUTBOX.c.status == "pending", _OUTBOX.c.status == "sending"),
+        _OUTBOX.c.chat_id == bindparam("chat_id"),
+    )
     .limit(1)
 )
 _ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
