@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 
 from bot.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent, case_stats
 from bot.config import Settings
-from bot.incidents import IncidentDesk
+from bot.incidents import BULK_SECONDS, IncidentDesk
 from bot.outbox import Outbox, enqueue
 from bot.rendering import Outgoing
 from bot.service import ConversationService, _case_view, _rating_reply
@@ -546,7 +546,7 @@ class SupportDesk:
         """Fire every due timer once, and tell the open cases of active incidents not told yet
         (opened since the incident was posted); returns how many timers fired. Safe to call
         from any worker."""
-        notified = await self.db.offload(self.incidents.notify)
+        notified = await self.db.offload(self.incidents.notify, within=BULK_SECONDS)
         self.outbox.deliver_later(bot, notified)
         now = self.service.clock()
         Job = tuple[str, int, int, list[Outgoing]]

@@ -27,9 +27,9 @@ _TAKE = (
     .where(_INBOX.c.update_id == bindparam("taken_id"), _INBOX.c.status == "pending")
     .values(status="done", processed_at=bindparam("now"), payload={})
 )
-_ADD = {
-    "sqlite": sqlite_insert(_INBOX).on_conflict_do_nothing(),
-    "postgresql": postgresql_insert(_INBOX).on_conflict_do_nothing(),
+_ADD = {  # RETURNING says whether the row was added (psycopg gives no rowcount for it)
+    "sqlite": sqlite_insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.update_id),
+    "postgresql": postgresql_insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.update_id),
 }
 
 
@@ -127,4 +127,4 @@ def take_update(session: Session, update_id: int, chat_id: int | None, now: date
             "processed_at": now,
         },
     )
-    return bool(added.rowcount)
+    return added.first() is not None
