@@ -12,7 +12,6 @@ the bot's rate limiter; what a restart interrupts, the periodic drain sends.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -53,6 +52,8 @@ CHANNEL = "telegram"
 RECENTLY_ENDED = timedelta(days=7)
 #: At most this many incidents of each kind in /incidents.
 LIST_LIMIT = 20
+#: Longest wait for posting an incident and queueing its notices (thousands of cases).
+BULK_SECONDS = 60.0
 #: Stands for the case number in a notice rendered once and sent to many cases.
 NUMBER_MARK = "PB-NUMBER-MARK"
 
@@ -103,7 +104,7 @@ class IncidentDesk:
         """`/incident <from> <to> <text>` or `/incident end <id>`: the group's answer."""
         head, _, rest = args.strip().partition(" ")
         if head.lower() == "end":
-            return self.end(rest, actor)
+            return await self.db.offload(self.end, rest, actor)
         try:
             draft = parse_incident(args, self.service.clock(), self.tz)
         except InvalidIncident as error:
@@ -117,8 +118,11 @@ class IncidentDesk:
                     "max_ahead_days": MAX_AHEAD.days,
                 },
             )
-        # Thousands of cases may be in range: decide and queue them in a worker thread.
-        incident, existed, chats = await asyncio.to_thread(self.post, draft, actor)
+        # Thousands of cases may be in range: decide and queue them in a worker thread, with
+        # more time than one merchant's update gets.
+        incident, existed, chats = await self.db.offload(
+            self.post, draft, actor, within=BULK_SECONDS
+        )
         self.outbox.deliver_later(bot, chats)
         log.info("incident %d posted, %d case(s) notified", incident.id, len(chats))
         return self._render(

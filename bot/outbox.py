@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.rendering import Outgoing
-from bot.storage.db import Database
+from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.models import Case, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -35,11 +35,33 @@ MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=2)
 #: Longest in-process wait before a retry; longer ones are left to the periodic drain.
 MAX_INLINE_RETRY = 60.0
+#: How long, and how often, a worker tries to record messages it sent while the database was
+#: away (well under STALE_CLAIM).
+RECORD_PATIENCE = 90.0
+RECORD_RETRY = 2.0
 LIVE = ("escalated", "assigned", "reopened", "open", "waiting")
 
 
 #: A queued message claimed for sending: (row id, attempts so far, payload).
 Claimed = tuple[int, int, dict[str, Any]]
+
+
+# Statements that run for every reply, built once (building one costs more than running it).
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_WAITING = (  # two comparisons, not IN: an IN list is rendered again on every execution
+    select(_OUTBOX.c.id)
+    .where(
+        or_(_OUTBOX.c.status == "pending", _OUTBOX.c.status == "sending"),
+        _OUTBOX.c.chat_id == bindparam("chat_id"),
+    )
+    .limit(1)
+)
+_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sent", sent_at=bindparam("now"), error=None, payload={})
+)
 
 
 def enqueue(
@@ -60,36 +82,31 @@ def enqueue(
     """
     if not messages:
         return []
+    connection = session.connection()
     if claim:
-        waiting = session.scalar(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status.in_(("pending", "sending")),
-                OutboxMessage.chat_id == chat_id,
-            )
-            .limit(1)
-        )
-        claim = waiting is None
-    rows = [
-        OutboxMessage(
-            chat_id=chat_id,
-            case_id=case_id,
-            created_at=now,
-            next_attempt_at=now,
-            status="sending" if claim else "pending",
-            attempts=1 if claim else 0,
-            payload={
+        claim = connection.scalar(_WAITING, {"chat_id": chat_id}) is None
+    status, attempts = ("sending", 1) if claim else ("pending", 0)
+    rows: list[dict[str, Any]] = [
+        {
+            "chat_id": chat_id,
+            "case_id": case_id,
+            "created_at": now,
+            "next_attempt_at": now,
+            "status": status,
+            "attempts": attempts,
+            "payload": {
                 "text": message.text,
                 "keyboard": [[list(button) for button in row] for row in message.keyboard],
             },
-        )
+        }
         for message in messages
     ]
-    session.add_all(rows)
+    ids = connection.execute(_ADD, rows)
     if not claim:
         return []
-    session.flush()
-    return [(row.id, row.attempts, row.payload) for row in rows]
+    return [
+        (row_id, attempts, row["payload"]) for row_id, row in zip(ids.scalars(), rows, strict=True)
+    ]
 
 
 def _markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
@@ -153,68 +170,58 @@ class Outbox:
 
     def _settle(
         self,
+        session: Session,
         sent: list[int],
         failed: dict[int, tuple[str, str | None, float | None]],
         release: list[int],
     ) -> None:
         """Record a flush in one transaction: sent rows, failed or retried rows, and claims
-        given back because an earlier message of the chat could not go out."""
+        given back because an earlier message of the chat could not go out. Run again as a
+        whole after a lost connection: every change in it may be applied twice."""
         now = self.clock()
-        if sent and not failed and not release:  # the common case, without an ORM session
-            with self.db.engine.begin() as connection:
-                connection.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(sent))
-                    .values(status="sent", sent_at=now, error=None, payload={})
-                )
-            return
-        with self.db.transaction() as session:
-            if sent:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(sent))
-                    .values(status="sent", sent_at=now, error=None, payload={})
-                )
-            if release:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(release))
-                    .values(status="pending", attempts=OutboxMessage.attempts - 1)
-                )
-            for row_id, (status, error, retry_in) in failed.items():
-                row = session.get(OutboxMessage, row_id)
-                if row is None:
-                    continue
-                row.error = error[:200] if error else None
-                if retry_in is not None and row.attempts < MAX_ATTEMPTS:
-                    row.status, row.next_attempt_at = "pending", now + timedelta(seconds=retry_in)
-                else:
-                    row.status = status if retry_in is None else "failed"
-                if row.status == "failed":
-                    log.error(
-                        "outbox message dropped after %d attempts error=%s", row.attempts, row.error
-                    )
-
-    def _unreachable(self, chat_id: int) -> None:
-        with self.db.transaction() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.chat_id == chat_id,
-                    OutboxMessage.status.in_(("pending", "sending")),
-                )
-                .values(status="unreachable")
+        table = _OUTBOX
+        if sent:  # a plain UPDATE (no ORM bookkeeping): this runs for every reply sent
+            session.connection().execute(_SENT, {"ids": sent, "now": now})
+        if release:
+            session.connection().execute(
+                update(table)
+                .where(table.c.id.in_(release), table.c.status == "sending")
+                .values(status="pending", attempts=table.c.attempts - 1)
             )
-            for case in session.scalars(
-                select(Case).where(Case.chat_id == chat_id, Case.status.in_(LIVE))
-            ):
-                case.merchant_unreachable = True
+        for row_id, (status, error, retry_in) in failed.items():
+            row = session.get(OutboxMessage, row_id)
+            if row is None or row.status != "sending":
+                continue
+            row.error = error[:200] if error else None
+            if retry_in is not None and row.attempts < MAX_ATTEMPTS:
+                row.status, row.next_attempt_at = "pending", now + timedelta(seconds=retry_in)
+            else:
+                row.status = status if retry_in is None else "failed"
+            if row.status == "failed":
+                log.error(
+                    "outbox message dropped after %d attempts error=%s", row.attempts, row.error
+                )
+
+    @staticmethod
+    def _unreachable(session: Session, chat_id: int) -> None:
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.status.in_(("pending", "sending")),
+            )
+            .values(status="unreachable")
+        )
+        for case in session.scalars(
+            select(Case).where(Case.chat_id == chat_id, Case.status.in_(LIVE))
+        ):
+            case.merchant_unreachable = True
 
     async def flush(self, bot: Bot, chat_id: int, force: bool = True) -> Delivery:
         """Send the chat's queued messages in order until one fails or none is left."""
         delivery = Delivery()
         async with self._lock(chat_id):
-            while claimed := self._claim(chat_id, force):
+            while claimed := await self.db.offload(self._claim, chat_id, force):
                 if await self._send(bot, chat_id, claimed, delivery):
                     break
         return delivery
@@ -274,12 +281,47 @@ class Outbox:
             if stop:
                 release = [item[0] for item in claimed[index + 1 :]]
                 break
-        self._settle(sent, failed, release)
+
+        def record(session: Session) -> None:
+            self._settle(session, sent, failed, release)
+
+        try:
+            await self.db.run_async(record)
+        except DatabaseUnavailable:  # sent all the same: recorded when the database is back
+            log.error("outbox: sending not recorded yet (database unavailable)")
+            self._background(self._record_later(bot, chat_id, record))
+            return True
         delivery.sent += len(sent)
         if delivery.unreachable:
-            self._unreachable(chat_id)
+            await self.db.run_async(lambda session: self._unreachable(session, chat_id))
             log.warning("merchant unreachable (403): queued messages dropped")
         return stop
+
+    async def _record_later(
+        self, bot: Bot, chat_id: int, record: Callable[[Session], None]
+    ) -> None:
+        """Keep trying to record a flush that was sent while the database was away, well
+        within STALE_CLAIM, after which its rows would be taken for unsent and sent again;
+        then send what queued up behind it meanwhile."""
+        deadline = asyncio.get_running_loop().time() + RECORD_PATIENCE
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(RECORD_RETRY)
+            try:
+                await self.db.run_async(record)
+            except DatabaseUnavailable:
+                continue
+            log.info("outbox: sending recorded after the database came back")
+            try:
+                await self.flush(bot, chat_id)
+            except Exception:  # the drain will try again
+                log.exception("outbox flush after recording failed")
+            return
+        log.error("outbox: sending never recorded; those messages may be sent again")
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
 
     def _retry_later(self, bot: Bot, chat_id: int, seconds: float) -> None:
         if seconds > MAX_INLINE_RETRY:
@@ -292,9 +334,7 @@ class Outbox:
             except Exception:  # the drain will try again
                 log.exception("outbox retry failed")
 
-        task = asyncio.get_running_loop().create_task(retry())
-        self._retries.add(task)
-        task.add_done_callback(self._retries.discard)
+        self._background(retry())
 
     def deliver_later(self, bot: Bot, chat_ids: Sequence[int]) -> None:
         """Flush many chats in the background, one after another, so a bulk notice neither
@@ -312,33 +352,33 @@ class Outbox:
                 except Exception:  # the drain will try again
                     log.exception("outbox background delivery failed")
 
-        task = asyncio.get_running_loop().create_task(deliver())
-        self._retries.add(task)
-        task.add_done_callback(self._retries.discard)
+        self._background(deliver())
 
     async def drain(self, bot: Bot) -> int:
         """Every chat with a due message (and stale claims of dead workers) gets a flush."""
-        now = self.clock()
-        with self.db.transaction() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.next_attempt_at < now - STALE_CLAIM,
-                )
-                .values(status="pending")
-            )
-            chats = list(
-                session.scalars(
-                    select(OutboxMessage.chat_id)
-                    .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-                    .distinct()
-                )
-            )
         sent = 0
-        for chat_id in chats:
+        for chat_id in await self.db.run_async(self._due_chats):
             sent += (await self.flush(bot, chat_id, force=False)).sent
         return sent
+
+    def _due_chats(self, session: Session) -> list[int]:
+        """Stale claims given back, then the chats with a message due."""
+        now = self.clock()
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == "sending",
+                OutboxMessage.next_attempt_at < now - STALE_CLAIM,
+            )
+            .values(status="pending")
+        )
+        return list(
+            session.scalars(
+                select(OutboxMessage.chat_id)
+                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .distinct()
+            )
+        )
 
     async def close(self) -> None:
         for task in list(self._retries):

@@ -153,6 +153,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates change with a release: no file check per message
         )
         self.env.globals.update(settings or {})
 

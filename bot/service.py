@@ -31,7 +31,7 @@ from bot.privacy import forget_chat, reset_conversation
 from bot.rendering import Outgoing, Renderer
 from bot.storage.db import Database
 from bot.storage.models import Case, Conversation, Timer
-from bot.storage.repository import Cases, Conversations
+from bot.storage.repository import Cases, Conversations, take_update
 from flows.answers import InvalidAnswer
 from flows.case import CaseFlow, can_reopen
 from flows.diagnosis import Climb, Outcome, climb
@@ -105,6 +105,8 @@ class Result:
     claimed: list[Claimed] = field(default_factory=list)
     #: Replies were queued behind older undelivered messages: flush the chat's outbox.
     queued: bool = False
+    #: The update had already taken effect (a redelivery): nothing was done this time.
+    duplicate: bool = False
 
 
 #: Questions whose valid answers may look like card numbers to the redaction rules.
@@ -145,12 +147,31 @@ class ConversationService:
         return CaseOps(session, self.case_flow, self.case_policy, now)
 
     def handle(self, chat: ChatRef, incoming: Incoming, outbox: bool = False) -> Result:
-        """Handle one message; with `outbox`, the replies are queued in the same transaction."""
-        return self.db.run(lambda session: self._handle(session, chat, incoming, outbox))
+        """Handle one message; with `outbox`, the replies are queued in the same transaction.
+        Blocking: the terminal chat's way; the bot's handlers use `handle_update`."""
+        return self.db.run(lambda session: self._handle(session, chat, incoming, outbox, None))
 
-    def _handle(self, session: Session, chat: ChatRef, incoming: Incoming, outbox: bool) -> Result:
+    async def handle_update(self, chat: ChatRef, incoming: Incoming, update_id: int) -> Result:
+        """Handle a Telegram update off the event loop, in one transaction with its outbox rows
+        and the inbox mark that makes it count as processed: it takes effect once, or not at
+        all (and then a redelivery runs it)."""
+        return await self.db.run_async(
+            lambda session: self._handle(session, chat, incoming, True, update_id)
+        )
+
+    def _handle(
+        self,
+        session: Session,
+        chat: ChatRef,
+        incoming: Incoming,
+        outbox: bool,
+        update_id: int | None,
+    ) -> Result:
         """One attempt, inside the transaction `Database.run` gives (and may give again)."""
         now = self.clock()
+        if update_id is not None and not take_update(session, update_id, chat.chat_id, now):
+            log.info("update_id=%s already processed: skipped", update_id)
+            return Result([], [], duplicate=True)
         row = Conversations(session).get_or_create(
             chat.channel,
             chat.chat_id,

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from telegram import Bot, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
@@ -23,7 +24,7 @@ from telegram.ext import ContextTypes
 from bot.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent, case_stats
 from bot.config import Settings
 from bot.extras import installed
-from bot.incidents import IncidentDesk
+from bot.incidents import BULK_SECONDS, IncidentDesk
 from bot.outbox import Outbox, enqueue
 from bot.rendering import Outgoing
 from bot.service import ConversationService, _case_view, _rating_reply
@@ -114,13 +115,21 @@ class SupportDesk:
                 )
 
     async def _publish_one(self, bot: Bot, event: SupportEvent) -> None:
-        with self.db.transaction() as session:
+        def load(session: Session) -> tuple[dict[str, Any], str, int | None, int | None, bool]:
             case = session.get(Case, event.case_id)
             if case is None:
-                return
-            view = self._card_context(session, case)
-            number, thread, card = case.number, case.support_thread_id, case.support_card_message_id
-            escalated = case.escalated_at is not None
+                return {}, "", None, None, False
+            return (
+                self._card_context(session, case),
+                case.number,
+                case.support_thread_id,
+                case.support_card_message_id,
+                case.escalated_at is not None,
+            )
+
+        view, number, thread, card, escalated = await self.db.run_async(load)
+        if not view:
+            return
         target: dict[str, Any] = {}
         if thread is None and card is None:
             if not escalated:  # support never had this case: only a duplicate is worth a line
@@ -130,10 +139,9 @@ class SupportDesk:
                 await self.post_card(bot, event.case_id)
                 if event.kind == "escalated":
                     return
-                with self.db.transaction() as session:
-                    refreshed = session.get(Case, event.case_id)
-                    assert refreshed is not None
-                    thread, card = refreshed.support_thread_id, refreshed.support_card_message_id
+                thread, card = await self.db.run_async(
+                    lambda session: self._card_place(session, event.case_id)
+                )
         if thread:
             target = {"message_thread_id": thread}
         elif card:
@@ -162,6 +170,13 @@ class SupportDesk:
             )
             await self._send(bot, message, **target)
 
+    @staticmethod
+    def _card_place(session: Session, case_id: int) -> tuple[int | None, int | None]:
+        """Where a case's card is: its forum topic, or the card message."""
+        case = session.get(Case, case_id)
+        assert case is not None
+        return case.support_thread_id, case.support_card_message_id
+
     def _card_context(self, session: Any, case: Case) -> dict[str, Any]:
         lines = session.scalars(
             select(TranscriptLine)
@@ -179,13 +194,19 @@ class SupportDesk:
 
     async def post_card(self, bot: Bot, case_id: int) -> None:
         """The case card: in a new forum topic where topics are enabled, else with buttons."""
-        with self.db.transaction() as session:
+
+        def load(session: Session) -> tuple[dict[str, Any], list[Outgoing], list[str]] | None:
             case = session.get(Case, case_id)
             if case is None:
-                return
+                return None
             context = self._card_context(session, case)
             card = self._render("support_card", context, buttons=self._card_buttons(case))
-            photos = list(case.photo_file_ids or [])
+            return context, card, list(case.photo_file_ids or [])
+
+        loaded = await self.db.run_async(load)
+        if loaded is None:
+            return
+        context, card, photos = loaded
         thread_id = None
         if await self.forum(bot):
             topic = await bot.create_forum_topic(self.chat_id, context["topic"])
@@ -198,11 +219,14 @@ class SupportDesk:
                 message_thread_id=thread_id,
                 reply_to_message_id=None if thread_id else sent.message_id,
             )
-        with self.db.transaction() as session:
+
+        def store(session: Session) -> None:
             case = session.get(Case, case_id)
             assert case is not None
             case.support_thread_id = thread_id
             case.support_card_message_id = sent.message_id
+
+        await self.db.run_async(store)
 
     async def _send(self, bot: Bot, messages: list[Outgoing], **kwargs: Any) -> Message:
         """Every part, in order; returns the last (the one with the buttons)."""
@@ -273,14 +297,15 @@ class SupportDesk:
             )
             return
         if command == "cases":
-            await self._reply(message, self._render("cases_list", {"cases": self.open_cases()}))
+            cases = await self.db.offload(self.open_cases)
+            await self._reply(message, self._render("cases_list", {"cases": cases}))
         elif command == "stats":
-            await self._reply(message, self._render("stats", self.stats()))
+            await self._reply(message, self._render("stats", await self.db.offload(self.stats)))
         elif command in ("incident", "incidents"):
             answer = (
                 await self.incidents.command(context.bot, f"agent:{user.id}", args)
                 if command == "incident"
-                else self.incidents.listing()
+                else await self.db.offload(self.incidents.listing)
             )
             await self._reply(message, answer)
         elif command == "report":
@@ -308,15 +333,17 @@ class SupportDesk:
     ) -> None:
         now = self.service.clock()
         agent = self.settings.support_team_name or user.first_name
-        with self.db.transaction() as session:
-            known = self._case_for(session, message) is not None
+        known = await self.db.run_async(
+            lambda session: self._case_for(session, message) is not None
+        )
         if not known:
             if command:  # a case command outside a case's topic or card
                 await self._reply(message, self._render("support_usage", {}))
             return
-        to_merchant: list[Outgoing] = []
-        notice: list[Outgoing] = []
-        with self.db.transaction() as session:
+
+        def act(session: Session) -> tuple[list[Outgoing], list[SupportEvent], int]:
+            to_merchant: list[Outgoing] = []
+            notice: list[Outgoing] = []
             case = self._case_for(session, message)
             assert case is not None
             ops = self.service.ops(session, now)
@@ -368,8 +395,9 @@ class SupportDesk:
                     quoted="text",
                 )
             enqueue(session, case.chat_id, to_merchant, now, case.id)
-            events = ops.events
-            merchant_chat = case.chat_id
+            return notice, ops.events, case.chat_id
+
+        notice, events, merchant_chat = await self.db.run_async(act)
         if notice:
             await self._reply(message, notice)
         await self._deliver(bot, merchant_chat, message)
@@ -388,7 +416,8 @@ class SupportDesk:
         """Tell support, under each live case of the merchant, that the bot was blocked."""
         if not self.chat_id:
             return
-        with self.db.transaction() as session:
+
+        def load(session: Session) -> list[tuple[list[Outgoing], int | None, int | None]]:
             cases = session.scalars(
                 select(Case).where(
                     Case.chat_id == chat_id,
@@ -396,7 +425,7 @@ class SupportDesk:
                     Case.support_card_message_id.is_not(None),
                 )
             ).all()
-            notes = [
+            return [
                 (
                     self._render("merchant_unreachable", {"case": _case_view(case)}),
                     case.support_thread_id,
@@ -404,7 +433,8 @@ class SupportDesk:
                 )
                 for case in cases
             ]
-        for note, thread, card in notes:
+
+        for note, thread, card in await self.db.run_async(load):
             try:
                 if origin is not None and origin.chat.id == self.chat_id:
                     await self._reply(origin, note)
@@ -427,7 +457,8 @@ class SupportDesk:
         case_id = int(parts[2]) if len(parts) == 3 and parts[2].isdecimal() else None
         origin = query.message if isinstance(query.message, Message) else None
         now = self.service.clock()
-        with self.db.transaction() as session:
+
+        def act(session: Session) -> tuple[str, list[SupportEvent], list[Outgoing], int]:
             case = session.get(Case, case_id) if case_id is not None else None
             if (
                 case is None
@@ -435,38 +466,36 @@ class SupportDesk:
                 or not self._button_belongs(case, origin, self.chat_id)
                 or verb not in ("claim", "unclaim", "resolve")
             ):
-                answer = self._render("support_stale", {})[0].text
-                events: list[SupportEvent] = []
-                to_merchant: list[Outgoing] = []
-                merchant_chat = 0
-            else:
-                ops = self.service.ops(session, now)
-                done = ops.fire(
-                    case,
-                    verb,
-                    actor=f"agent:{user.id}",
-                    agent_id=user.id,
-                    agent_name=user.first_name,
+                return self._render("support_stale", {})[0].text, [], [], 0
+            ops = self.service.ops(session, now)
+            done = ops.fire(
+                case,
+                verb,
+                actor=f"agent:{user.id}",
+                agent_id=user.id,
+                agent_name=user.first_name,
+            )
+            answer = self._render(
+                "support_done" if done else "support_not_now",
+                {"case": _case_view(case), "verb": verb},
+            )[0].text
+            to_merchant: list[Outgoing] = []
+            if done and verb == "resolve":
+                agent = self.settings.support_team_name or user.first_name
+                to_merchant = self.service.render(
+                    [
+                        Reply(
+                            "resolved_by_agent",
+                            {"case_number": case.number, "note": "", "agent": agent},
+                        ),
+                        _rating_reply("rate_request", case.number),
+                    ],
+                    case.locale,
                 )
-                answer = self._render(
-                    "support_done" if done else "support_not_now",
-                    {"case": _case_view(case), "verb": verb},
-                )[0].text
-                to_merchant = []
-                if done and verb == "resolve":
-                    agent = self.settings.support_team_name or user.first_name
-                    to_merchant = self.service.render(
-                        [
-                            Reply(
-                                "resolved_by_agent",
-                                {"case_number": case.number, "note": "", "agent": agent},
-                            ),
-                            _rating_reply("rate_request", case.number),
-                        ],
-                        case.locale,
-                    )
-                enqueue(session, case.chat_id, to_merchant, now, case.id)
-                events, merchant_chat = ops.events, case.chat_id
+            enqueue(session, case.chat_id, to_merchant, now, case.id)
+            return answer, ops.events, to_merchant, case.chat_id
+
+        answer, events, to_merchant, merchant_chat = await self.db.run_async(act)
         await query.answer(answer[:200])
         if to_merchant:
             await self._deliver(context.bot, merchant_chat, origin)
@@ -535,11 +564,13 @@ class SupportDesk:
         """Fire every due timer once, and tell the open cases of active incidents not told yet
         (opened since the incident was posted); returns how many timers fired. Safe to call
         from any worker."""
-        notified = await asyncio.to_thread(self.incidents.notify)
+        notified = await self.db.offload(self.incidents.notify, within=BULK_SECONDS)
         self.outbox.deliver_later(bot, notified)
         now = self.service.clock()
-        jobs: list[tuple[str, int, int, list[Outgoing]]] = []
-        with self.db.transaction() as session:
+        Job = tuple[str, int, int, list[Outgoing]]
+
+        def fire(session: Session) -> tuple[list[Job], dict[int, tuple[int | None, int | None]]]:
+            jobs: list[Job] = []
             for timer in self.service.due_timers(session, now):
                 timer.done_at = now
                 case = session.get(Case, timer.case_id)
@@ -599,6 +630,9 @@ class SupportDesk:
                 for _, _, case_id, _ in jobs
                 if (c := session.get(Case, case_id)) is not None
             }
+            return jobs, targets
+
+        jobs, targets = await self.db.run_async(fire)
         for audience, chat_id, case_id, messages in jobs:
             try:
                 if audience == "merchant":

@@ -1,9 +1,12 @@
 """Webhook mode: an ASGI app (Starlette, served by uvicorn) for one or several workers.
 
-Each update is claimed once in the `inbox` table (its update_id is the primary key, so a
-redelivery is a no-op), then processed under a per-chat lock (a PostgreSQL advisory lock, or an
-asyncio lock on SQLite's single process) by whichever worker holds it, oldest update first. No
-state lives only in a worker: conversations, timers and the outbox are all in the database.
+Each update is stored once in the `inbox` table (its update_id is the primary key), then
+processed under a per-chat lock (a PostgreSQL advisory lock, or an asyncio lock on SQLite's single
+process) by whichever worker holds it, oldest update first. The transaction that processes an
+update also marks its row done, so an update takes effect once or not at all: a redelivery of a
+done update is a no-op, and a redelivery of one that never committed runs it. No state lives
+only in a worker: conversations, timers and the outbox are all in the database. Every database
+call runs in a worker thread (`Database.offload`), never on the event loop.
 """
 
 from __future__ import annotations
@@ -16,10 +19,22 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Connection, Engine, create_engine, func, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,10 +56,11 @@ from bot.metrics import (
     update_type,
 )
 from bot.probe import Probe
-from bot.storage.db import Database, DatabaseUnavailable
+from bot.storage.db import Database, DatabaseUnavailable, make_engine
 from bot.storage.models import InboxUpdate, utcnow
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 from bot.telegram.door import redact_update
+from bot.telegram.handlers import REDELIVERED
 from bot.telegram.webhook_body import (
     MAX_BODY_BYTES,
     BadUpdate,
@@ -58,6 +74,8 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 #: /healthz and /metrics answer within this, whatever the database does.
 PROBE_SECONDS = 1.5
+
+T = TypeVar("T")
 
 
 def chat_of(data: dict[str, Any]) -> int | None:
@@ -77,13 +95,29 @@ def _ping(db: Database) -> None:
         connection.execute(text("SELECT 1"))
 
 
+_INBOX = cast(Table, InboxUpdate.__table__)
+_MARK_DONE = (
+    update(_INBOX)
+    .where(_INBOX.c.update_id == bindparam("done_id"), _INBOX.c.status == "pending")
+    .values(status="done", processed_at=bindparam("now"), payload={})
+)
+
+
+# Statements that run for every update, built once (building one costs more than running it).
+_STATUS = select(_INBOX.c.status).where(_INBOX.c.update_id == bindparam("update_id"))
+_ANY_PENDING = (
+    select(_INBOX.c.update_id)
+    .where(_INBOX.c.chat_id == bindparam("chat_id"), _INBOX.c.status == "pending")
+    .limit(1)
+)
+_LOCK = select(func.pg_try_advisory_lock(bindparam("chat_id", type_=BigInteger)))
+_UNLOCK = select(func.pg_advisory_unlock(bindparam("chat_id", type_=BigInteger)))
+
+
 def _mark_done(connection: Connection, update_id: int) -> None:
-    """Processed: kept as a redelivery guard, without what the merchant typed."""
-    connection.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id)
-        .values(status="done", processed_at=utcnow(), payload={})
-    )
+    """Processed: kept as a redelivery guard, without what the merchant typed (a no-op when
+    the transaction that processed it already said so)."""
+    connection.execute(_MARK_DONE, {"done_id": update_id, "now": utcnow()})
 
 
 @dataclass(frozen=True)
@@ -100,6 +134,20 @@ class Pending:
         if received.tzinfo is None:
             received = received.replace(tzinfo=UTC)
         return (datetime.now(UTC) - received).total_seconds()
+
+
+def _is_done(connection: Connection, update_id: int) -> bool:
+    return connection.scalar(_STATUS, {"update_id": update_id}) == "done"
+
+
+@dataclass
+class Hold(Generic[T]):
+    """A try at holding a chat: whether it is held, what `first` found, and (once let go)
+    whether updates are pending again."""
+
+    held: bool
+    first: T | None = None
+    more: bool = False
 
 
 class ChatLocks:
@@ -119,35 +167,70 @@ class ChatLocks:
 
     def _engine(self) -> Engine:
         if self._lock_engine is None:
-            self._lock_engine = create_engine(
+            self._lock_engine = make_engine(
                 self.db.url,
                 pool_size=4,
                 max_overflow=-1,  # one per chat in flight; Telegram caps those (max_connections)
-                pool_pre_ping=True,
                 isolation_level="AUTOCOMMIT",
             )
         return self._lock_engine
 
+    def _take(self, chat_id: int, first: Callable[[], T]) -> tuple[Connection, bool, T | None]:
+        connection = self._engine().connect()
+        try:
+            taken = bool(connection.scalar(_LOCK, {"chat_id": chat_id}))
+            return connection, taken, first() if taken else None
+        except BaseException:  # closing the session lets go of the lock too
+            connection.invalidate()
+            connection.close()
+            raise
+
+    @staticmethod
+    def _release(
+        connection: Connection, chat_id: int, taken: bool, after: Callable[[], bool]
+    ) -> bool:
+        try:
+            if taken:
+                connection.scalar(_UNLOCK, {"chat_id": chat_id})
+        except BaseException:  # the session ends with the connection, and the lock with it
+            connection.invalidate()
+            raise
+        finally:
+            connection.close()
+        return taken and after()
+
     @asynccontextmanager
-    async def try_hold(self, chat_id: int) -> AsyncIterator[bool]:
-        """Yields True while this task holds the chat, False when someone else does."""
+    async def try_hold(
+        self, chat_id: int, first: Callable[[], T], after: Callable[[], bool]
+    ) -> AsyncIterator[Hold[T]]:
+        """Holds the chat for this task if nobody else does (`held`). `first` runs as soon as
+        the chat is held, `after` once it is let go (`more`), each in the same worker-thread
+        call as taking or releasing the lock: one hop off the loop instead of two."""
         if len(self._local) > 1_000:
             self._local = {key: lock for key, lock in self._local.items() if lock.locked()}
         lock = self._local.setdefault(chat_id, asyncio.Lock())
         if lock.locked():
-            yield False
+            yield Hold(False)
             return
         async with lock:
             if self.db.is_sqlite:  # one process: the local lock is the whole story
-                yield True
-                return
-            with self._engine().connect() as connection:
-                taken = connection.scalar(select(func.pg_try_advisory_lock(chat_id)))
+                hold = Hold(True, await self.db.offload(first))
                 try:
-                    yield bool(taken)
+                    yield hold
                 finally:
-                    if taken:
-                        connection.scalar(select(func.pg_advisory_unlock(chat_id)))
+                    hold.more = await self.db.offload(after)
+                return
+            connection, taken, head = await self.db.offload(self._take, chat_id, first)
+            hold = Hold(taken, head)
+            try:
+                yield hold
+            finally:
+                try:  # given up on, its connection is shut: the server lets go of the lock
+                    hold.more = await self.db.offload(
+                        self._release, connection, chat_id, taken, after, within=1.0
+                    )
+                except Exception as error:
+                    log.warning("chat lock released by closing: %s", type(error).__name__)
 
     def dispose(self) -> None:
         if self._lock_engine is not None:
@@ -160,6 +243,38 @@ SWEEP_SECONDS = 30.0
 SEQUENCE_WINDOW = 100
 #: Longest wait for an earlier update that has not arrived (it may never: ids can skip).
 GAP_WAIT = 2.0
+#: While waiting for one, how often the database is asked (it may reach another worker);
+#: an update stored by this worker wakes the wait at once.
+GAP_RECHECK = 0.05
+
+
+def _next_pending() -> Select[Any]:
+    """A chat's oldest pending update, and how many of the ids just below it have arrived.
+    One statement, so the head and the count see the same committed rows; built once (it runs
+    for every update)."""
+    inbox = cast(Table, InboxUpdate.__table__)
+    head = (
+        select(inbox.c.update_id, inbox.c.payload, inbox.c.received_at)
+        .where(inbox.c.chat_id == bindparam("chat_id"), inbox.c.status == "pending")
+        .order_by(inbox.c.update_id)
+        .limit(1)
+        .subquery()
+    )
+    earlier = inbox.alias("earlier")
+    present = (
+        select(func.count())
+        .select_from(earlier)
+        .where(
+            earlier.c.update_id >= head.c.update_id - SEQUENCE_WINDOW,
+            earlier.c.update_id >= bindparam("floor"),
+            earlier.c.update_id < head.c.update_id,
+        )
+        .scalar_subquery()
+    )
+    return select(head, present.label("present"))
+
+
+NEXT_PENDING = _next_pending()
 
 
 class UpdateInbox:
@@ -180,6 +295,21 @@ class UpdateInbox:
         self._first_id: int | None = None
         #: Ids below this that never came are not waited for again (a jump in the sequence).
         self._floor = 0
+        #: Set (and replaced) whenever this worker stores an update: wakes drains waiting for it.
+        self._arrival = asyncio.Event()
+
+    def _arrived(self) -> None:
+        self._arrival.set()
+        self._arrival = asyncio.Event()
+
+    async def _next_arrival(self) -> None:
+        """Until this worker stores another update, or GAP_RECHECK has passed."""
+        arrival = self._arrival
+        try:
+            async with asyncio.timeout(GAP_RECHECK):
+                await arrival.wait()
+        except TimeoutError:
+            pass
 
     def claim(self, data: dict[str, Any]) -> bool:
         """Record the update; False when it was seen before (Telegram redelivered it)."""
@@ -207,26 +337,7 @@ class UpdateInbox:
             if self._first_id is None:
                 self._first_id = connection.scalar(select(func.min(InboxUpdate.update_id)))
             floor = max(self._first_id or 0, self._floor)
-            # One statement, so the head and the count see the same committed rows.
-            head = (
-                select(InboxUpdate.update_id, InboxUpdate.payload, InboxUpdate.received_at)
-                .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == "pending")
-                .order_by(InboxUpdate.update_id)
-                .limit(1)
-                .subquery()
-            )
-            earlier = InboxUpdate.__table__.alias("earlier")
-            present = (
-                select(func.count())
-                .select_from(earlier)
-                .where(
-                    earlier.c.update_id >= head.c.update_id - SEQUENCE_WINDOW,
-                    earlier.c.update_id >= floor,
-                    earlier.c.update_id < head.c.update_id,
-                )
-                .scalar_subquery()
-            )
-            row = connection.execute(select(head, present.label("present"))).first()
+            row = connection.execute(NEXT_PENDING, {"chat_id": chat_id, "floor": floor}).first()
             if row is None:
                 return None
             low = max(row.update_id - SEQUENCE_WINDOW, floor)
@@ -237,29 +348,38 @@ class UpdateInbox:
                 row.present >= row.update_id - low,
             )
 
+    def _store(self, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        """Redact, then claim (in a worker thread: the redaction may read the conversation)."""
+        safe = redact_update(data, self.db)  # nothing raw is ever stored (bot.telegram.door)
+        return self.claim(safe), safe
+
+    def _mark(self, update_id: int) -> None:
+        with self.db.engine.begin() as connection:
+            _mark_done(connection, update_id)
+
+    def _done(self, update_id: int) -> bool:
+        with self.db.engine.connect() as connection:
+            return _is_done(connection, update_id)
+
     def _pending(self, chat_id: int) -> bool:
         with self.db.engine.connect() as connection:
-            return (
-                connection.scalar(
-                    select(InboxUpdate.update_id)
-                    .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == "pending")
-                    .limit(1)
-                )
-                is not None
-            )
+            return connection.scalar(_ANY_PENDING, {"chat_id": chat_id}) is not None
 
     async def deliver(self, data: dict[str, Any]) -> bool:
-        """Claim, then drain the chat's pending updates unless another task is draining it."""
+        """Store, then drain the chat's pending updates unless another task is draining it.
+        False for a redelivery of an update already processed; a redelivery of one stored but
+        never processed (its first delivery failed) runs it."""
         UPDATES.labels(update_type(data)).inc()
-        data = redact_update(data, self.db)  # nothing raw is ever stored (bot.telegram.door)
-        if not self.claim(data):
+        update_id, chat_id = int(data["update_id"]), chat_of(data)
+        stored, data = await self.db.offload(self._store, data)
+        if stored:
+            self._arrived()
+        elif await self.db.offload(self._done, update_id):
             DUPLICATES.inc()
             return False
-        update_id, chat_id = int(data["update_id"]), chat_of(data)
         if chat_id is None:
             await self._run(update_id, data)
-            with self.db.engine.begin() as connection:
-                _mark_done(connection, update_id)
+            await self.db.offload(self._mark, update_id)
             return True
         await self._drain(chat_id)
         return True
@@ -267,9 +387,17 @@ class UpdateInbox:
     async def sweep(self, older_than: float = 30.0) -> int:
         """Take up updates stored but left unprocessed (a worker died mid-way, or the database
         failed after the claim): each such chat is drained as if an update had just come."""
+        chats = await self.db.offload(self._left_over, older_than)
+        for chat_id in chats:
+            if chat_id is None:
+                continue
+            await self._drain(chat_id)
+        return len(chats)
+
+    def _left_over(self, older_than: float) -> list[int | None]:
         cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
         with self.db.engine.connect() as connection:
-            chats = list(
+            return list(
                 connection.scalars(
                     select(InboxUpdate.chat_id)
                     .where(InboxUpdate.status == "pending", InboxUpdate.received_at < cutoff)
@@ -277,42 +405,47 @@ class UpdateInbox:
                     .limit(500)
                 )
             )
-        for chat_id in chats:
-            if chat_id is None:
-                continue
-            await self._drain(chat_id)
-        return len(chats)
 
     async def _drain(self, chat_id: int) -> None:
         """Run the chat's pending updates in order, unless another task is already doing so."""
         while True:
-            async with self.locks.try_hold(chat_id) as held:
-                if not held:  # the holder drains ours too, and looks again after letting go
+            async with self.locks.try_hold(
+                chat_id, lambda: self._advance(chat_id, None), lambda: self._pending(chat_id)
+            ) as hold:
+                if not hold.held:  # the holder drains ours too, and looks again after letting go
                     return
-                item = self._advance(chat_id, None)
+                item = hold.first
                 while item is not None:
                     if not item.in_sequence:
                         if item.waited() < GAP_WAIT:
-                            await asyncio.sleep(0.005)  # an earlier update is on its way
-                            item = self._advance(chat_id, None)
+                            await self._next_arrival()  # an earlier update is on its way
+                            item = await self.db.offload(self._advance, chat_id, None)
                             continue
                         # Ids can skip; what has not come by now is not expected any more.
                         self._floor = max(self._floor, item.update_id)
                         OUT_OF_SEQUENCE.inc()
                         log.warning("update_id=%s run before earlier ids arrived", item.update_id)
                     await self._run(item.update_id, item.payload)
-                    item = self._advance(chat_id, item.update_id)
-            if not self._pending(chat_id):  # one that arrived while we were letting go
+                    item = await self.db.offload(self._advance, chat_id, item.update_id)
+            if not hold.more:  # none came while letting go
                 return
 
     async def _run(self, update_id: int, data: dict[str, Any]) -> None:
+        """Process one update. A database outage while processing it raises (the request gets
+        503 and the update stays pending, for the redelivery or the sweep); any other failure
+        is logged, and the update counts as done (its handler's transaction did not commit)."""
         started = time.perf_counter()
+        outage: list[BaseException] = []
+        token = REDELIVERED.set(outage)
         try:
             await self.application.process_update(Update.de_json(data, self.application.bot))
         except Exception:  # logged by PTB's error handler; the update still counts as done
             log.exception("update failed update_id=%s", update_id)
         finally:
+            REDELIVERED.reset(token)
             HANDLER_SECONDS.observe(time.perf_counter() - started)
+        if outage:
+            raise outage[0]
 
 
 def create_app(

@@ -22,6 +22,7 @@ from bot.rendering import Renderer
 from bot.service import ConversationService
 from bot.support import SupportDesk
 from bot.telegram.handlers import TelegramHandlers
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.throttle import FloodGate
 
@@ -71,9 +72,8 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor())
-        .read_timeout(settings.telegram_timeout)
-        .write_timeout(settings.telegram_timeout)
-        .connect_timeout(settings.telegram_timeout)
+        .request(AiohttpRequest(256, settings.telegram_timeout))
+        .get_updates_request(AiohttpRequest(1, settings.telegram_timeout))
     )
     if request is not None:  # tests: a recording request object instead of HTTP
         builder = (

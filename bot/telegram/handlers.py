@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
     from bot.support import SupportDesk
 
 log = logging.getLogger(__name__)
+
+#: Set by the webhook while it runs an update that Telegram delivers again unless answered
+#: with 200. A database outage is then collected here instead of told to the merchant: the
+#: redelivery runs the update (telling them to send it again would run it twice).
+REDELIVERED: ContextVar[list[BaseException] | None] = ContextVar("redelivered", default=None)
 
 
 def keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
@@ -84,9 +90,11 @@ class TelegramHandlers:
         if chat is None or message is None:
             return
         incoming = incoming_of(message)
-        if incoming.kind == "photo" and self.service.reads_slip(chat):
+        if incoming.kind == "photo" and await self.service.db.offload(
+            self.service.reads_slip, chat
+        ):
             incoming = await self.slips.read(context.bot, message, incoming)
-        result = await self.reply(context, chat, incoming)
+        result = await self.reply(context, chat, incoming, update.update_id)
         if result.delete_incoming:
             try:  # a private chat: the bot may delete the merchant's message
                 await message.delete()
@@ -105,12 +113,16 @@ class TelegramHandlers:
             await query.edit_message_reply_markup(reply_markup=None)
         except BadRequest as error:  # "message is not modified", "message to edit not found"
             log.info("keyboard not removed: %s", error.message)
-        await self.reply(context, chat, Incoming("button", text=query.data or ""))
+        await self.reply(context, chat, Incoming("button", text=query.data or ""), update.update_id)
 
     async def reply(
-        self, context: ContextTypes.DEFAULT_TYPE, chat: ChatRef, incoming: Incoming
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat: ChatRef,
+        incoming: Incoming,
+        update_id: int,
     ) -> Result:
-        result = self.service.handle(chat, incoming, outbox=True)
+        result = await self.service.handle_update(chat, incoming, update_id)
         delivery = await self.outbox.deliver(
             context.bot, chat.chat_id, result.claimed, result.queued
         )
@@ -143,6 +155,10 @@ class TelegramHandlers:
             log.error(
                 "update failed update_id=%s: database unavailable (%s)", update_id, context.error
             )
+            outage = REDELIVERED.get()
+            if outage is not None:  # Telegram delivers it again: that run answers the merchant
+                outage.append(context.error)
+                return
         else:
             log.error(
                 "update failed update_id=%s error=%s",

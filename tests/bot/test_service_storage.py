@@ -7,7 +7,7 @@ from datetime import UTC, date
 from sqlalchemy import func, select
 
 from bot.service import ChatRef, Incoming
-from bot.storage.models import Case, Conversation
+from bot.storage.models import Case, Conversation, OutboxMessage
 from tests.bot.conftest import Factory
 from tests.bot.helpers import Clock
 
@@ -106,3 +106,24 @@ def test_bad_input_never_goes_silent(database_url: str, make_components: Factory
         replies = parts.service.handle(CHAT, incoming).messages
         assert replies
         assert all(r.text for r in replies)
+
+
+async def test_an_update_handled_twice_takes_effect_once(
+    database_url: str, make_components: Factory
+) -> None:
+    """A polling bot fetches an update again after a crash (its offset was not confirmed), or a
+    retry follows a commit whose answer was lost: the second run changes nothing."""
+    parts = make_components(database_url)
+    await parts.service.handle_update(CHAT, STEPS[0], update_id=900)
+    first = await parts.service.handle_update(CHAT, STEPS[1], update_id=901)
+    again = await parts.service.handle_update(CHAT, STEPS[1], update_id=901)
+    assert first.messages
+    assert not first.duplicate
+    assert again.duplicate
+    assert again.messages == []
+    assert again.claimed == []
+    with parts.db.transaction() as session:
+        state = session.scalar(select(Conversation.state))
+        queued = session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert state == "asking_when"
+    assert queued == 2  # the welcome and the first question, once each
