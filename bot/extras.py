@@ -14,7 +14,7 @@ from importlib.util import find_spec
 EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
     "postgres": (("psycopg",), "PostgreSQL"),
     "webhook": (("starlette", "uvicorn"), "the webhook server (posbot run --webhook)"),
-    "report": (("matplotlib",), "charts (posbot report, /report)"),
+    "report": (("matplotlib",), "the charts (posbot report, /report)"),
     "ocr": (("rapidocr", "onnxruntime", "PIL"), "reading slip photos"),
 }
 
@@ -25,7 +25,7 @@ class MissingExtra(RuntimeError):
     def __init__(self, extra: str) -> None:
         self.extra = extra
         super().__init__(
-            f"{EXTRAS[extra][1]} needs the '{extra}' extra: pip install 'posbot[{extra}]' "
+            f"{EXTRAS[extra][1]}: install the '{extra}' extra: pip install 'posbot[{extra}]' "
             f"(or, in a checkout: pip install -e '.[{extra}]')"
         )
 
