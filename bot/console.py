@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from bot.lookups import look_up
 from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming
 from bot.slip_reading import problem_before_reading, read_photo
@@ -73,7 +74,16 @@ class Console:
     def send(self, incoming: Incoming) -> None:
         if incoming.kind == "command" and incoming.command.lower() == "slip":
             incoming = self.slip_photo(incoming.text)
-        self.show(self.service.handle(self.chat, incoming).messages)
+        result = self.service.handle(self.chat, incoming)
+        self.show(result.messages)
+        answer = (
+            asyncio.run(look_up(self.service, result, self._show_now)) if result.lookup else None
+        )
+        if answer is not None:  # what the records said is a turn of its own
+            self.send(answer)
+
+    async def _show_now(self, messages: list[Outgoing]) -> None:
+        self.show(messages)
 
     def slip_photo(self, path: str) -> Incoming:
         """`/slip <path>`: a photo on this machine, read as one sent in Telegram would be."""

@@ -70,7 +70,9 @@ LOOKUP_SOURCES = [*ASKING, REVIEWING, CONFIRMING_SLIP]
 ACCEPT = "accept_answer"
 
 
-def _t(trigger: str, source: str | list[str], dest: str | None, **extra: str) -> dict[str, Any]:
+def _t(
+    trigger: str, source: str | list[str], dest: str | None, **extra: str | list[str]
+) -> dict[str, Any]:
     """One row of the table, in the dict form `transitions` takes."""
     return {"trigger": trigger, "source": source, "dest": dest, **extra}
 
@@ -174,7 +176,9 @@ TRANSITIONS: list[dict[str, Any]] = [
        before="take_lookup"),
     _t("lookup", ASKING, CHOOSING_NEXT, conditions="lookup_answers_current",
        before="take_lookup"),
-    _t("lookup", LOOKUP_SOURCES, None, before="take_lookup", after="announce"),
+    _t("lookup", REVIEWING, None, before="take_lookup", after="announce"),
+    # Elsewhere the question just asked stays open (its buttons are still on screen).
+    _t("lookup", LOOKUP_SOURCES, None, before="take_lookup"),
     _t("lookup", [IDLE, SUMMARIZED], None),  # the conversation moved on: nothing to say
     _t("keys_ok", _s("reference"), REVIEWING, conditions="revising"),
     _t("keys_ok", _s("reference"), CHOOSING_NEXT, before="only_open_next"),
