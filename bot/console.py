@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.lookups import look_up
 from bot.rendering import Outgoing
-from bot.service import ChatRef, ConversationService, Incoming
+from bot.service import ChatRef, ConversationService, Incoming, Result
 from bot.slip_reading import problem_before_reading, read_photo
 
 #: Buttons that do not make a keyboard a choice: with only these, bare digits are an answer.
@@ -76,14 +76,21 @@ class Console:
             incoming = self.slip_photo(incoming.text)
         result = self.service.handle(self.chat, incoming)
         self.show(result.messages)
-        answer = (
-            asyncio.run(look_up(self.service, result, self._show_now)) if result.lookup else None
-        )
+        answer = asyncio.run(self._look_up(result)) if result.lookup else None
         if answer is not None:  # what the records said is a turn of its own
             self.send(answer)
 
-    async def _show_now(self, messages: list[Outgoing]) -> None:
-        self.show(messages)
+    async def _look_up(self, result: Result) -> Incoming | None:
+        """Each lookup runs on a loop of its own here: its connections close with it."""
+
+        async def show(messages: list[Outgoing]) -> None:
+            self.show(messages)
+
+        try:
+            return await look_up(self.service, result, show)
+        finally:
+            if self.service.records is not None:
+                await self.service.records.aclose()
 
     def slip_photo(self, path: str) -> Incoming:
         """`/slip <path>`: a photo on this machine, read as one sent in Telegram would be."""
