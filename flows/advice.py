@@ -331,6 +331,8 @@ STEPS: tuple[Step, ...] = (
     *(step(f"account_{signal.value}", ALL, "Account signals come first, in every outcome "
            "(guide: 核对账户余额 / 检查账户冻结).", only=when(account=signal))
       for signal in AccountSignal if signal is not AccountSignal.NONE),
+    step("check_keys", {"C_keys"}, "The lookup found nothing: a mistyped key is likeliest, so "
+         "the keys are checked first (a new case with the right ones, or the slip's photo)."),
     step("wait_until", {"A", "A_today"}, "Show the due date; nothing to do before it."),
     step("complete_preauth", {"D"}, "Complete the pre-authorization within the acquirer's period."),
     step("fees_and_refunds", {"F", "F_records"}, "Fees and refunds are deducted."),
@@ -345,8 +347,6 @@ STEPS: tuple[Step, ...] = (
          only=when(records=Records.CANNOT_CHECK), rung=Rung.ACQUIRER_RECORDS),
     step("hold_released", B_NOT_REFUND, "The issuer releases the customer's hold."),
     step("check_before_recharge", B_NOT_REFUND, "Check the records before charging again."),
-    step("check_keys", {"C_keys"}, "The lookup found nothing: check the keys against the slip "
-         "(change the reference number, or send a photo of the slip)."),
     step("no_blind_reswipe", C_ANY, "Never re-swipe blindly: the customer may be charged twice."),
     step("network_checks", C_ANY, "Guide: 检查网络连接 (signal, restart, update, reset).",
          only=when(terminal=Terminal.NO_RESULT)),

@@ -755,6 +755,10 @@ class Intake:
                 "field": q.field,
                 "value": self.record.answers.get(q.field),
                 "answered": q.field in self.record.answers,
+                # The records question answered by the acquirer's system, not the merchant.
+                "lookup": self.record.answers.get("records_lookup")
+                if q.field == "records"
+                else None,
             }
             for q in questions
         ]
