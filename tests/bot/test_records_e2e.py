@@ -107,6 +107,7 @@ async def test_found_success_gives_overdue_advice_without_the_records_question(
     tmp_path: Path, records_url: str, fake: FakeRecords, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    calls = fake.switches.calls
     async with FakeBotApi() as api, bot(api, tmp_path, records_url) as running:
         keys = await to_the_keys(api)
         assert "参考号" in keys["text"]
@@ -128,7 +129,7 @@ async def test_found_success_gives_overdue_advice_without_the_records_question(
             case = session.scalars(select(Case)).one()
             assert case.facts["records_lookup"]["status"] == "success"
             assert case.outcome == "E"
-    assert fake.switches.calls >= 1
+    assert fake.switches.calls == calls + 1  # once per set of keys, however many turns follow
     assert TOKEN not in caplog.text
 
 
