@@ -336,6 +336,8 @@ class Intake:
         chosen = BY_FIELD.get(event.kwargs.get("field", ""))
         if chosen is None or chosen not in applicable(self.record.answers):
             return False
+        if chosen.field in self._settled_by_records():
+            return False
         return event.transition is not None and event.transition.dest == chosen.state
 
     def slip_has_answers(self, event: EventData) -> bool:
@@ -705,6 +707,13 @@ class Intake:
             self.replies.append(self._summary_reply(facts, diagnosis))
             self.replies.extend(self._after_summary)
 
+    def _settled_by_records(self) -> frozenset[str]:
+        """Answers the acquirer's system gave: never asked, and not changed by the merchant."""
+        lookup = self.record.answers.get("records_lookup") or {}
+        if lookup.get("status") in (None, "not_found"):
+            return frozenset()
+        return frozenset(evidence(Found.from_stored(lookup)).answers())
+
     def _keys_unconfirmed(self, question: Question) -> bool:
         """Asking for the reference number again because the records had no such payment."""
         lookup = self.record.answers.get("records_lookup") or {}
@@ -768,7 +777,10 @@ class Intake:
             for name in SLIP_EXTRAS
             if self.record.answers.get(name) is not None
         ]
-        changes = [Button(f"change.{q.field}", f"c:{q.field}") for q in questions]
+        settled = self._settled_by_records()
+        changes = [
+            Button(f"change.{q.field}", f"c:{q.field}") for q in questions if q.field not in settled
+        ]
         buttons = (
             (Button("confirm", "x:confirm"),),
             *rows(*changes, per_row=3),

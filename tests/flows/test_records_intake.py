@@ -145,6 +145,10 @@ def test_a_record_arriving_at_the_review_shows_the_review_again() -> None:
         "review",
     ]
     assert dialogue.record.answers["records"] == "success"
+    assert "c:records" not in dialogue.buttons()  # what the system says is not the merchant's
+    assert "c:received" in dialogue.buttons()
+    dialogue.press("c:records")
+    assert dialogue.state == "reviewing"
 
 
 def test_a_late_answer_after_the_summary_is_ignored() -> None:
