@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from bot.lookups import look_up
 from bot.rendering import Outgoing
-from bot.service import ChatRef, ConversationService, Incoming
+from bot.service import ChatRef, ConversationService, Incoming, Result
 from bot.slip_reading import problem_before_reading, read_photo
 
 #: Buttons that do not make a keyboard a choice: with only these, bare digits are an answer.
@@ -73,7 +74,23 @@ class Console:
     def send(self, incoming: Incoming) -> None:
         if incoming.kind == "command" and incoming.command.lower() == "slip":
             incoming = self.slip_photo(incoming.text)
-        self.show(self.service.handle(self.chat, incoming).messages)
+        result = self.service.handle(self.chat, incoming)
+        self.show(result.messages)
+        answer = asyncio.run(self._look_up(result)) if result.lookup else None
+        if answer is not None:  # what the records said is a turn of its own
+            self.send(answer)
+
+    async def _look_up(self, result: Result) -> Incoming | None:
+        """Each lookup runs on a loop of its own here: its connections close with it."""
+
+        async def show(messages: list[Outgoing]) -> None:
+            self.show(messages)
+
+        try:
+            return await look_up(self.service, result, show)
+        finally:
+            if self.service.records is not None:
+                await self.service.records.aclose()
 
     def slip_photo(self, path: str) -> Incoming:
         """`/slip <path>`: a photo on this machine, read as one sent in Telegram would be."""

@@ -516,6 +516,7 @@ class Deployment:
             escalation_amount=self.settings.escalation_amount,
             cycles=self.cycles,
             banks=self.banks,
+            keys_first=self.records is not None,
         )
 
     def template_globals(self) -> dict[str, object]:
@@ -529,6 +530,7 @@ class Deployment:
             "operator_hotline": self.operator_hotline,
             "support_timezone": self.support_timezone,
             "wording": {locale: dict(self.wording[locale]) for locale in LOCALES},
+            "records_name": self.records.name if self.records is not None else None,
         }
 
     def describe(self) -> list[str]:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +40,7 @@ from flows.intake import (
     CONFIRMING_SLIP,
     IDLE,
     READS_SLIPS,
+    SUMMARIZED,
     Event,
     IntakeFlow,
     IntakeRecord,
@@ -49,13 +50,18 @@ from flows.intake import (
 )
 from flows.questions import BY_STATE
 from flows.receipt import SlipFields
+from flows.records_lookup import LookupKeys, LookupResult, keys_ready
 from flows.redaction import Finding, redact
 from flows.replies import Button, Reply, rows
 from flows.text import storable
 
+if TYPE_CHECKING:
+    from bot.records_http import RecordsClient
+
 log = logging.getLogger(__name__)
 
-Kind = Literal["text", "command", "button", "photo", "other"]
+#: "records": the answer of a lookup the previous message asked for, handed back by the channel.
+Kind = Literal["text", "command", "button", "photo", "records", "other"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class Incoming:
     #: What was masked in `text` before it reached us (the webhook redacts at the door):
     #: handled exactly as if the raw text had been found to hold it.
     found: frozenset[Finding] = frozenset()
+    #: What the acquirer's records answered (kind "records").
+    lookup: LookupResult | None = None
 
     def __post_init__(self) -> None:
         # Every channel's text enters here: what no database can store (NUL, lone
@@ -107,7 +115,15 @@ class Result:
     queued: bool = False
     #: The update had already taken effect (a redelivery): nothing was done this time.
     duplicate: bool = False
+    #: The keys are complete (or changed): the channel looks them up, off this transaction,
+    #: and hands the answer back as an `Incoming("records", lookup=...)`.
+    lookup: LookupKeys | None = None
+    #: The conversation's language after this message (for the "checking …" notice).
+    locale: str = "zh"
 
+
+#: Key in the answers of the keys last looked up (a lookup runs once per set of keys).
+LOOKUP_KEYS = "records_keys"
 
 #: Questions whose valid answers may look like card numbers to the redaction rules.
 KEY_FIELDS = frozenset({"merchant_id"})  # 15 characters, the length of some card numbers
@@ -134,8 +150,11 @@ class ConversationService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         case_flow: CaseFlow | None = None,
         case_policy: CasePolicy | None = None,
+        records: RecordsClient | None = None,
     ) -> None:
         self.db = db
+        #: The acquirer's records ([records] in the deployment file); None: never looked up.
+        self.records = records
         self.flow = flow
         self.renderer = renderer
         self.default_locale = default_locale
@@ -151,10 +170,13 @@ class ConversationService:
         Blocking: the terminal chat's way; the bot's handlers use `handle_update`."""
         return self.db.run(lambda session: self._handle(session, chat, incoming, outbox, None))
 
-    async def handle_update(self, chat: ChatRef, incoming: Incoming, update_id: int) -> Result:
+    async def handle_update(
+        self, chat: ChatRef, incoming: Incoming, update_id: int | None
+    ) -> Result:
         """Handle a Telegram update off the event loop, in one transaction with its outbox rows
         and the inbox mark that makes it count as processed: it takes effect once, or not at
-        all (and then a redelivery runs it)."""
+        all (and then a redelivery runs it). No `update_id`: a turn of the bot's own making
+        (what the records lookup answered), which no redelivery can repeat."""
         return await self.db.run_async(
             lambda session: self._handle(session, chat, incoming, True, update_id)
         )
@@ -184,13 +206,36 @@ class ConversationService:
         ops = self.ops(session, now)
         incoming, warning = self._screen(record, incoming)
         replies = self._dispatch(ops, row, record, incoming, warning)
+        lookup = self._lookup_due(record)
         _store(row, record, now)
         messages = self.render(replies, record.locale)
         claimed = enqueue(session, chat.chat_id, messages, now, claim=True) if outbox else []
         # DEBUG: a webhook worker's log holds one line per request, uvicorn's access line.
         log.debug("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
         queued = outbox and bool(messages) and not claimed
-        return Result(messages, ops.events, warning is not None, claimed, queued)
+        return Result(
+            messages,
+            ops.events,
+            warning is not None,
+            claimed,
+            queued,
+            lookup=lookup,
+            locale=record.locale,
+        )
+
+    def _lookup_due(self, record: IntakeRecord) -> LookupKeys | None:
+        """Keys to look up now: all the configured request needs are known, and they are not
+        the ones already asked about (each set of keys is asked once per conversation)."""
+        if self.records is None or record.state in (IDLE, SUMMARIZED):
+            return None
+        answers = record.answers
+        if not keys_ready(answers, self.records.config):
+            return None
+        keys = LookupKeys.from_answers(answers)
+        if answers.get(LOOKUP_KEYS) == keys.values():
+            return None
+        answers[LOOKUP_KEYS] = keys.values()
+        return keys
 
     @staticmethod
     def _screen(record: IntakeRecord, incoming: Incoming) -> tuple[Incoming, Reply | None]:
@@ -296,6 +341,8 @@ class ConversationService:
                 "read_slip",
                 {"slip": incoming.slip, "problem": incoming.slip_problem, "attached": attached},
             )
+        elif incoming.kind == "records" and self.records is not None:
+            event = Event("lookup", {"result": incoming.lookup, "by": self.records.config.name})
         else:
             return [Reply("non_text")]
         replies = self.flow.handle(record, event, now, desk)
@@ -507,6 +554,7 @@ def _case_view(case: Case) -> dict[str, Any]:
         "owner_name": case.owner_name,
         "duplicate_of": case.duplicate_of,
         "ladder": list(case.ladder or []),
+        "records_lookup": (case.facts or {}).get("records_lookup"),
     }
 
 

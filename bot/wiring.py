@@ -58,6 +58,7 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
         sla_reply_hours=settings.sla_reply_hours,
         reopen_window=timedelta(days=settings.reopen_days),
     )
+    records = RecordsClient(deployment.records) if deployment.records is not None else None
     service = ConversationService(
         db,
         IntakeFlow(policy),
@@ -65,6 +66,6 @@ def build(settings: Settings, clock: Callable[[], datetime] | None = None) -> Co
         settings.default_locale,
         clock or (lambda: datetime.now(UTC)),
         case_policy=case_policy,
+        records=records,
     )
-    records = RecordsClient(deployment.records) if deployment.records is not None else None
     return Components(settings, db, renderer, service, deployment, records)

@@ -57,11 +57,20 @@ class Timing(StrEnum):
     OVERDUE = "overdue"  # past that too
 
 
+class Lookup(StrEnum):
+    """What the acquirer's own system answered when posbot asked it (docs/records-lookup.md)."""
+
+    NONE = "none"  # not asked, or no usable answer: the merchant's answers stand
+    FOUND = "found"  # its record is the records answer (`records` below is what it says)
+    NOT_FOUND = "not_found"  # no payment with these keys: they may be mistyped
+
+
 @dataclass(frozen=True)
 class Situation:
     """What the rows read: the merchant's facts plus what follows from them and the date."""
 
     records: Records
+    lookup: Lookup
     received: Received
     slip: SlipType | None
     terminal: Terminal
@@ -168,6 +177,10 @@ VERDICTS: tuple[Verdict, ...] = (
             SETTLES, SETTLES, Evidence.RECORDS,
             "The records show success: the money is due by the settlement cycle; a terminal "
             "message or slip that says otherwise does not outrank the records."),
+    Verdict("lookup_not_found", when(lookup=Lookup.NOT_FOUND),
+            Outcome.UNCERTAIN, "C_keys", Evidence.RECORDS,
+            "The acquirer's system has no payment with the keys given: a mistyped key is the "
+            "likeliest reason; check them against the slip before anything else."),
     Verdict("void_slip", when(slip=SlipType.VOID),
             Outcome.NOT_COMPLETED, "B_void", Evidence.SLIP,
             "A voided sale (撤销, same day, full amount) is not settled."),
@@ -242,6 +255,13 @@ class Note:
     warning: bool = False
 
 
+ALL = frozenset({
+    "A", "A_today", "A_grace", "E", "B_records", "B_void", "B_refund", "B_terminal",
+    "C", "C_not_listed", "C_keys", "D", "F", "F_records", "F_limit",
+})
+B_NOT_REFUND = frozenset({"B_records", "B_void", "B_terminal"})
+C_ANY = frozenset({"C", "C_not_listed", "C_keys"})
+F_ANY = frozenset({"F", "F_records", "F_limit"})
 WITH_DUE = frozenset({"A", "A_today", "A_grace", "E", "F", "F_records", "F_limit"})
 TERMINAL_DOUBT = (Terminal.FAILED, Terminal.NO_RESULT)
 
@@ -258,6 +278,9 @@ NOTES: tuple[Note, ...] = (
     Note("slip_vs_records", when(slip=(SlipType.VOID, SlipType.REFUND), records=Records.SUCCESS),
          "The records show success but the slip is a void or refund: check whether the sale "
          "was voided or refunded.", warning=True),
+    Note("keys_not_found", when(lookup=Lookup.NOT_FOUND),
+         "The acquirer's system has no payment with these keys while another source decided: "
+         "say so, the keys may be mistyped.", ALL - {"C_keys"}, warning=True),
     Note("cycle_assumed", when(cycle=CycleAnswer.UNSURE),
          "Not sure of the cycle: counted as T+1, the common default.", WITH_DUE),
     Note("d0_fallback", when(cycle=CycleAnswer.D0),
@@ -285,13 +308,6 @@ class Rung(StrEnum):
 
 LADDER: tuple[Rung, ...] = tuple(Rung)
 
-ALL = frozenset({
-    "A", "A_today", "A_grace", "E", "B_records", "B_void", "B_refund", "B_terminal",
-    "C", "C_not_listed", "D", "F", "F_records", "F_limit",
-})
-B_NOT_REFUND = frozenset({"B_records", "B_void", "B_terminal"})
-C_ANY = frozenset({"C", "C_not_listed"})
-F_ANY = frozenset({"F", "F_records", "F_limit"})
 
 
 @dataclass(frozen=True)
@@ -315,6 +331,8 @@ STEPS: tuple[Step, ...] = (
     *(step(f"account_{signal.value}", ALL, "Account signals come first, in every outcome "
            "(guide: 核对账户余额 / 检查账户冻结).", only=when(account=signal))
       for signal in AccountSignal if signal is not AccountSignal.NONE),
+    step("check_keys", {"C_keys"}, "The lookup found nothing: a mistyped key is likeliest, so "
+         "the keys are checked first (a new case with the right ones, or the slip's photo)."),
     step("wait_until", {"A", "A_today"}, "Show the due date; nothing to do before it."),
     step("complete_preauth", {"D"}, "Complete the pre-authorization within the acquirer's period."),
     step("fees_and_refunds", {"F", "F_records"}, "Fees and refunds are deducted."),

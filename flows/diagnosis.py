@@ -23,6 +23,7 @@ from flows.advice import (
     TYPE2_DAILY_LIMIT,
     VERDICTS,
     Evidence,
+    Lookup,
     Outcome,
     Rung,
     Situation,
@@ -105,6 +106,9 @@ class Policy:
     cycles: tuple[Cycle, ...] = tuple(Cycle)
     #: The settlement banks and their hotlines.
     banks: BankDirectory = DEFAULT_BANKS
+    #: The acquirer's records can be looked up ([records] configured): the intake asks for the
+    #: slip or the reference number right after the date and amount, so the lookup can run.
+    keys_first: bool = False
 
 
 def settlement_cycle(facts: Facts) -> Cycle:
@@ -130,11 +134,15 @@ def situation(facts: Facts, now: datetime, due: DueDate | None) -> Situation:
     now = now.astimezone(SHANGHAI)
     return Situation(
         records=facts.records,
+        lookup=Lookup(facts.lookup),
         received=facts.received,
         slip=facts.slip_type,
         terminal=facts.terminal,
         card_type=facts.card_type,
-        preauth=facts.card_type is CardType.PREAUTH or facts.slip_type is SlipType.PREAUTH,
+        # The acquirer's system may hold a pre-authorization whatever the way of paying said.
+        preauth=facts.card_type is CardType.PREAUTH
+        or facts.slip_type is SlipType.PREAUTH
+        or (facts.records_lookup or {}).get("status") == "preauth",
         method=facts.method,
         wallet=platform(facts) is not None,
         acquirer_named=bool(facts.acquirer),
@@ -284,6 +292,8 @@ def _action(
         }
     elif key == "complaint":
         params = {"pboc": PBOC.hotline, "nfra": NFRA.hotline, **_party(facts)}
+    elif key == "check_keys":
+        params = {"reference": facts.reference}
     elif key == "internal_check":
         params = {"receipt": facts.method in RECEIPT_METHODS}
     else:

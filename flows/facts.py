@@ -7,7 +7,7 @@ record parsed once, so rules and templates never re-interpret raw strings.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
@@ -138,6 +138,16 @@ class Facts:
     order_no: str | None = None
     #: The type printed on the slip, when the merchant sent a photo of it and confirmed it.
     slip_type: SlipType | None = None
+    #: What the acquirer's own system answered about these keys (`Found.stored()` plus `by`,
+    #: who was asked; or {"status": "not_found", ...}); None when no lookup answered.
+    records_lookup: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+
+    @property
+    def lookup(self) -> str:
+        """The lookup's answer as the advice table reads it: none, found or not_found."""
+        if not self.records_lookup:
+            return "none"
+        return "not_found" if self.records_lookup.get("status") == "not_found" else "found"
 
     @classmethod
     def from_answers(cls, answers: Mapping[str, Any]) -> Facts:
@@ -171,4 +181,5 @@ class Facts:
             voucher=answers.get("voucher") if method in RECEIPT_METHODS else None,
             order_no=answers.get("order_no") if method in WALLET_METHODS else None,
             slip_type=slip_type,
+            records_lookup=answers.get("records_lookup") if method in RECEIPT_METHODS else None,
         )

@@ -35,6 +35,7 @@ from flows.questions import (
     when_choice,
 )
 from flows.receipt import SlipFields
+from flows.records_lookup import Found, LookupResult, NotFound, Unavailable, evidence, result_reply
 from flows.replies import Button, Reply, rows
 from flows.settlement_calendar import SHANGHAI, DueDate
 from flows.slip import SLIP_EXTRAS, SLIP_QUESTIONS, answers_from_slip, slip_items
@@ -63,11 +64,15 @@ SLIP_STATES = [_s(name) for name in SLIP_QUESTIONS]
 #: Where a slip photo is read: during the intake (after consent), on review, while confirming.
 SLIP_SOURCES = [*ASKING, REVIEWING, CONFIRMING_SLIP]
 READS_SLIPS = frozenset(SLIP_SOURCES)
+#: Where the acquirer's records can answer: while the answers are still being given.
+LOOKUP_SOURCES = [*ASKING, REVIEWING, CONFIRMING_SLIP]
 
 ACCEPT = "accept_answer"
 
 
-def _t(trigger: str, source: str | list[str], dest: str | None, **extra: str) -> dict[str, Any]:
+def _t(
+    trigger: str, source: str | list[str], dest: str | None, **extra: str | list[str]
+) -> dict[str, Any]:
     """One row of the table, in the dict form `transitions` takes."""
     return {"trigger": trigger, "source": source, "dest": dest, **extra}
 
@@ -94,8 +99,13 @@ TRANSITIONS: list[dict[str, Any]] = [
        before="correct_slip_value"),
     _t("answer", ASKING, REVIEWING, conditions="revising", before=ACCEPT),
     _t("answer", ASKING, CHOOSING_NEXT, conditions="open_only", before=ACCEPT),
+    # Keys first (a records lookup is configured): the slip or the reference number right after
+    # the date and amount; from there on, the first question still open.
+    _t("answer", _s("reference"), CHOOSING_NEXT, conditions="asked_keys_first",
+       before=[ACCEPT, "only_open_next"]),
     _t("answer", RECEIPT_STATES, REVIEWING, conditions="no_receipt_at_hand", before=ACCEPT),
     _t("answer", _s("when"),        _s("amount"),      before=ACCEPT),
+    _t("answer", _s("amount"),      _s("reference"),   before=ACCEPT, conditions="keys_first"),
     _t("answer", _s("amount"),      _s("method"),      before=ACCEPT),
     _t("answer", _s("method"),      _s("card_type"),   before=ACCEPT, conditions="asks_card_type"),
     _t("answer", _s("method"),      _s("terminal"),    before=ACCEPT),
@@ -121,6 +131,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("back", ASKING,           REVIEWING, conditions="revising"),
     _t("back", _s("when"),        IDLE),
     _t("back", _s("amount"),      _s("when")),
+    _t("back", _s("method"),      _s("reference"), conditions="asked_keys_first"),
     _t("back", _s("method"),      _s("amount")),
     _t("back", _s("card_type"),   _s("method")),
     _t("back", _s("terminal"),    _s("card_type"), conditions="asks_card_type"),
@@ -131,6 +142,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("back", _s("bank"),        _s("cycle")),
     _t("back", _s("account"),     _s("bank")),
     _t("back", _s("acquirer"),    _s("account")),
+    _t("back", _s("reference"),   _s("amount"), conditions="asked_keys_first"),
     _t("back", _s("reference"),   _s("acquirer")),
     _t("back", _s("order_no"),    _s("acquirer")),
     _t("back", _s("terminal_id"), _s("reference")),
@@ -156,6 +168,20 @@ TRANSITIONS: list[dict[str, Any]] = [
       for question in QUESTIONS],
     _t("confirm", REVIEWING, _s("card_type"), conditions="card_type_missing"),
     _t("confirm", REVIEWING, SUMMARIZED, before="open_case"),
+    # The acquirer's records answered a lookup (run by the service off the event loop): found
+    # settles the records question (never asked then), not found asks to check the reference
+    # number, unavailable changes nothing (the merchant is asked, as without a lookup).
+    _t("lookup", LOOKUP_SOURCES, None, conditions="lookup_unavailable", before="take_lookup"),
+    _t("lookup", LOOKUP_SOURCES, _s("reference"), conditions="lookup_not_found",
+       before="take_lookup"),
+    _t("lookup", ASKING, CHOOSING_NEXT, conditions="lookup_answers_current",
+       before="take_lookup"),
+    _t("lookup", REVIEWING, None, before="take_lookup", after="announce"),
+    # Elsewhere the question just asked stays open (its buttons are still on screen).
+    _t("lookup", LOOKUP_SOURCES, None, before="take_lookup"),
+    _t("lookup", [IDLE, SUMMARIZED], None),  # the conversation moved on: nothing to say
+    _t("keys_ok", _s("reference"), REVIEWING, conditions="revising"),
+    _t("keys_ok", _s("reference"), CHOOSING_NEXT, before="only_open_next"),
     # After the summary.
     _t("arrived",       SUMMARIZED, None, after="note_arrived"),
     _t("still_missing", SUMMARIZED, None, after="recheck"),
@@ -282,12 +308,35 @@ class Intake:
     def has_receipt_keys(self, event: EventData) -> bool:
         return BY_FIELD["reference"].applies(self._answers_with_pending())
 
+    def keys_first(self, event: EventData) -> bool:
+        """A lookup is configured and no slip gave the reference number yet."""
+        return self.policy.keys_first and "reference" not in self.record.answers
+
+    def asked_keys_first(self, event: EventData) -> bool:
+        """The reference question asked before the way of paying (keys first)."""
+        return self.policy.keys_first and "method" not in self.record.answers
+
+    def lookup_unavailable(self, event: EventData) -> bool:
+        return isinstance(event.kwargs.get("result"), Unavailable)
+
+    def lookup_not_found(self, event: EventData) -> bool:
+        return isinstance(event.kwargs.get("result"), NotFound)
+
+    def lookup_answers_current(self, event: EventData) -> bool:
+        """The found record settles the question being asked (records, or card type)."""
+        result = event.kwargs.get("result")
+        if not isinstance(result, Found) or self.record.revising:
+            return False
+        return self._question().field in evidence(result).answers()
+
     def no_receipt_at_hand(self, event: EventData) -> bool:
         return event.kwargs.get("value") == NO_RECEIPT and bool(event.kwargs.get("pressed"))
 
     def is_chosen_field(self, event: EventData) -> bool:
         chosen = BY_FIELD.get(event.kwargs.get("field", ""))
         if chosen is None or chosen not in applicable(self.record.answers):
+            return False
+        if chosen.field in self._settled_by_records():
             return False
         return event.transition is not None and event.transition.dest == chosen.state
 
@@ -423,6 +472,29 @@ class Intake:
         pending.pop(event.kwargs.get("field", ""), None)
         self.record.pending_slip = pending
         self.announce(event)
+
+    def only_open_next(self, event: EventData) -> None:
+        self.record.open_only = True
+
+    def take_lookup(self, event: EventData) -> None:
+        """What the records say replaces what an earlier lookup (for other keys) said; a found
+        record is the records answer, said to the merchant in the acquirer's name."""
+        result: LookupResult = event.kwargs["result"]
+        by = event.kwargs.get("by") or ""
+        answers = self.record.answers
+        previous = answers.pop("records_lookup", None) or {}
+        if previous.get("status") not in (None, "not_found"):
+            answers.pop("records", None)
+            if previous.get("status") == "preauth":
+                answers.pop("card_type", None)
+        if isinstance(result, Found):
+            answers.update(evidence(result).answers())
+            answers["records_lookup"] = {**result.stored(), "by": by}
+        elif isinstance(result, NotFound):
+            answers["records_lookup"] = {"status": "not_found", "by": by}
+        reply = result_reply(result, by, answers)
+        if reply is not None:
+            self.replies.append(reply)
 
     def accept_answer(self, event: EventData) -> None:
         question = self._question()
@@ -601,16 +673,24 @@ class Intake:
             correcting = self.record.pending_slip is not None
             source = self.record.pending_slip if correcting else self.record.answers
             current = (source or {}).get(question.field)
+            context: dict[str, Any] = {
+                "current": current,
+                "revising": self.record.revising or correcting,
+                "optional": question.optional,
+                "choices": question.choices,
+            }
+            if question.field == "reference":
+                context["keys_first"] = (
+                    self.policy.keys_first and "method" not in self.record.answers
+                )
+                context["not_found"] = self._keys_unconfirmed(question)
             self.replies.append(
                 Reply(
                     f"ask_{question.field}",
-                    {
-                        "current": current,
-                        "revising": self.record.revising or correcting,
-                        "optional": question.optional,
-                        "choices": question.choices,
-                    },
-                    self._choice_buttons(question) + self._common_buttons(question),
+                    context,
+                    self._keys_buttons(question)
+                    + self._choice_buttons(question)
+                    + self._common_buttons(question),
                 )
             )
         elif self.state == CONFIRMING_SLIP:
@@ -626,6 +706,23 @@ class Intake:
             diagnosis = diagnose(facts, self.now, self.policy)
             self.replies.append(self._summary_reply(facts, diagnosis))
             self.replies.extend(self._after_summary)
+
+    def _settled_by_records(self) -> frozenset[str]:
+        """Answers the acquirer's system gave: never asked, and not changed by the merchant."""
+        lookup = self.record.answers.get("records_lookup") or {}
+        if lookup.get("status") in (None, "not_found"):
+            return frozenset()
+        return frozenset(evidence(Found.from_stored(lookup)).answers())
+
+    def _keys_unconfirmed(self, question: Question) -> bool:
+        """Asking for the reference number again because the records had no such payment."""
+        lookup = self.record.answers.get("records_lookup") or {}
+        return question.field == "reference" and lookup.get("status") == "not_found"
+
+    def _keys_buttons(self, question: Question) -> tuple[tuple[Button, ...], ...]:
+        if not self._keys_unconfirmed(question) or not self.record.answers.get("reference"):
+            return ()
+        return ((Button("keys_ok", "x:keys_ok"),),)
 
     def _choice_buttons(self, question: Question) -> tuple[tuple[Button, ...], ...]:
         buttons = [
@@ -667,6 +764,10 @@ class Intake:
                 "field": q.field,
                 "value": self.record.answers.get(q.field),
                 "answered": q.field in self.record.answers,
+                # The records question answered by the acquirer's system, not the merchant.
+                "lookup": self.record.answers.get("records_lookup")
+                if q.field == "records"
+                else None,
             }
             for q in questions
         ]
@@ -676,7 +777,10 @@ class Intake:
             for name in SLIP_EXTRAS
             if self.record.answers.get(name) is not None
         ]
-        changes = [Button(f"change.{q.field}", f"c:{q.field}") for q in questions]
+        settled = self._settled_by_records()
+        changes = [
+            Button(f"change.{q.field}", f"c:{q.field}") for q in questions if q.field not in settled
+        ]
         buttons = (
             (Button("confirm", "x:confirm"),),
             *rows(*changes, per_row=3),
@@ -817,6 +921,7 @@ def event_from_button(data: str) -> Event | None:
             "followup": "follow_up",
             "slip_ok": "confirm_slip",
             "slip_no": "discard_slip",
+            "keys_ok": "keys_ok",
         }.get(rest)
         if trigger:
             return Event(trigger)

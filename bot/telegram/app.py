@@ -63,6 +63,8 @@ def build_application(
             task.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
         await outbox.close()
+        if service.records is not None:
+            await service.records.aclose()
 
     builder = (
         Application.builder()

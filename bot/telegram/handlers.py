@@ -11,6 +11,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.lookups import look_up
 from bot.metrics import ERRORS
 from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming, Result
@@ -120,7 +121,7 @@ class TelegramHandlers:
         context: ContextTypes.DEFAULT_TYPE,
         chat: ChatRef,
         incoming: Incoming,
-        update_id: int,
+        update_id: int | None,
     ) -> Result:
         result = await self.service.handle_update(chat, incoming, update_id)
         delivery = await self.outbox.deliver(
@@ -130,6 +131,11 @@ class TelegramHandlers:
             await self.support.publish(context.bot, result.events)
             if delivery.unreachable:
                 await self.support.merchant_unreachable(context.bot, chat.chat_id)
+        answer = await look_up(
+            self.service, result, lambda notice: send_all(context, chat.chat_id, notice)
+        )
+        if answer is not None:  # what the records said is a turn of its own
+            await self.reply(context, chat, answer, None)
         return result
 
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

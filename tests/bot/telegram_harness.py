@@ -48,6 +48,8 @@ async def running_bot(
                 await application.updater.stop()
                 await application.stop()
     finally:
+        if parts.records is not None:  # post_shutdown runs only under run_polling/run_webhook
+            await parts.records.aclose()
         parts.db.dispose()
 
 

@@ -104,7 +104,9 @@ def test_without_a_file_everything_is_the_built_in_default() -> None:
             "zh": {"welcome": None, "summary": None},
             "en": {"welcome": None, "summary": None},
         },
+        "records_name": None,  # no lookup: messages never name a system that is not asked
     }
+    assert deployment.policy().keys_first is False
 
 
 def test_an_empty_file_is_the_defaults(tmp_path: Path) -> None:

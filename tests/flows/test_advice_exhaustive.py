@@ -34,6 +34,7 @@ from flows.facts import (
     TerminalResult,
 )
 from flows.intake import still_missing_reply, summary_reply
+from flows.records_lookup import Found, RecordStatus, evidence
 from flows.settlement_calendar import SHANGHAI
 from flows.text import utf16_len
 from tests.flows.dialogue import POLICY
@@ -82,6 +83,21 @@ BUTTONS = list(
 )
 #: Slip types read off a photo, on card payments; the rest of the answers vary as above.
 SLIPS = list(itertools.product(SlipType, TerminalResult, Records, Received))
+
+#: What the acquirer's system answered a lookup (None: no payment with these keys), on the
+#: payments that can be looked up. A found record replaces the merchant's records answer, so
+#: that answer varies only when nothing was found.
+LOOKED_UP_WAYS = tuple(way for way in WAYS if way[0] not in (Method.WECHAT, Method.ALIPAY))
+LOOKUPS = [
+    combo
+    for combo in itertools.product(
+        (*RecordStatus, None), LOOKED_UP_WAYS, TerminalResult, Records, Received,
+        (CycleAnswer.T1, CycleAnswer.UNSURE),
+    )
+    if combo[0] is None or combo[3] is Records.CANNOT_CHECK
+]  # fmt: skip
+LOOKUP_BY = "Example Pay"
+REASON = "冲正：终端超时 (timeout)"
 
 BANKS = ("icbc", "cmbc", None)  # a known bank, another, and an unknown one typed as a name
 ACQUIRERS = (None, "拉卡拉")
@@ -134,12 +150,34 @@ def slip_facts(index: int, combo: tuple[object, ...], moment: Moment) -> Facts:
     return replace(base, slip_type=slip, card_type=card_type)
 
 
+def lookup_facts(index: int, combo: tuple[object, ...], moment: Moment) -> Facts:
+    """The facts as the intake keeps them after the lookup answered (evidence merged in)."""
+    status, way, terminal, records, received, cycle = combo  # type: ignore[misc]
+    account = list(AccountSignal)[index % len(AccountSignal)]
+    base = facts_for(index, (way, terminal, records, received, cycle, account), moment)
+    answers = answers_of(base)
+    if status is None:
+        answers["records_lookup"] = {"status": "not_found", "by": LOOKUP_BY}
+    else:
+        found = Found(
+            status=status,  # type: ignore[arg-type]
+            amount=base.amount,
+            settled_on=moment.day if status is RecordStatus.SUCCESS and index % 2 else None,
+            reason=REASON if status is not RecordStatus.SUCCESS and index % 2 else None,
+        )
+        answers.update(evidence(found).answers())
+        answers["records_lookup"] = {**found.stored(), "by": LOOKUP_BY}
+    return Facts.from_answers(answers)
+
+
 def every_case() -> Iterator[tuple[Facts, Moment]]:
     for moment in MOMENTS:
         for index, combo in enumerate(BUTTONS):
             yield facts_for(index, combo, moment), moment
         for index, combo in enumerate(SLIPS):
             yield slip_facts(index, combo, moment), moment
+        for index, combo in enumerate(LOOKUPS):
+            yield lookup_facts(index, combo, moment), moment
 
 
 def answers_of(facts: Facts) -> dict[str, object]:
@@ -173,6 +211,20 @@ def check_diagnosis(facts: Facts, moment: Moment, d: Diagnosis) -> None:
     # A failure is only ever concluded from the records or hedged on them.
     if d.outcome is Outcome.NOT_COMPLETED:
         assert d.headline in ("B_records", "B_void", "B_refund", "B_terminal")
+    # The acquirer's system decides: a found record is never overruled by a weaker source, and
+    # "not found" is always said.
+    lookup = facts.records_lookup or {}
+    status = lookup.get("status")
+    if status in ("failed", "reversed", "voided", "refunded"):
+        assert d.headline in ("B_records", "F_records")
+    elif status == "preauth":
+        assert d.outcome in (Outcome.PREAUTH, Outcome.PARTIAL)
+    elif status == "success":
+        assert d.outcome not in (Outcome.NOT_COMPLETED, Outcome.UNCERTAIN)
+    elif status == "not_found":
+        assert d.headline == "C_keys" or "keys_not_found" in d.warnings
+        if d.headline == "C_keys":
+            assert "check_keys" in [a.key for a in d.actions]
     # Every account notice leads the steps.
     if facts.account is not AccountSignal.NONE:
         assert d.actions[0].key == f"account_{facts.account.value}"
@@ -239,6 +291,13 @@ def check_text(text: str, facts: Facts, moment: Moment, d: Diagnosis, locale: st
             assert not others & set(PHONE.findall(text))
     if d.due is not None and moment.now.date() > d.due.expected:
         assert not FUTURE[locale].search(text)
+    lookup = facts.records_lookup or {}
+    if d.evidence == "records" and lookup:
+        assert f"(Based on {LOOKUP_BY}'s system" in text or f"依据：{LOOKUP_BY}的系统" in text
+    if d.headline in ("B_records", "F_records") and lookup.get("reason"):
+        assert lookup["reason"] in text
+    if lookup.get("status") == "not_found":
+        assert LOOKUP_BY in text
     if facts.records is Records.SUCCESS or facts.received is Received.PARTIAL:
         assert "不会产生结算款" not in text
         assert "no settlement money will come" not in text
@@ -258,6 +317,8 @@ def render_key(facts: Facts, moment: Moment, d: Diagnosis) -> tuple[object, ...]
         facts.acquirer,
         facts.bank_code if "call_bank" in keys else None,
         facts.slip_type if "slip_vs_records" in d.warnings else None,
+        (facts.records_lookup or {}).get("status"),
+        bool((facts.records_lookup or {}).get("reason")),
     )
 
 
@@ -281,7 +342,7 @@ def test_the_whole_answer_space() -> None:
         for locale in LOCALES:
             check_text(RENDERER.render(reply, locale).text, facts, moment, d, locale)
     # The README quotes these counts.
-    assert combinations == len(MOMENTS) * (len(BUTTONS) + len(SLIPS)) == 83_040
+    assert combinations == len(MOMENTS) * (len(BUTTONS) + len(SLIPS) + len(LOOKUPS)) == 95_040
     assert len(rendered) > 5_000  # distinct summaries, each rendered in both languages
 
 

@@ -57,6 +57,14 @@ SETTINGS = {
     "slip_reading": True,
     "photo_max_mb": 7,
 }
+#: A found record as the intake keeps it on the case (`Found.stored()` and who was asked).
+LOOKED_UP = {
+    "status": "reversed",
+    "amount": "5000.00",
+    "settled_on": None,
+    "reason": "终端超时冲正",
+    "by": "Example Pay",
+}
 RENDERER = Renderer(settings=SETTINGS)
 ROOT = templates_root()
 #: The shipped example deployment file: hotline, extra wording, an added bank button.
@@ -335,7 +343,12 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "possible_duplicate": [{"case_number": "PB-20261125-0002", "other": "PB-20261125-0001"}],
         "reopened": [{"case_number": "PB-20261125-0001"}],
         "status_list": [{"cases": [case, bare]}, {"cases": []}],
-        "case_detail": [{"case": case}, {"case": bare}],
+        "case_detail": [
+            {"case": case},
+            {"case": bare},
+            {"case": {**case, "records_lookup": LOOKED_UP}},
+            {"case": {**case, "records_lookup": {"status": "not_found", "by": "Example Pay"}}},
+        ],
         "case_not_found": [{"number": "PB-x"}],
         "thanks_rating": [{"rating": 5}],
         "rate_request": [{"case_number": "PB-20261125-0001"}],
@@ -349,7 +362,17 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
             {"case": case, "facts": facts, "reason": r, "transcript": transcript, "topic": "PB-1"}
             for r in reasons
         ]
-        + [{"case": bare, "facts": {}, "reason": None, "transcript": [], "topic": "PB-1"}],
+        + [{"case": bare, "facts": {}, "reason": None, "transcript": [], "topic": "PB-1"}]
+        + [
+            {
+                "case": case,
+                "facts": {**facts, "records_lookup": lookup},
+                "reason": None,
+                "transcript": [],
+                "topic": "PB-1",
+            }
+            for lookup in (LOOKED_UP, {"status": "not_found", "by": "Example Pay"})
+        ],
         "support_relay": [{"number": "PB-1", "text": "钱呢"}, {"number": "PB-1", "text": None}],
         "support_change": [
             {"case": case, "what": "duplicate", "detail": "PB-2"},
