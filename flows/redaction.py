@@ -672,8 +672,10 @@ class _Scan:
                 if last < len(groups) and last > index and groups[last][1] - groups[last][0] < 4:
                     last += 1  # the shorter last group
                 sizes = [e - s for s, e in groups[index:last]]
-                if len(sizes) >= 4 and _card_grouping(sizes):
-                    start, end = groups[index][0], groups[last - 1][1]
+                window = (0, len(sizes) - 1) if _card_grouping(sizes) else None
+                window = window or _card_in_fives(sizes, joined_before=index > 0)
+                if len(sizes) >= 4 and window is not None:
+                    start, end = groups[index + window[0]][0], groups[index + window[1]][1]
                     digits = _digits(self.text[start:end])
                     if digits[0] != "0":
                         hits.append(_Hit(start, end, _card_mask(digits), frozenset({Finding.CARD})))
@@ -693,6 +695,13 @@ class _Scan:
             return _Hit(start, end, "[ID ****]", frozenset({Finding.ID_NUMBER}))
         if _card_grouping(sizes) and digits[0] != "0":
             return _Hit(start, end, _card_mask(digits), frozenset({Finding.CARD}))
+        five = _card_in_fives(sizes, bool(_JOINED_BEFORE.search(self.text, 0, start)))
+        if five is not None:
+            groups = [g.span() for g in _DIGIT_GROUP.finditer(self.text, start, end)]
+            first, last = groups[five[0]][0], groups[five[1]][1]
+            card = _digits(self.text[first:last])
+            if card[0] != "0":
+                return _Hit(first, last, _card_mask(card), frozenset({Finding.CARD}))
         if len(digits) == 11 and _MOBILE_START.match(digits):
             return _Hit(start, end, f"[mobile ****{digits[-4:]}]", frozenset({Finding.MOBILE}))
         return None
@@ -797,8 +806,21 @@ def _card_grouping(sizes: list[int]) -> bool:
         len(sizes) >= 4
         and all(size == _CARD_GROUP for size in sizes[:-1])
         and 1 <= sizes[-1] <= _CARD_GROUP
-        and sum(sizes) >= _CARD_MIN
+        and _CARD_MIN <= sum(sizes) <= _CARD_MAX
     )
+
+
+#: A digit group joined by a separator right before a position.
+_JOINED_BEFORE = re.compile(r"[0-9][ \-.,/_·]\Z")
+
+
+def _card_in_fives(sizes: list[int], joined_before: bool) -> tuple[int, int] | None:
+    """Five groups of four hold a card and one more number: the card is the last four groups
+    when the run is joined to a number before it ("身份证 110000 20010101 0008，6200 0000 0000
+    0000"), else the first four ("6200,0100,0100,0100，0000 就是验证码"). (first, last) indexes."""
+    if sizes != [_CARD_GROUP] * 5:
+        return None
+    return (1, 4) if joined_before else (0, 3)
 
 
 def _disjoint(hits: list[_Hit]) -> list[_Hit]:
@@ -896,9 +918,10 @@ def redact(text: str) -> Redaction:
     scan.expiry()
     scan.accounts()
     scan.ids_with_x()
+    # Cards in fours before other groupings: "4000 1300.0000.000" is a card, not a mobile.
+    scan.mixed_fours()
     scan.punct_runs()
     scan.secrets_before_labels()
-    scan.mixed_fours()
     scan.mobiles(standalone=True)
     scan.card_runs()
     scan.mobiles(standalone=False)
