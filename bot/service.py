@@ -49,6 +49,7 @@ from flows.intake import (
     still_missing_reply,
 )
 from flows.questions import BY_STATE
+from flows.readings import SLIP
 from flows.receipt import SlipFields
 from flows.records_lookup import LookupKeys, LookupResult, keys_ready
 from flows.redaction import Finding, redact
@@ -304,7 +305,9 @@ class ConversationService:
         live = None
         if incoming.kind in ("text", "photo"):  # button presses never go to people
             live = self._live_case(ops, row)
-            self._note_merchant_message(ops, row, live, incoming)
+            if record.consented_at is not None or live is not None:
+                # Before consent a message is read in memory only (PRODUCT 2.1, PIPL).
+                self._note_merchant_message(ops, row, live, incoming)
         if warning is not None:  # never used as an answer; the question is asked again
             return [warning, *self.flow.replay(record, now, desk)]
         event: Event | None
@@ -327,7 +330,8 @@ class ConversationService:
                 return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
         elif incoming.kind == "text":
             if record.state not in BY_STATE and record.state != CONFIRMING_SLIP:
-                return self._free_text(ops, row, live)
+                told = None if live else self.flow.tell(record, incoming.text, now, desk)
+                return told if told is not None else self._free_text(ops, row, live)
             event = Event("answer", {"value": incoming.text, "pressed": False})
         elif incoming.kind == "photo":
             attached = bool(incoming.file_id)
@@ -571,6 +575,9 @@ def _record_of(row: Conversation) -> IntakeRecord:
         answers=answers,
         pending_slip=slip.get("pending"),
         open_only=bool(slip.get("open_only")),
+        pending_source=slip.get("source") or SLIP,
+        fresh=bool(slip.get("fresh")),
+        origins=dict(slip.get("origins") or {}),
         failures=row.failures,
         revising=row.revising,
         consented_at=row.consented_at,
@@ -583,8 +590,14 @@ def _store(row: Conversation, record: IntakeRecord, now: datetime) -> None:
     row.state = record.state
     row.locale = record.locale
     row.answers = dict(record.answers)
-    if record.pending_slip is not None or record.open_only:
-        row.answers[SLIP_KEY] = {"pending": record.pending_slip, "open_only": record.open_only}
+    if record.pending_slip is not None or record.open_only or record.origins:
+        row.answers[SLIP_KEY] = {
+            "pending": record.pending_slip,
+            "open_only": record.open_only,
+            "source": record.pending_source,
+            "fresh": record.fresh,
+            "origins": record.origins,
+        }
     row.failures = record.failures
     row.revising = record.revising
     row.consented_at = record.consented_at
