@@ -329,9 +329,16 @@ class ConversationService:
             if event is None:
                 return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
         elif incoming.kind == "text":
-            if record.state not in BY_STATE and record.state != CONFIRMING_SLIP:
-                told = None if live else self.flow.tell(record, incoming.text, now, desk)
-                return told if told is not None else self._free_text(ops, row, live)
+            if record.state not in BY_STATE:
+                told = None
+                if live is None:
+                    # "还是没到账" on a resolved case reopens it; a new story starts a new one.
+                    reopens = self._reopenable(ops, row)
+                    told = self.flow.tell(record, incoming.text, now, desk, about_case=reopens)
+                if told is not None:
+                    return told
+                if record.state != CONFIRMING_SLIP:
+                    return self._free_text(ops, row, live)
             event = Event("answer", {"value": incoming.text, "pressed": False})
         elif incoming.kind == "photo":
             attached = bool(incoming.file_id)
@@ -400,6 +407,12 @@ class ConversationService:
                 text=incoming.text if incoming.kind == "text" else None,
                 photo_file_id=incoming.file_id or None,
             )
+        )
+
+    def _reopenable(self, ops: CaseOps, row: Conversation) -> bool:
+        latest = ops.latest_case(row.channel, row.chat_id)
+        return latest is not None and can_reopen(
+            case_record(latest), ops.now, self.case_policy.reopen_window
         )
 
     def _free_text(self, ops: CaseOps, row: Conversation, live: Case | None) -> list[Reply]:
@@ -564,11 +577,14 @@ def _case_view(case: Case) -> dict[str, Any]:
 
 #: Key in the conversation row's answers JSON for the slip's pending values and mode.
 SLIP_KEY = "_slip"
+#: Key of which answers came from a slip or a story rather than their question (flows.readings).
+ORIGINS_KEY = "_from"
 
 
 def _record_of(row: Conversation) -> IntakeRecord:
     answers = dict(row.answers or {})
     slip = answers.pop(SLIP_KEY, None) or {}
+    origins = answers.pop(ORIGINS_KEY, None) or {}
     return IntakeRecord(
         state=row.state,
         locale=row.locale,
@@ -577,7 +593,7 @@ def _record_of(row: Conversation) -> IntakeRecord:
         open_only=bool(slip.get("open_only")),
         pending_source=slip.get("source") or SLIP,
         fresh=bool(slip.get("fresh")),
-        origins=dict(slip.get("origins") or {}),
+        origins=dict(origins),
         failures=row.failures,
         revising=row.revising,
         consented_at=row.consented_at,
@@ -590,14 +606,15 @@ def _store(row: Conversation, record: IntakeRecord, now: datetime) -> None:
     row.state = record.state
     row.locale = record.locale
     row.answers = dict(record.answers)
-    if record.pending_slip is not None or record.open_only or record.origins:
+    if record.pending_slip is not None or record.open_only:
         row.answers[SLIP_KEY] = {
             "pending": record.pending_slip,
             "open_only": record.open_only,
             "source": record.pending_source,
             "fresh": record.fresh,
-            "origins": record.origins,
         }
+    if record.origins:
+        row.answers[ORIGINS_KEY] = dict(record.origins)
     row.failures = record.failures
     row.revising = record.revising
     row.consented_at = record.consented_at

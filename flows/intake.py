@@ -103,6 +103,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     # A story typed at the welcome or after a summary: what was understood waits for "is this
     # right?" like a slip's fields (before consent, with the privacy notice and "Agree").
     _t("tell", [IDLE, SUMMARIZED], CONFIRMING_SLIP, before="hold_new_story"),
+    _t("tell", CONFIRMING_SLIP, CONFIRMING_SLIP, conditions="story_pending",
+       before="add_to_story"),
     # Answers: "Other" asks for text, a two-way date (3/4) asks which reading, invalid answers
     # are re-asked, a change returns to review (or to the slip's confirmation), and after a
     # slip only the questions still open are asked.
@@ -416,6 +418,9 @@ class Intake:
         question = BY_FIELD["cycle"]
         return question.applies(self.record.answers) and not self.record.answers.get("cycle")
 
+    def story_pending(self, event: EventData) -> bool:
+        return self.record.pending_source == STORY and self.record.pending_slip is not None
+
     def fresh_story(self, event: EventData) -> bool:
         return self.record.pending_source == STORY and self.record.fresh
 
@@ -545,6 +550,20 @@ class Intake:
         self.record.pending_slip = story_pending(story, {})
         self.record.pending_source = STORY
         self.record.fresh = True
+
+    def add_to_story(self, event: EventData) -> None:
+        """More of the story before confirming: what the later message says wins."""
+        story: Story = event.kwargs["story"]
+        pending = dict(self.record.pending_slip or {})
+        more = story_pending(story, self.record.answers)
+        asked = [*pending.get(ASK_KEY, []), *more.pop(ASK_KEY, [])]
+        pending.update(more)
+        taken = {name for name in pending if not name.startswith("_")}
+        asked = [a for a in asked if a["field"] not in taken]
+        pending.pop(ASK_KEY, None)
+        if asked:
+            pending[ASK_KEY] = asked
+        self.record.pending_slip = pending
 
     def hold_story(self, event: EventData) -> None:
         """At a question: the story's value for it is the answer, the rest is confirmed first."""
@@ -1203,20 +1222,43 @@ class IntakeFlow:
         return model.replies
 
     def tell(
-        self, record: IntakeRecord, text: str, now: datetime, desk: CaseDesk
+        self,
+        record: IntakeRecord,
+        text: str,
+        now: datetime,
+        desk: CaseDesk,
+        about_case: bool = False,
     ) -> list[Reply] | None:
-        """Typed text outside a question (the welcome, after a summary) read as a story: what
-        it asks for, or its facts to confirm. None: neither, the caller gives its hint."""
+        """Typed text outside a question (the welcome, after a summary, while confirming a
+        story) read as a story: what it asks for, or its facts to confirm. None: neither, the
+        caller carries on as before (a hint, or the confirmation again). `about_case`: a
+        recent case the message may be about (the caller reopens it), so only a new payment's
+        facts count here, not "still missing" or "it arrived"."""
         story = read_story(text, now.astimezone(SHANGHAI), self.policy.banks, self.policy.cycles)
+        if about_case:
+            story = dataclasses.replace(story, intents=story.intents & {Intent.PERSON})
         summarized = record.state == SUMMARIZED
         if Intent.PERSON in story.intents:
-            return self.handle(record, Event("ask_person"), now, desk)
+            told: list[Reply] = []
+            if record.state in (IDLE, SUMMARIZED) and has_content(story):
+                # "转人工 我昨天刷的钱没到": handed over, and the facts wait for "is this right?"
+                told = self.handle(record, Event("tell", {"story": story}), now, desk)
+            return [*self.handle(record, Event("ask_person"), now, desk), *told]
+        if record.state == CONFIRMING_SLIP:
+            if Intent.CANCEL in story.intents:
+                return self.handle(record, Event("cancel"), now, desk)
+            if record.pending_source == STORY and has_content(story):
+                return self.handle(record, Event("tell", {"story": story}), now, desk)
+            return None
         if summarized and Intent.ARRIVED in story.intents:
             return self.handle(record, Event("arrived"), now, desk)
         if summarized and Intent.STILL_MISSING in story.intents:
             return self.handle(record, Event("still_missing"), now, desk)
         if Intent.RESTART in story.intents and record.state in (IDLE, SUMMARIZED):
             return self.handle(record, Event("begin"), now, desk)
+        new_payment = set(story.facts) - {"received"} or story.received_amount
+        if (summarized or about_case) and not new_payment:
+            return None  # "还是没到账" after a summary is about that case, not a new one
         if record.state in (IDLE, SUMMARIZED) and has_content(story):
             return self.handle(record, Event("tell", {"story": story}), now, desk)
         return None
