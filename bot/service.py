@@ -269,12 +269,13 @@ class ConversationService:
     def reads_slip(self, chat: ChatRef) -> bool:
         """Whether a photo from this chat would be read now (saves OCR on other photos)."""
         with self.db.transaction() as session:
-            state = session.scalar(
-                select(Conversation.state).where(
+            row = session.execute(
+                select(Conversation.state, Conversation.consented_at).where(
                     Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
                 )
-            )
-        return state in READS_SLIPS
+            ).first()
+        # Before consent (a story waiting for "Agree") nothing is read or kept.
+        return row is not None and row.state in READS_SLIPS and row.consented_at is not None
 
     def render(
         self, replies: list[Reply], locale: str, quoted: str | None = None
@@ -341,6 +342,8 @@ class ConversationService:
                     return self._free_text(ops, row, live)
             event = Event("answer", {"value": incoming.text, "pressed": False})
         elif incoming.kind == "photo":
+            if record.consented_at is None and live is None:  # nothing kept before consent
+                return [Reply("photo_received", {"state": IDLE, "attached": False})]
             attached = bool(incoming.file_id)
             if attached:
                 row.photo_file_ids = [*(row.photo_file_ids or []), incoming.file_id][-5:]

@@ -1210,7 +1210,9 @@ class IntakeFlow:
             return [Reply("stale_button"), *self.replay(record, now, desk)]
         if event.trigger == "answer" and record.state not in BY_STATE:
             again = self.replay(record, now, desk) if record.state == CONFIRMING_SLIP else []
-            return [Reply("off_topic", {"state": record.state}), *again]
+            story = record.state == CONFIRMING_SLIP and record.pending_source == STORY
+            state = "confirming_story" if story else record.state
+            return [Reply("off_topic", {"state": state}), *again]
         self.machine.add_model(model, initial=record.state)
         try:
             fired = model.trigger(event.trigger, **event.kwargs)

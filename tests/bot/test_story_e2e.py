@@ -147,3 +147,20 @@ def test_the_console_reads_the_story_too(tmp_path: Path, make_components: Factor
     assert "我是这样理解的" in transcript
     assert "同意并继续" in transcript
     assert "PB-20261125-0001" in transcript, transcript[-2000:]
+
+
+async def test_a_photo_before_consent_is_neither_read_nor_kept(tmp_path: Path) -> None:
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3") as bot,
+    ):
+        await step(api, "say", "/start")
+        await step(api, "say", STORY)
+        mark = api.mark()
+        api.send_photo(CHAT, "early-1", data=b"\xff\xd8 a jpeg")
+        (notice,) = await api.wait_for_messages(CHAT, 1, since=mark)
+        assert "开始排查" in notice["text"]
+        assert api.calls_to("getFile") == []
+        with bot.parts.db.transaction() as session:
+            row = session.scalars(select(Conversation).where(Conversation.chat_id == CHAT)).one()
+            assert not row.photo_file_ids

@@ -288,7 +288,9 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         summary = dict(samples["summary"][-1])
         summary["answers"] = {**summary["answers"], "bank": bank}  # type: ignore[dict-item]
         samples["summary"].append(summary)
-    samples.setdefault("off_topic", []).extend([{"state": "idle"}, {"state": "summarized"}])
+    samples.setdefault("off_topic", []).extend(
+        [{"state": "idle"}, {"state": "summarized"}, {"state": "confirming_story"}]
+    )
     for choices in (("t1", "unsure"), ("d1", "d0", "unsure")):  # a deployment's own cycles
         samples["ask_cycle"].append(
             {"current": None, "revising": False, "optional": False, "choices": choices}
