@@ -193,6 +193,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("correct_slip", CONFIRMING_SLIP, None, after="remove_slip_value"),
     # The next question: back to the review when changing, else the first one still open.
     _t("advance", CHOOSING_NEXT, REVIEWING, conditions="revising"),
+    # Keys first after a story or a slip too: the date and amount known, the reference next.
+    _t("advance", CHOOSING_NEXT, _s("reference"), conditions="keys_next"),
     *[_t("advance", CHOOSING_NEXT, question.state, conditions="is_first_open")
       for question in QUESTIONS],
     _t("advance", CHOOSING_NEXT, REVIEWING),
@@ -352,6 +354,18 @@ class Intake:
     def keys_first(self, event: EventData) -> bool:
         """A lookup is configured and no slip gave the reference number yet."""
         return self.policy.keys_first and "reference" not in self.record.answers
+
+    def keys_next(self, event: EventData) -> bool:
+        """Keys first, when the date and amount came from a story or a slip."""
+        answers = self.record.answers
+        method_known = "method" in answers
+        return (
+            self.policy.keys_first
+            and "reference" not in answers
+            and "when" in answers
+            and "amount" in answers
+            and (not method_known or BY_FIELD["reference"].applies(answers))
+        )
 
     def asked_keys_first(self, event: EventData) -> bool:
         """The reference question asked before the way of paying (keys first)."""

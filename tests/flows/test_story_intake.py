@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flows.intake import CONFIRMING_SLIP, IDLE, REVIEWING, SUMMARIZED, IntakeRecord
+import dataclasses
+
+from flows.intake import CONFIRMING_SLIP, IDLE, REVIEWING, SUMMARIZED, IntakeFlow, IntakeRecord
 from flows.readings import ANSWER, SLIP, STORY, merge
 from flows.receipt import SlipFields
-from tests.flows.dialogue import Dialogue
+from tests.flows.dialogue import POLICY, Dialogue
 from tests.flows.test_intake import CARD_SALE
 
 STORY_TEXT = "我昨天下午刷了一笔5000块的，到现在还没到账，怎么回事"
@@ -205,3 +207,13 @@ def test_a_person_asked_for_in_a_story_keeps_its_facts_for_confirming() -> None:
     dialogue.press("x:slip_ok")
     assert dialogue.record.answers["method"] == "card"
     assert dialogue.record.case_number == number  # the same case goes on
+
+
+def test_with_a_records_lookup_the_keys_come_right_after_a_story() -> None:
+    dialogue = welcomed()
+    dialogue.flow = IntakeFlow(dataclasses.replace(POLICY, keys_first=True))
+    dialogue.tell(STORY_TEXT)
+    dialogue.press("x:slip_ok")
+    assert asked_fields(dialogue) == ["reference"]
+    dialogue.say("312345678901")
+    assert asked_fields(dialogue) == ["card_type"]
