@@ -11,9 +11,8 @@ and compares with the facts the story states. Prints Markdown tables for the doc
   fact the story states ambiguously, like "3/4");
 - asked: a fact the story states ambiguously that the reader listed in `ambiguous`.
 
-`--strict` exits 1 on any wrong fact. The messages-to-summary figure needs the conversation:
-`messages_to_summary` below is the hook the integration fills in; until then the table shows an
-estimate from the questions still open after the story (see its docstring).
+`--strict` exits 1 on any wrong fact. `messages_to_summary` drives the intake itself with each
+story (the story, "Agree", each question asked, the review) and counts the merchant's turns.
 """
 
 from __future__ import annotations
@@ -41,8 +40,14 @@ from stories_corpus import (
 )
 
 from flows.banks import DEFAULT_BANKS
-from flows.questions import applicable
+from flows.diagnosis import Policy
+from flows.intake import CONFIRMING_SLIP, REVIEWING, SUMMARIZED, Event, IntakeFlow, IntakeRecord
+from flows.questions import BY_STATE
+from flows.settlement_calendar import WorkCalendar
 from flows.story import Story, read_story
+from tests.flows.dialogue import FakeDesk
+
+POLICY = Policy(calendar=WorkCalendar())
 
 
 @dataclass
@@ -114,22 +119,89 @@ def _less_precise(key: str, got: Any, expected: Any) -> bool:
     )
 
 
-def messages_to_summary(case: CorpusStory) -> int:
-    """Merchant messages and presses from the story to the summary (the integration's hook).
+@dataclass
+class Walk:
+    """One story driven through the intake to the summary."""
 
-    Until the conversation reads stories this is an estimate from the reader alone: the story
-    itself, one press to confirm what was understood, one answer per required question still
-    open for these facts, and the press that confirms the review. The integration should replace
-    it by driving flows.intake with the story and counting the merchant's turns.
-    """
-    story = read_story(case.text, NOW, DEFAULT_BANKS)
-    answers = dict(story.facts)
-    open_questions = [
-        question
-        for question in applicable(answers)
-        if not question.optional and question.field not in answers
+    turns: int  # merchant messages and presses from the story to the summary
+    asked_stated: list[str]  # questions asked about a fact the story had stated
+    wrong: list[str]  # answers in the case that differ from what the story stated
+
+
+def _answer_for(name: str, value: Any) -> tuple[str, bool]:
+    """How the merchant gives `value` to the question of `name`: (text or choice, pressed)."""
+    if name == "when":
+        return value["day"] + (f" {value['time']}" if value.get("time") else ""), False
+    if name == "bank":
+        return (value["code"], True) if value.get("code") else (value["name"], False)
+    if name in ("amount", "acquirer", "reference", "terminal_id", "merchant_id", "voucher"):
+        return str(value), False
+    return str(value), True
+
+
+#: What the merchant answers to a question the story did not settle.
+_DEFAULTS: dict[str, tuple[str, bool]] = {
+    "when": ("yesterday", True),
+    "amount": ("1000", False),
+    "method": ("card", True),
+    "card_type": ("sale", True),
+    "terminal": ("success", True),
+    "records": ("success", True),
+    "received": ("none", True),
+    "cycle": ("t1", True),
+    "bank": ("icbc", True),
+    "account": ("none", True),
+    "acquirer": ("skip", True),
+    "reference": ("noreceipt", True),
+    "terminal_id": ("noreceipt", True),
+    "merchant_id": ("noreceipt", True),
+    "voucher": ("noreceipt", True),
+    "order_no": ("skip", True),
+    "slip_type": ("sale", True),
+}
+
+
+def messages_to_summary(case: CorpusStory) -> Walk:
+    """Drive flows.intake with the story as a merchant would: /start, the story, then agree
+    to what was understood, answer each question asked (with the story's own facts where it
+    stated them, else a plain answer; Skip / No receipt for the optional ones) and confirm the
+    review. Counts every merchant message and press after /start."""
+    flow = IntakeFlow(POLICY)
+    record = IntakeRecord()
+    desk = FakeDesk()
+    flow.handle(record, Event("welcome"), NOW, desk)
+    turns, asked_stated = 1, []
+    if flow.tell(record, case.text, NOW, desk) is None:
+        turns += 1
+        flow.handle(record, Event("begin"), NOW, desk)
+    for _ in range(40):
+        if record.state == SUMMARIZED:
+            break
+        turns += 1
+        if record.state == CONFIRMING_SLIP:
+            flow.handle(record, Event("confirm_slip"), NOW, desk)
+        elif record.state == REVIEWING:
+            flow.handle(record, Event("confirm"), NOW, desk)
+        elif record.state in BY_STATE:
+            name = BY_STATE[record.state].field
+            if name in case.facts:
+                asked_stated.append(name)
+                value, pressed = _answer_for(name, case.facts[name])
+            else:
+                value, pressed = _DEFAULTS[name]
+            kwargs: dict[str, Any] = {"value": value, "pressed": pressed}
+            if pressed:
+                kwargs["field"] = name
+            flow.handle(record, Event("answer", kwargs), NOW, desk)
+        else:
+            flow.handle(record, Event("begin"), NOW, desk)
+    wrong = [
+        f"{name}: {record.answers.get(name)!r} for {value!r}"
+        for name, value in case.facts.items()
+        if record.answers.get(name) != value
+        and not _less_precise(name, record.answers.get(name), value)
     ]
-    return 1 + (1 if story.facts else 0) + len(open_questions) + 1
+    return Walk(turns, asked_stated, wrong)
 
 
 def main() -> int:
@@ -173,12 +245,35 @@ def main() -> int:
         f"{sum(tally.asked.values())}, taken anyway: counted as wrong above.\n"
     )
     four_or_more = [case for case in cases if len(case.facts) >= 4]
-    estimates = [messages_to_summary(case) for case in four_or_more]
+    walks = [messages_to_summary(case) for case in cases]
+    long_walks = [messages_to_summary(case) for case in four_or_more]
+    wrong_in_case = [line for walk in walks for line in walk.wrong]
+    asked_again = sum(len(walk.asked_stated) for walk in walks)
+    print("Driven through the intake (flows.intake, as `posbot chat` and Telegram run it):\n")
     print(
-        f"Stories stating four or more facts: {len(four_or_more)}; estimated merchant messages "
-        f"to the summary (story + confirm + open required questions + review): median "
-        f"{statistics.median(estimates)}\n"
+        "| stories | count | turns to the summary: median | max | stated facts "
+        "| taken without asking | wrong in the case |"
     )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    groups = (("all", cases, walks), ("stating four or more facts", four_or_more, long_walks))
+    for label, group, driven in groups:
+        turns = [walk.turns for walk in driven]
+        stated = sum(len(case.facts) for case in group)
+        taken = stated - sum(len(w.asked_stated) for w in driven)
+        print(
+            f"| {label} | {len(group)} | {statistics.median(turns)} | {max(turns)} | {stated} "
+            f"| {taken} ({taken / stated:.1%}) | {sum(len(w.wrong) for w in driven)} |"
+        )
+    print()
+    if wrong_in_case:
+        print("Wrong answers in the case:")
+        for line in wrong_in_case:
+            print(f"- {line}")
+    if args.misses and asked_again:
+        print("Stated facts asked again:")
+        for case, walk in zip(cases, walks, strict=True):
+            if walk.asked_stated:
+                print(f"- {walk.asked_stated} in {case.text!r}")
     started = time.perf_counter()
     for case in cases:
         read_story(case.text, NOW, DEFAULT_BANKS)

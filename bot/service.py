@@ -49,6 +49,7 @@ from flows.intake import (
     still_missing_reply,
 )
 from flows.questions import BY_STATE
+from flows.readings import SLIP
 from flows.receipt import SlipFields
 from flows.records_lookup import LookupKeys, LookupResult, keys_ready
 from flows.redaction import Finding, redact
@@ -268,12 +269,13 @@ class ConversationService:
     def reads_slip(self, chat: ChatRef) -> bool:
         """Whether a photo from this chat would be read now (saves OCR on other photos)."""
         with self.db.transaction() as session:
-            state = session.scalar(
-                select(Conversation.state).where(
+            row = session.execute(
+                select(Conversation.state, Conversation.consented_at).where(
                     Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
                 )
-            )
-        return state in READS_SLIPS
+            ).first()
+        # Before consent (a story waiting for "Agree") nothing is read or kept.
+        return row is not None and row.state in READS_SLIPS and row.consented_at is not None
 
     def render(
         self, replies: list[Reply], locale: str, quoted: str | None = None
@@ -304,7 +306,9 @@ class ConversationService:
         live = None
         if incoming.kind in ("text", "photo"):  # button presses never go to people
             live = self._live_case(ops, row)
-            self._note_merchant_message(ops, row, live, incoming)
+            if record.consented_at is not None or live is not None:
+                # Before consent a message is read in memory only (PRODUCT 2.1, PIPL).
+                self._note_merchant_message(ops, row, live, incoming)
         if warning is not None:  # never used as an answer; the question is asked again
             return [warning, *self.flow.replay(record, now, desk)]
         event: Event | None
@@ -326,10 +330,20 @@ class ConversationService:
             if event is None:
                 return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
         elif incoming.kind == "text":
-            if record.state not in BY_STATE and record.state != CONFIRMING_SLIP:
-                return self._free_text(ops, row, live)
+            if record.state not in BY_STATE:
+                told = None
+                if live is None:
+                    # "还是没到账" on a resolved case reopens it; a new story starts a new one.
+                    reopens = self._reopenable(ops, row)
+                    told = self.flow.tell(record, incoming.text, now, desk, about_case=reopens)
+                if told is not None:
+                    return told
+                if record.state != CONFIRMING_SLIP:
+                    return self._free_text(ops, row, live)
             event = Event("answer", {"value": incoming.text, "pressed": False})
         elif incoming.kind == "photo":
+            if record.consented_at is None and live is None:  # nothing kept before consent
+                return [Reply("photo_received", {"state": IDLE, "attached": False})]
             attached = bool(incoming.file_id)
             if attached:
                 row.photo_file_ids = [*(row.photo_file_ids or []), incoming.file_id][-5:]
@@ -396,6 +410,12 @@ class ConversationService:
                 text=incoming.text if incoming.kind == "text" else None,
                 photo_file_id=incoming.file_id or None,
             )
+        )
+
+    def _reopenable(self, ops: CaseOps, row: Conversation) -> bool:
+        latest = ops.latest_case(row.channel, row.chat_id)
+        return latest is not None and can_reopen(
+            case_record(latest), ops.now, self.case_policy.reopen_window
         )
 
     def _free_text(self, ops: CaseOps, row: Conversation, live: Case | None) -> list[Reply]:
@@ -560,17 +580,23 @@ def _case_view(case: Case) -> dict[str, Any]:
 
 #: Key in the conversation row's answers JSON for the slip's pending values and mode.
 SLIP_KEY = "_slip"
+#: Key of which answers came from a slip or a story rather than their question (flows.readings).
+ORIGINS_KEY = "_from"
 
 
 def _record_of(row: Conversation) -> IntakeRecord:
     answers = dict(row.answers or {})
     slip = answers.pop(SLIP_KEY, None) or {}
+    origins = answers.pop(ORIGINS_KEY, None) or {}
     return IntakeRecord(
         state=row.state,
         locale=row.locale,
         answers=answers,
         pending_slip=slip.get("pending"),
         open_only=bool(slip.get("open_only")),
+        pending_source=slip.get("source") or SLIP,
+        fresh=bool(slip.get("fresh")),
+        origins=dict(origins),
         failures=row.failures,
         revising=row.revising,
         consented_at=row.consented_at,
@@ -584,7 +610,14 @@ def _store(row: Conversation, record: IntakeRecord, now: datetime) -> None:
     row.locale = record.locale
     row.answers = dict(record.answers)
     if record.pending_slip is not None or record.open_only:
-        row.answers[SLIP_KEY] = {"pending": record.pending_slip, "open_only": record.open_only}
+        row.answers[SLIP_KEY] = {
+            "pending": record.pending_slip,
+            "open_only": record.open_only,
+            "source": record.pending_source,
+            "fresh": record.fresh,
+        }
+    if record.origins:
+        row.answers[ORIGINS_KEY] = dict(record.origins)
     row.failures = record.failures
     row.revising = record.revising
     row.consented_at = record.consented_at

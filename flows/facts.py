@@ -170,7 +170,8 @@ class Facts:
             terminal=TerminalResult(answers["terminal"]),
             records=Records(answers["records"]),
             received=Received(answers["received"]),
-            cycle=CycleAnswer(answers["cycle"]),
+            # Not asked when it cannot move a date (flows.questions): counted as "not sure".
+            cycle=CycleAnswer(answers.get("cycle") or CycleAnswer.UNSURE),
             bank_code=bank.get("code"),
             bank_name=bank.get("name"),
             account=AccountSignal(answers.get("account") or AccountSignal.NONE),

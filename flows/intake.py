@@ -8,6 +8,7 @@ the replies and persists the record. Nothing here sends, stores or renders anyth
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,11 +35,14 @@ from flows.questions import (
     tailored,
     when_choice,
 )
+from flows.readings import ASK_KEY, SLIP, STORY, merge, received_partly, took_answer
+from flows.readings import items as reading_items
 from flows.receipt import SlipFields
 from flows.records_lookup import Found, LookupResult, NotFound, Unavailable, evidence, result_reply
 from flows.replies import Button, Reply, rows
 from flows.settlement_calendar import SHANGHAI, DueDate
-from flows.slip import SLIP_EXTRAS, SLIP_QUESTIONS, answers_from_slip, slip_items
+from flows.slip import SLIP_EXTRAS, SLIP_FIELDS, SLIP_QUESTIONS, answers_from_slip
+from flows.story import Intent, Story, read_story
 
 IDLE = "idle"
 REVIEWING = "reviewing"
@@ -60,7 +64,14 @@ def _s(name: str) -> str:
 ASKING = [question.state for question in QUESTIONS]
 STATES = [IDLE, *ASKING, CONFIRMING_SLIP, CHOOSING_NEXT, REVIEWING, SUMMARIZED]
 RECEIPT_STATES = [_s(name) for name in RECEIPT_FIELDS]
-SLIP_STATES = [_s(name) for name in SLIP_QUESTIONS]
+#: Questions asked to correct one value of a reading (a slip's or a story's) before confirming.
+SLIP_STATES = list(ASKING)
+#: What a story tells beside the answers: kept with them, removable before confirming.
+STORY_EXTRAS: tuple[str, ...] = ("received_amount", "received_day")
+#: Pending keys of the merchant's own corrections while confirming (they count as answers).
+TYPED_KEY = "_typed"
+#: Questions whose answers are digits a story would misread as an amount.
+KEY_QUESTIONS = frozenset({*RECEIPT_FIELDS, "order_no"})
 #: Where a slip photo is read: during the intake (after consent), on review, while confirming.
 SLIP_SOURCES = [*ASKING, REVIEWING, CONFIRMING_SLIP]
 READS_SLIPS = frozenset(SLIP_SOURCES)
@@ -89,11 +100,28 @@ TRANSITIONS: list[dict[str, Any]] = [
     # A photo of the slip: what was read waits for "is this right?"; nothing read, re-ask.
     _t("read_slip", SLIP_SOURCES, None, unless="slip_has_answers", after="report_unread_slip"),
     _t("read_slip", SLIP_SOURCES, CONFIRMING_SLIP, before="hold_slip"),
+    # A story typed at the welcome or after a summary: what was understood waits for "is this
+    # right?" like a slip's fields (before consent, with the privacy notice and "Agree").
+    _t("tell", [IDLE, SUMMARIZED], CONFIRMING_SLIP, before="hold_new_story"),
+    _t("tell", CONFIRMING_SLIP, CONFIRMING_SLIP, conditions="story_pending",
+       before="add_to_story"),
     # Answers: "Other" asks for text, a two-way date (3/4) asks which reading, invalid answers
     # are re-asked, a change returns to review (or to the slip's confirmation), and after a
     # slip only the questions still open are asked.
     _t("answer", ASKING, None, conditions="wants_free_text", after="ask_free_text"),
     _t("answer", ASKING, None, conditions="reads_two_ways", after="ask_which_reading"),
+    # Typed text that is more than the answer is read as a story: a person asked for, facts for
+    # other questions too (confirmed first), the answer said in other words, cancel, restart.
+    _t("answer", ASKING, None, conditions="story_wants_person", unless="answer_is_valid",
+       after="record_person_request"),
+    _t("answer", ASKING, CONFIRMING_SLIP, conditions="tells_more", unless="correcting_slip",
+       before="hold_story"),
+    _t("answer", ASKING, CHOOSING_NEXT, conditions="story_answers_it",
+       unless=["answer_is_valid", "correcting_slip"], before="take_story_answer"),
+    _t("answer", ASKING, IDLE, conditions="story_cancels", unless="answer_is_valid",
+       before="drop_answers"),
+    _t("answer", ASKING, _s("when"), conditions="story_restarts", unless="answer_is_valid",
+       before="start_over"),
     _t("answer", ASKING, None, unless="answer_is_valid", after="reject_answer"),
     _t("answer", SLIP_STATES, CONFIRMING_SLIP, conditions="correcting_slip",
        before="correct_slip_value"),
@@ -112,6 +140,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("answer", _s("card_type"),   _s("terminal"),    before=ACCEPT),
     _t("answer", _s("terminal"),    _s("records"),     before=ACCEPT),
     _t("answer", _s("records"),     _s("received"),    before=ACCEPT),
+    _t("answer", _s("received"),    _s("bank"),        before=ACCEPT, unless="asks_cycle"),
     _t("answer", _s("received"),    _s("cycle"),       before=ACCEPT),
     _t("answer", _s("cycle"),       _s("bank"),        before=ACCEPT),
     _t("answer", _s("bank"),        _s("account"),     before=ACCEPT),
@@ -139,6 +168,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("back", _s("records"),     _s("terminal")),
     _t("back", _s("received"),    _s("records")),
     _t("back", _s("cycle"),       _s("received")),
+    _t("back", _s("bank"),        _s("received"), unless="asks_cycle"),
     _t("back", _s("bank"),        _s("cycle")),
     _t("back", _s("account"),     _s("bank")),
     _t("back", _s("acquirer"),    _s("account")),
@@ -152,14 +182,19 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("back", REVIEWING,         _s("order_no")),
     _t("back", _s("slip_type"),   CHOOSING_NEXT),
     # The slip's "is this right?": confirm, correct one value, or set it all aside.
+    # A story told at the welcome: declined, nothing of it is kept (consent was never given).
     _t("confirm_slip", CONFIRMING_SLIP, CHOOSING_NEXT, before="apply_slip"),
+    _t("discard_slip", CONFIRMING_SLIP, IDLE, conditions="fresh_story", before="drop_story"),
+    _t("back",         CONFIRMING_SLIP, IDLE, conditions="fresh_story", before="drop_story"),
     _t("discard_slip", CONFIRMING_SLIP, CHOOSING_NEXT, before="drop_slip"),
     _t("back",         CONFIRMING_SLIP, CHOOSING_NEXT, before="drop_slip"),
-    *[_t("correct_slip", CONFIRMING_SLIP, _s(name), conditions="is_chosen_slip_field")
-      for name in SLIP_QUESTIONS],
+    *[_t("correct_slip", CONFIRMING_SLIP, question.state, conditions="is_chosen_slip_field")
+      for question in QUESTIONS],
     _t("correct_slip", CONFIRMING_SLIP, None, after="remove_slip_value"),
     # The next question: back to the review when changing, else the first one still open.
     _t("advance", CHOOSING_NEXT, REVIEWING, conditions="revising"),
+    # Keys first after a story or a slip too: the date and amount known, the reference next.
+    _t("advance", CHOOSING_NEXT, _s("reference"), conditions="keys_next"),
     *[_t("advance", CHOOSING_NEXT, question.state, conditions="is_first_open")
       for question in QUESTIONS],
     _t("advance", CHOOSING_NEXT, REVIEWING),
@@ -167,6 +202,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     *[_t("change", REVIEWING, question.state, conditions="is_chosen_field")
       for question in QUESTIONS],
     _t("confirm", REVIEWING, _s("card_type"), conditions="card_type_missing"),
+    _t("confirm", REVIEWING, _s("cycle"), conditions="cycle_missing"),
     _t("confirm", REVIEWING, SUMMARIZED, before="open_case"),
     # The acquirer's records answered a lookup (run by the service off the event loop): found
     # settles the records question (never asked then), not found asks to check the reference
@@ -210,6 +246,12 @@ class IntakeRecord:
     pending_slip: dict[str, Any] | None = None
     #: After a confirmed slip: each answer leads to the first question still open.
     open_only: bool = False
+    #: Where `pending_slip` comes from: a slip photo or a story (flows.readings).
+    pending_source: str = SLIP
+    #: The pending story was told at the welcome or after a summary: declining keeps nothing.
+    fresh: bool = False
+    #: Which source gave the answers that came from a reading rather than their question.
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -280,6 +322,7 @@ class Intake:
         self._readings: tuple[When, ...] = ()
         self._after_summary: list[Reply] = []
         self._slip_answers: dict[str, Any] | None = None
+        self._story: Story | None = None
 
     # -- conditions ---------------------------------------------------------------------------
 
@@ -311,6 +354,18 @@ class Intake:
     def keys_first(self, event: EventData) -> bool:
         """A lookup is configured and no slip gave the reference number yet."""
         return self.policy.keys_first and "reference" not in self.record.answers
+
+    def keys_next(self, event: EventData) -> bool:
+        """Keys first, when the date and amount came from a story or a slip."""
+        answers = self.record.answers
+        method_known = "method" in answers
+        return (
+            self.policy.keys_first
+            and "reference" not in answers
+            and "when" in answers
+            and "amount" in answers
+            and (not method_known or BY_FIELD["reference"].applies(answers))
+        )
 
     def asked_keys_first(self, event: EventData) -> bool:
         """The reference question asked before the way of paying (keys first)."""
@@ -357,7 +412,7 @@ class Intake:
 
     def is_chosen_slip_field(self, event: EventData) -> bool:
         name = event.kwargs.get("field", "")
-        if name not in SLIP_QUESTIONS or name not in (self.record.pending_slip or {}):
+        if name not in BY_FIELD or name not in (self.record.pending_slip or {}):
             return False
         return event.transition is not None and event.transition.dest == _s(name)
 
@@ -368,6 +423,64 @@ class Intake:
         if first is None or event.transition is None:
             return False
         return event.transition.dest == first.state
+
+    def asks_cycle(self, event: EventData) -> bool:
+        """The cycle question, only where the cycle can move a due date (flows.questions)."""
+        return BY_FIELD["cycle"].applies(self._answers_with_pending())
+
+    def cycle_missing(self, event: EventData) -> bool:
+        question = BY_FIELD["cycle"]
+        return question.applies(self.record.answers) and not self.record.answers.get("cycle")
+
+    def story_pending(self, event: EventData) -> bool:
+        return self.record.pending_source == STORY and self.record.pending_slip is not None
+
+    def fresh_story(self, event: EventData) -> bool:
+        return self.record.pending_source == STORY and self.record.fresh
+
+    # -- a story typed at a question ----------------------------------------------------------
+
+    def _story_of(self, event: EventData) -> Story | None:
+        """The typed text read as a story, once per event (never a pressed button)."""
+        if event.kwargs.get("pressed") or not isinstance(event.kwargs.get("value"), str):
+            return None
+        if self._story is None:
+            story = read_story(
+                event.kwargs["value"], self.now, self.policy.banks, self.policy.cycles
+            )
+            if self._question().field in KEY_QUESTIONS and "amount" in story.facts:
+                # Digits typed at a receipt-key question are a mistyped key, not an amount.
+                facts = {k: v for k, v in story.facts.items() if k != "amount"}
+                story = dataclasses.replace(story, facts=facts)
+            self._story = story
+        return self._story
+
+    def story_wants_person(self, event: EventData) -> bool:
+        story = self._story_of(event)
+        return story is not None and Intent.PERSON in story.intents
+
+    def tells_more(self, event: EventData) -> bool:
+        """Facts for other questions too ("5000，工行卡" at the amount question)."""
+        story = self._story_of(event)
+        if story is None:
+            return False
+        field_name = self._question().field
+        if self._invalid is None and field_name in KEY_QUESTIONS:
+            return False  # a receipt key is digits a story would misread as an amount
+        return bool(story_pending(story, self.record.answers, exclude=field_name))
+
+    def story_answers_it(self, event: EventData) -> bool:
+        """The answer said in the merchant's words ("App里显示成功" at the records question)."""
+        story = self._story_of(event)
+        return story is not None and self._question().field in story.facts
+
+    def story_cancels(self, event: EventData) -> bool:
+        story = self._story_of(event)
+        return story is not None and Intent.CANCEL in story.intents
+
+    def story_restarts(self, event: EventData) -> bool:
+        story = self._story_of(event)
+        return story is not None and Intent.RESTART in story.intents
 
     def card_type_missing(self, event: EventData) -> bool:
         question = BY_FIELD["card_type"]
@@ -412,7 +525,7 @@ class Intake:
         self.record.revising = False
         self.record.failures = 0
         self.record.case_number = None
-        self.record.pending_slip = None
+        self._forget_reading()
         self.record.open_only = False
         if self.record.consented_at is None:
             self.record.consented_at = self.now
@@ -421,14 +534,81 @@ class Intake:
         self.record.answers = {}
         self.record.revising = False
         self.record.failures = 0
-        self.record.pending_slip = None
+        self._forget_reading()
         self.record.open_only = False
         self.replies.append(Reply("cancelled"))
+
+    def _forget_reading(self) -> None:
+        self.record.pending_slip = None
+        self.record.pending_source = SLIP
+        self.record.fresh = False
+        self.record.origins = {}
 
     # -- the slip -----------------------------------------------------------------------------
 
     def hold_slip(self, event: EventData) -> None:
         self.record.pending_slip = dict(self._slip_answers or {})
+        self.record.pending_source = SLIP
+        self.record.fresh = False
+
+    def hold_new_story(self, event: EventData) -> None:
+        """A new enquiry told as a story: nothing of an earlier one carries over, and before
+        consent nothing else is kept (declining erases it, see drop_story)."""
+        story: Story = event.kwargs["story"]
+        self.record.answers = {}
+        self.record.revising = False
+        self.record.failures = 0
+        self.record.case_number = None
+        self.record.open_only = False
+        self.record.origins = {}
+        self.record.pending_slip = story_pending(story, {})
+        self.record.pending_source = STORY
+        self.record.fresh = True
+
+    def add_to_story(self, event: EventData) -> None:
+        """More of the story before confirming: what the later message says wins."""
+        story: Story = event.kwargs["story"]
+        pending = dict(self.record.pending_slip or {})
+        more = story_pending(story, self.record.answers)
+        asked = [*pending.get(ASK_KEY, []), *more.pop(ASK_KEY, [])]
+        pending.update(more)
+        taken = {name for name in pending if not name.startswith("_")}
+        asked = [a for a in asked if a["field"] not in taken]
+        pending.pop(ASK_KEY, None)
+        if asked:
+            pending[ASK_KEY] = asked
+        self.record.pending_slip = pending
+
+    def hold_story(self, event: EventData) -> None:
+        """At a question: the story's value for it is the answer, the rest is confirmed first."""
+        story = self._story
+        assert story is not None
+        self._take_story_answer(story)
+        self.record.pending_slip = story_pending(story, self.record.answers)
+        self.record.pending_source = STORY
+        self.record.fresh = False
+
+    def take_story_answer(self, event: EventData) -> None:
+        assert self._story is not None
+        self._take_story_answer(self._story)
+        self.record.open_only = True
+
+    def _take_story_answer(self, story: Story) -> None:
+        name = self._question().field
+        if name not in story.facts:
+            return  # asked again once the rest is confirmed
+        self.record.answers[name] = story.facts[name]
+        took_answer(self.record.origins, name)
+        self.record.failures = 0
+        if name == "when":
+            self._check_age(date.fromisoformat(story.facts[name]["day"]))
+
+    def drop_story(self, event: EventData) -> None:
+        """Declined at the welcome: the story and anything read from it are erased."""
+        consented = self.record.consented_at is not None
+        self.record.answers = {}
+        self._forget_reading()
+        self.replies.append(Reply("story_discarded", {"consented": consented}))
 
     def report_unread_slip(self, event: EventData) -> None:
         """Nothing usable on the photo (or no reader here): say why, then ask as before."""
@@ -438,22 +618,34 @@ class Intake:
         self.announce(event)
 
     def apply_slip(self, event: EventData) -> None:
-        """The merchant confirmed: the values become answers; only open questions remain."""
-        pending = self.record.pending_slip or {}
-        if "slip_type" in pending:
-            # The printed type replaces the card-type answer, which is then no longer asked.
-            self.record.answers.pop("card_type", None)
-        self.record.answers.update(pending)
+        """The merchant confirmed a slip's or a story's values: they become answers through
+        the one merge (flows.readings); only open questions remain. Confirming a story told
+        before consent is the merchant's agreement to the privacy notice shown with it."""
+        pending = dict(self.record.pending_slip or {})
+        typed = pending.pop(TYPED_KEY, [])
+        merge(self.record.answers, self.record.origins, pending, self.record.pending_source, typed)
         self.record.pending_slip = None
+        self.record.pending_source = SLIP
+        self.record.fresh = False
         self.record.revising = False
         self.record.open_only = True
         self.record.failures = 0
-        if "when" in pending:
+        if self.record.consented_at is None:
+            self.record.consented_at = self.now
+        if "when" in pending and self.record.answers.get("when") == pending["when"]:
             self._check_age(date.fromisoformat(pending["when"]["day"]))
 
     def drop_slip(self, event: EventData) -> None:
+        story = self.record.pending_source == STORY
+        self._forget_reading_only()
+        self.replies.append(
+            Reply("story_discarded" if story else "slip_discarded", {"consented": True})
+        )
+
+    def _forget_reading_only(self) -> None:
         self.record.pending_slip = None
-        self.replies.append(Reply("slip_discarded"))
+        self.record.pending_source = SLIP
+        self.record.fresh = False
 
     def correct_slip_value(self, event: EventData) -> None:
         """A corrected value replaces the one read; Skip or "no receipt" removes it."""
@@ -463,6 +655,7 @@ class Intake:
             pending.pop(name, None)
         else:
             pending[name] = self._parsed
+        pending[TYPED_KEY] = sorted({*pending.get(TYPED_KEY, []), name})
         self.record.pending_slip = pending
         self.record.failures = 0
 
@@ -499,6 +692,7 @@ class Intake:
     def accept_answer(self, event: EventData) -> None:
         question = self._question()
         self.record.answers[question.field] = self._parsed
+        took_answer(self.record.origins, question.field)
         self.record.failures = 0
         if event.kwargs.get("value") == NO_RECEIPT:
             for name in RECEIPT_FIELDS:
@@ -745,17 +939,39 @@ class Intake:
         return rows(*extra)
 
     def _slip_reply(self) -> Reply:
-        items = slip_items(self.record.pending_slip or {}, self.record.answers)
+        """The "is this right?" of a slip or of a story: the same buttons, their own words."""
+        pending = self.record.pending_slip or {}
+        story = self.record.pending_source == STORY
+        items = reading_items(
+            pending,
+            self.record.answers,
+            self.record.origins,
+            self.record.pending_source,
+            (*BY_FIELD, *SLIP_EXTRAS, *STORY_EXTRAS) if story else SLIP_FIELDS,
+            BY_FIELD if story else SLIP_QUESTIONS,
+        )
         fixes = [
             Button(f"{'fix' if item['question'] else 'drop'}.{item['field']}", f"r:{item['field']}")
             for item in items
         ]
+        if not story:
+            buttons = (
+                (Button("slip_ok", "x:slip_ok"),),
+                *rows(*fixes, per_row=3),
+                (Button("slip_no", "x:slip_no"),),
+            )
+            return Reply("slip_confirm", {"items": items}, buttons)
+        consent = self.record.consented_at is None
         buttons = (
-            (Button("slip_ok", "x:slip_ok"),),
+            (Button("story_agree" if consent else "story_ok", "x:slip_ok"),),
             *rows(*fixes, per_row=3),
-            (Button("slip_no", "x:slip_no"),),
+            (Button("story_decline" if consent else "story_no", "x:slip_no"),),
         )
-        return Reply("slip_confirm", {"items": items}, buttons)
+        return Reply(
+            "story_confirm",
+            {"items": items, "ask": list(pending.get(ASK_KEY, [])), "consent": consent},
+            buttons,
+        )
 
     def _review_reply(self) -> Reply:
         questions = applicable(self.record.answers)
@@ -905,7 +1121,7 @@ def event_from_button(data: str) -> Event | None:
             return Event("answer", {"field": name, "value": value, "pressed": True})
     elif kind == "c" and rest in BY_FIELD:
         return Event("change", {"field": rest})
-    elif kind == "r" and rest in (*SLIP_QUESTIONS, *SLIP_EXTRAS):
+    elif kind == "r" and rest in (*BY_FIELD, *SLIP_EXTRAS, *STORY_EXTRAS):
         return Event("correct_slip", {"field": rest})
     elif kind == "l" and rest in LOCALES:
         return Event("set_language", {"locale": rest})
@@ -948,6 +1164,44 @@ def event_from_command(name: str, args: str) -> Event | None:
     return Event(trigger, kwargs)
 
 
+def story_pending(story: Story, answers: Mapping[str, Any], exclude: str = "") -> dict[str, Any]:
+    """What a story adds to `answers` for the merchant to confirm: its facts (but the one the
+    current question takes, and those already answered alike), what arrived, and the facts it
+    saw but could not take (to be asked, under ASK_KEY)."""
+    pending = {
+        name: value
+        for name, value in story.facts.items()
+        if name != exclude and answers.get(name) != value
+    }
+    if story.received_amount is not None:
+        pending["received_amount"] = story.received_amount
+        amount = story.facts.get("amount") or answers.get("amount")
+        if (
+            "received" not in story.facts
+            and answers.get("received") is None
+            and amount is not None
+            and received_partly(story.received_amount, amount)
+        ):
+            pending["received"] = "partial"  # a pasted SMS: less arrived than was paid
+    if story.received_day is not None:
+        pending["received_day"] = story.received_day
+    ask = [
+        {"field": a.field, "text": a.text}
+        for a in story.ambiguous
+        if a.field != exclude and answers.get(a.field) is None
+    ]
+    if ask and pending:
+        pending[ASK_KEY] = ask
+    elif ask:
+        pending = {ASK_KEY: ask}
+    return pending
+
+
+def has_content(story: Story) -> bool:
+    """Anything to confirm: facts, what arrived, or facts seen but left to ask."""
+    return bool(story_pending(story, {}))
+
+
 class IntakeFlow:
     """Runs one event of one conversation through the shared machine."""
 
@@ -970,7 +1224,9 @@ class IntakeFlow:
             return [Reply("stale_button"), *self.replay(record, now, desk)]
         if event.trigger == "answer" and record.state not in BY_STATE:
             again = self.replay(record, now, desk) if record.state == CONFIRMING_SLIP else []
-            return [Reply("off_topic", {"state": record.state}), *again]
+            story = record.state == CONFIRMING_SLIP and record.pending_source == STORY
+            state = "confirming_story" if story else record.state
+            return [Reply("off_topic", {"state": state}), *again]
         self.machine.add_model(model, initial=record.state)
         try:
             fired = model.trigger(event.trigger, **event.kwargs)
@@ -980,6 +1236,48 @@ class IntakeFlow:
         if not fired:
             return [Reply("stale_button"), *self.replay(record, now, desk)]
         return model.replies
+
+    def tell(
+        self,
+        record: IntakeRecord,
+        text: str,
+        now: datetime,
+        desk: CaseDesk,
+        about_case: bool = False,
+    ) -> list[Reply] | None:
+        """Typed text outside a question (the welcome, after a summary, while confirming a
+        story) read as a story: what it asks for, or its facts to confirm. None: neither, the
+        caller carries on as before (a hint, or the confirmation again). `about_case`: a
+        recent case the message may be about (the caller reopens it), so only a new payment's
+        facts count here, not "still missing" or "it arrived"."""
+        story = read_story(text, now.astimezone(SHANGHAI), self.policy.banks, self.policy.cycles)
+        if about_case:
+            story = dataclasses.replace(story, intents=story.intents & {Intent.PERSON})
+        summarized = record.state == SUMMARIZED
+        if Intent.PERSON in story.intents:
+            told: list[Reply] = []
+            if record.state in (IDLE, SUMMARIZED) and has_content(story):
+                # "转人工 我昨天刷的钱没到": handed over, and the facts wait for "is this right?"
+                told = self.handle(record, Event("tell", {"story": story}), now, desk)
+            return [*self.handle(record, Event("ask_person"), now, desk), *told]
+        if record.state == CONFIRMING_SLIP:
+            if Intent.CANCEL in story.intents:
+                return self.handle(record, Event("cancel"), now, desk)
+            if record.pending_source == STORY and has_content(story):
+                return self.handle(record, Event("tell", {"story": story}), now, desk)
+            return None
+        if summarized and Intent.ARRIVED in story.intents:
+            return self.handle(record, Event("arrived"), now, desk)
+        if summarized and Intent.STILL_MISSING in story.intents:
+            return self.handle(record, Event("still_missing"), now, desk)
+        if Intent.RESTART in story.intents and record.state in (IDLE, SUMMARIZED):
+            return self.handle(record, Event("begin"), now, desk)
+        new_payment = set(story.facts) - {"received"} or story.received_amount
+        if (summarized or about_case) and not new_payment:
+            return None  # "还是没到账" after a summary is about that case, not a new one
+        if record.state in (IDLE, SUMMARIZED) and has_content(story):
+            return self.handle(record, Event("tell", {"story": story}), now, desk)
+        return None
 
     def replay(self, record: IntakeRecord, now: datetime, desk: CaseDesk) -> list[Reply]:
         """What the current state says on entry, again (after a hint or a stale button)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from flows.answers import InvalidAnswer, normalize_text, parse_amount, parse_receipt_key, parse_when
 from flows.banks import DEFAULT_BANKS, BankDirectory
-from flows.facts import RECEIPT_METHODS, WALLET_METHODS, Method, SlipType
+from flows.facts import RECEIPT_METHODS, WALLET_METHODS, Facts, Method, SlipType
 from flows.settlement_calendar import SHANGHAI, Cycle
 
 #: Button value that asks for free text instead (the "Other" buttons).
@@ -59,8 +59,51 @@ def _paid_by_card(answers: Answers) -> bool:
 
 
 def _card_type_unknown(answers: Answers) -> bool:
-    """Asked for card payments, unless a confirmed slip already printed the type."""
-    return _paid_by_card(answers) and answers.get("slip_type") is None
+    """Asked for card payments, unless a confirmed slip already printed the type, or the
+    answers already given decide the outcome whatever the type (failed records, or money that
+    partly arrived: a pre-authorization changes nothing there)."""
+    if not _paid_by_card(answers) or answers.get("slip_type") is not None:
+        return False
+    return not _verdict_settled(answers, ("card_type",))
+
+
+def _cycle_matters(answers: Answers) -> bool:
+    """The cycle only places a due date: asked unless the answers given so far already decide
+    that this payment will not settle as usual (failed records, a void, a pre-authorization,
+    a terminal failure the records cannot contradict)."""
+    return not _verdict_settled(answers, ("cycle",))
+
+
+def _verdict_settled(answers: Answers, unasked: tuple[str, ...]) -> bool:
+    """Whether the verdict rows give an outcome without a due date (or, for the card type,
+    the same verdict) for every value the `unasked` fields may take, the other answers being
+    known. Unknown answers the verdict reads: never settled, ask."""
+    from flows.diagnosis import verdict_for  # the rules read the questions' answers
+
+    needed = ("method", "terminal", "records", "received")
+    if any(answers.get(name) is None for name in needed):
+        return False
+    card_types: tuple[str | None, ...] = (answers.get("card_type"),)
+    if (
+        answers.get("method") == Method.CARD.value
+        and ("card_type" in unasked or answers.get("card_type") is None)
+        and answers.get("slip_type") is None
+    ):
+        card_types = ("sale", "preauth", "unsure")
+    verdicts = set()
+    for card_type in card_types:
+        probe = {**answers, "card_type": card_type, "cycle": "unsure"}
+        probe.setdefault("when", {"day": "2000-01-03", "time": None})
+        probe.setdefault("amount", "1")
+        try:
+            facts = Facts.from_answers(probe)
+        except (KeyError, ValueError, TypeError):
+            return False
+        verdict = verdict_for(facts, datetime(2000, 1, 3, tzinfo=SHANGHAI))
+        if "cycle" in unasked and verdict.outcome in ("settles", "F"):
+            return False
+        verdicts.add(verdict.name)
+    return "cycle" in unasked or len(verdicts) == 1
 
 
 def _read_from_slip(answers: Answers) -> bool:
@@ -229,6 +272,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "cycle",
         choices=("t1", "d1", "d0", "unsure"),
+        applies=_cycle_matters,
         synonyms={
             "t1": ("t+1", "t1", "次工作日", "下一个工作日", "下个工作日"),
             "d1": ("d+1", "d1", "次日", "第二天"),

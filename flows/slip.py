@@ -13,7 +13,7 @@ The card number is kept to its first six and last four digits at most, whatever 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -129,29 +129,9 @@ def answers_from_slip(slip: SlipFields, now: datetime) -> dict[str, Any]:
     return answers
 
 
-def slip_items(pending: Mapping[str, Any], answers: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """What the confirmation shows: each value read, and the answer it would replace."""
-    items = []
-    for field in SLIP_FIELDS:
-        if field not in pending:
-            continue
-        previous = answers.get(field)
-        replaces = previous is not None and previous != pending[field]
-        items.append(
-            {
-                "field": field,
-                "value": pending[field],
-                "previous": previous if replaces else None,
-                "question": field in SLIP_QUESTIONS,
-            }
-        )
-    return items
-
-
 __all__ = [
     "SLIP_EXTRAS",
     "SLIP_FIELDS",
     "SLIP_QUESTIONS",
     "answers_from_slip",
-    "slip_items",
 ]

@@ -20,6 +20,7 @@ def test_a_message_with_nul_and_lone_surrogates_is_answered(
 ) -> None:
     parts = make_components(database_url)
     parts.service.handle(CHAT, Incoming("command", command="start"))
+    parts.service.handle(CHAT, Incoming("button", text="x:begin"))  # consent: the chat is kept
     result = parts.service.handle(CHAT, Incoming("text", text="1\x00280 \U0001f4a5 \ud800ok"))
     assert result.messages
     assert "went wrong" not in result.messages[0].text

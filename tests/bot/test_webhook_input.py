@@ -160,12 +160,14 @@ async def test_nul_and_lone_surrogates_are_removed_on_the_way_in(database_url: s
         engine.dispose()
     async with FakeBotApi() as api, serving(settings_for(api, database_url)) as address:
         assert (await send(address, json.dumps(start(700)))).status_code == 200
-        escaped = json.dumps(start(701, text="hel\u0000lo \ud800wor\udfffld"))
+        begin = {**api.callback_update(CHAT, "x:begin"), "update_id": 702}
+        assert (await send(address, json.dumps(begin))).status_code == 200  # consent: kept
+        escaped = json.dumps(start(703, text="hel\u0000lo \ud800wor\udfffld"))
         assert "\\u0000" in escaped
         assert "\\ud800" in escaped
         assert (await send(address, escaped)).status_code == 200
         texts = [message["text"] for message in api.sent_messages(CHAT)]
-        assert len(texts) == 2
+        assert len(texts) == 3
         assert ERROR_REPLY not in texts[-1]
     engine = create_engine(database_url)
     with engine.connect() as connection:

@@ -93,6 +93,12 @@ class Dialogue:
     def say(self, text: str) -> list[Reply]:
         return self.fire(Event("answer", {"value": text, "pressed": False}))
 
+    def tell(self, text: str) -> list[Reply] | None:
+        """Text typed outside a question (the welcome, after a summary), as the service does."""
+        told = self.flow.tell(self.record, text, self.now, self.desk)
+        self.last = told or []
+        return told
+
     def press(self, data: str) -> list[Reply]:
         event = event_from_button(data)
         assert event is not None, data

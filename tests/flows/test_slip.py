@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from flows.facts import CardType, SlipType
 from flows.intake import CONFIRMING_SLIP, READS_SLIPS, STATES, event_from_button
+from flows.readings import SLIP as FROM_SLIP
+from flows.readings import items
 from flows.receipt import SlipFields
 from flows.redaction import mask_card
-from flows.slip import SLIP_FIELDS, answers_from_slip, slip_items
+from flows.slip import SLIP_FIELDS, SLIP_QUESTIONS, answers_from_slip
 from tests.flows.dialogue import NOW, Dialogue
 from tests.flows.test_intake import CARD_SALE
 
@@ -155,11 +157,15 @@ def test_what_is_no_card_number_is_not_kept(value: str) -> None:
 
 
 def test_the_confirmation_names_the_answer_a_value_would_replace() -> None:
-    items = slip_items({"amount": "1280.50", "batch": "000123"}, {"amount": "99.00"})
-    assert items == [
-        {"field": "amount", "value": "1280.50", "previous": "99.00", "question": True},
-        {"field": "batch", "value": "000123", "previous": None, "question": False},
-    ]
+    def slip_items(pending: dict[str, str], answers: dict[str, str]) -> list[dict[str, object]]:
+        return items(pending, answers, {}, FROM_SLIP, SLIP_FIELDS, SLIP_QUESTIONS)
+
+    listed = slip_items({"amount": "1280.50", "batch": "000123"}, {"amount": "99.00"})
+    assert listed == [
+        {"field": "amount", "value": "1280.50", "previous": "99.00", "kept": False,
+         "question": True},
+        {"field": "batch", "value": "000123", "previous": None, "kept": False, "question": False},
+    ]  # fmt: skip
     assert [i["field"] for i in slip_items(SLIP_ANSWERS, {})] == list(SLIP_FIELDS)
 
 
@@ -252,7 +258,13 @@ def test_a_value_is_corrected_from_the_confirmation_and_returns_there() -> None:
     dialogue.say("1,208.50")
     assert dialogue.state == CONFIRMING_SLIP
     amount = dialogue.last[0].context["items"][1]
-    assert amount == {"field": "amount", "value": "1208.50", "previous": None, "question": True}
+    assert amount == {
+        "field": "amount",
+        "value": "1208.50",
+        "previous": None,
+        "kept": False,
+        "question": True,
+    }
     dialogue.press("r:reference")
     dialogue.command("back")  # back leaves the value as it was
     assert dialogue.state == CONFIRMING_SLIP

@@ -115,9 +115,9 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         dialogue.answer_all([step])
         collect(dialogue.last)
     collect(dialogue.press("c:amount"))
-    collect(dialogue.say("abc"))
-    collect(dialogue.say("abc"))
-    collect(dialogue.say("abc"))
+    collect(dialogue.say("xyz"))
+    collect(dialogue.say("xyz"))
+    collect(dialogue.say("xyz"))
     collect(dialogue.say("100"))
     collect(dialogue.press("x:confirm"))
     collect(dialogue.press("x:arrived"))
@@ -178,6 +178,23 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
     collect(slip.press("c:slip_type"))
     collect(slip.press("a:slip_type:refund"))
     collect(slip.press("x:confirm"))
+    # A story: at the welcome before consent (declined, then agreed), with a value kept over
+    # an earlier answer, with facts left to ask, and a pasted bank SMS.
+    story = Dialogue()
+    story.command("start")
+    collect(story.tell("我昨天下午刷了一笔5000块的，到现在还没到账，怎么回事") or [])
+    collect(story.press("x:slip_no"))
+    collect(story.tell("3/4刷了5000，工行卡，T+1，只到了4970") or [])
+    collect(story.press("r:bank"))
+    collect(story.press("x:slip_ok"))
+    told = Dialogue()
+    told.command("start")
+    told.answer_all(["press:x:begin", "昨天下午3点"])
+    collect(told.say("1000元，T+1，支付宝"))
+    collect(told.press("x:slip_no"))
+    collect(told.say("5000，工行卡"))
+    collect(told.press("x:slip_ok"))
+    collect(told.say("您尾号1234的账户12月4日入账1,240.00元"))
     emptied = Dialogue()
     emptied.command("start")
     emptied.answer_all(CARD_SALE[:2])
@@ -271,7 +288,9 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         summary = dict(samples["summary"][-1])
         summary["answers"] = {**summary["answers"], "bank": bank}  # type: ignore[dict-item]
         samples["summary"].append(summary)
-    samples.setdefault("off_topic", []).extend([{"state": "idle"}, {"state": "summarized"}])
+    samples.setdefault("off_topic", []).extend(
+        [{"state": "idle"}, {"state": "summarized"}, {"state": "confirming_story"}]
+    )
     for choices in (("t1", "unsure"), ("d1", "d0", "unsure")):  # a deployment's own cycles
         samples["ask_cycle"].append(
             {"current": None, "revising": False, "optional": False, "choices": choices}

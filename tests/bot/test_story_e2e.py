@@ -1,0 +1,166 @@
+"""A merchant types their story in Telegram (the real Application on the fake Bot API) and in
+`posbot chat`: "this is what I understood", consent, only the open questions, the summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.console import Console
+from bot.storage.models import Case, Conversation, TranscriptLine
+from tests.bot.conftest import Factory
+from tests.bot.telegram_harness import CHAT, Running, buttons, running_bot, step
+from tests.fake_bot_api import FakeBotApi
+
+STORY = "我昨天下午刷了一笔5000块的，到现在还没到账，怎么回事"
+#: What is still open after that story: everything but the date, amount, method and arrival.
+OPEN = [
+    "a:card_type:sale",
+    "a:terminal:success",
+    "a:records:success",
+    "a:cycle:t1",
+    "a:bank:icbc",
+    "a:account:none",
+    "a:acquirer:skip",
+    "a:reference:noreceipt",
+]
+
+
+def stored(bot: Running) -> dict[str, Any]:
+    with bot.parts.db.transaction() as session:
+        row = session.scalars(select(Conversation).where(Conversation.chat_id == CHAT)).one()
+        return {
+            "answers": dict(row.answers or {}),
+            "consented_at": row.consented_at,
+            "state": row.state,
+            "transcript": session.scalar(select(func.count()).select_from(TranscriptLine)),
+            "cases": session.scalar(select(func.count()).select_from(Case)),
+        }
+
+
+async def test_the_story_after_start_is_understood_agreed_and_summarized(tmp_path: Path) -> None:
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3") as bot,
+    ):
+        await step(api, "say", "/start")
+        (understood,) = await step(api, "say", STORY)
+        text = understood["text"]
+        assert "我是这样理解的" in text
+        for shown in ("2026年11月24日", "¥5,000.00", "银行卡", "一分都没到"):
+            assert shown in text, shown
+        assert "隐私说明" in text
+        assert "同意并继续" in text
+        assert buttons(understood)[0] == "x:slip_ok"
+        # Read in memory only: no transcript line, no consent, no case yet.
+        before = stored(bot)
+        assert before["consented_at"] is None
+        assert before["transcript"] == 0
+        assert before["cases"] == 0
+
+        (question,) = await step(api, "press", "x:slip_ok")
+        assert "a:card_type:sale" in buttons(question)  # the first question still open
+        asked = [question]
+        for data in OPEN:
+            asked += await step(api, "press", data)
+        review = asked[-1]
+        assert "x:confirm" in buttons(review)
+        (summary,) = await step(api, "press", "x:confirm")
+        assert "PB-20261125-0001" in summary["text"]
+        assert "¥5,000.00" in summary["text"]
+        # Never asked again: the date, the amount, the method, what arrived.
+        offered = {b.split(":")[1] for m in asked for b in buttons(m) if b.startswith("a:")}
+        assert offered.isdisjoint({"when", "amount", "method", "received"})
+        after = stored(bot)
+        assert after["consented_at"] is not None
+        assert after["cases"] == 1
+
+
+async def test_declining_keeps_nothing(tmp_path: Path) -> None:
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3") as bot,
+    ):
+        await step(api, "say", "/start")
+        await step(api, "say", STORY)
+        goodbye, welcome = await step(api, "press", "x:slip_no", expect=2)
+        assert "没有保存" in goodbye["text"]
+        assert "x:begin" in buttons(welcome)
+        after = stored(bot)
+        assert after["answers"] == {}
+        assert after["consented_at"] is None
+        assert after["transcript"] == 0
+        assert after["cases"] == 0
+        assert after["state"] == "idle"
+
+
+async def test_a_story_at_a_question_and_a_pasted_bank_sms(tmp_path: Path) -> None:
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3") as bot,
+    ):
+        await step(api, "say", "/start")
+        await step(api, "press", "x:begin")
+        await step(api, "say", "昨天下午3点")
+        (understood,) = await step(api, "say", "5000，工行卡")
+        assert "我是这样理解的" in understood["text"]
+        assert "中国工商银行" in understood["text"] or "工商银行" in understood["text"]
+        assert "隐私说明" not in understood["text"]  # consent was given with Start
+        (method,) = await step(api, "press", "x:slip_ok")
+        assert "a:method:card" in buttons(method)
+        for data in ("a:method:card", "a:card_type:sale", "a:terminal:success"):
+            await step(api, "press", data)
+        (received,) = await step(api, "press", "a:records:success")
+        assert "a:received:none" in buttons(received)
+        (sms,) = await step(api, "say", "您尾号1234的账户11月24日入账4,970.00元")
+        assert "¥4,970.00" in sms["text"]
+        (cycle,) = await step(api, "press", "x:slip_ok")
+        assert "a:cycle:t1" in buttons(cycle)
+        answers = stored(bot)["answers"]
+        assert answers["amount"] == "5000.00"
+        assert answers["bank"] == {"code": "icbc"}
+        assert answers["received"] == "partial"
+        assert answers["received_amount"] == "4970.00"
+        assert answers["received_day"] == "2026-11-24"
+        assert stored(bot)["transcript"] >= 2  # after consent the chat is kept as before
+
+
+def test_the_console_reads_the_story_too(tmp_path: Path, make_components: Factory) -> None:
+    parts = make_components(f"sqlite:///{tmp_path}/chat.sqlite3")
+    # Agree (button 1), then the first choice of each open question; acquirer and the
+    # receipt keys by their Skip / No receipt buttons; confirm the review.
+    script = [STORY, "1", "1", "1", "1", "1", "1", "1", "#1", "#2", "1"]
+    lines: Iterator[str] = iter(script)
+    output: list[str] = []
+
+    def read(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    Console(parts.service, read=read, write=output.append, language_code="zh").run()
+    transcript = "\n".join(output)
+    assert "我是这样理解的" in transcript
+    assert "同意并继续" in transcript
+    assert "PB-20261125-0001" in transcript, transcript[-2000:]
+
+
+async def test_a_photo_before_consent_is_neither_read_nor_kept(tmp_path: Path) -> None:
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3") as bot,
+    ):
+        await step(api, "say", "/start")
+        await step(api, "say", STORY)
+        mark = api.mark()
+        api.send_photo(CHAT, "early-1", data=b"\xff\xd8 a jpeg")
+        (notice,) = await api.wait_for_messages(CHAT, 1, since=mark)
+        assert "开始排查" in notice["text"]
+        assert api.calls_to("getFile") == []
+        with bot.parts.db.transaction() as session:
+            row = session.scalars(select(Conversation).where(Conversation.chat_id == CHAT)).one()
+            assert not row.photo_file_ids
