@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.console import Console, parse_line, plain
+from bot.console import parse_line, plain
 from tests.bot.conftest import Factory
+from tests.console_script import run_console
 
 SCRIPT = ["1", "昨天下午3点", "1280元", "1", "1", "1", "1", "1", "1", "1", "1", "拉卡拉", "#2", "1"]
 
 
 def test_console_walks_to_a_summary(tmp_path: Path, make_components: Factory) -> None:
     parts = make_components(f"sqlite:///{tmp_path}/chat.sqlite3")
-    lines: Iterator[str] = iter(SCRIPT)
-    output: list[str] = []
-
-    def read(prompt: str) -> str:
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
-
-    Console(parts.service, read=read, write=output.append, language_code="zh").run()
-    transcript = "\n".join(output)
+    transcript = run_console(parts.service, SCRIPT, "zh")
     assert "[1] 开始排查" in transcript
     assert "PB-20261125-0001" in transcript
     assert "<b>" not in transcript

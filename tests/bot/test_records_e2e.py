@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.console import Console
 from bot.records_fake import FakeRecords
 from bot.storage.models import Case
 from flows.settlement_calendar import SHANGHAI
@@ -26,6 +25,7 @@ from tests.bot.conftest import Factory
 from tests.bot.helpers import Clock
 from tests.bot.records_server import SECTION, fake_records, serving
 from tests.bot.telegram_harness import CHAT, buttons, running_bot, step
+from tests.console_script import run_console
 from tests.fake_bot_api import FakeBotApi
 
 TOKEN = "tok-5ecret-Zq81"
@@ -254,7 +254,8 @@ def test_the_terminal_chat_looks_the_records_up(
         Clock(NOW),
         deployment_file=deployment(tmp_path, records_url),
     )
-    script = iter(
+    transcript = run_console(
+        parts.service,
         [
             "1",
             DATE,
@@ -272,18 +273,9 @@ def test_the_terminal_chat_looks_the_records_up(
             "#1",
             "#1",
             "1",
-        ]
+        ],
+        "en",
     )
-    output: list[str] = []
-
-    def read(prompt: str) -> str:
-        try:
-            return next(script)
-        except StopIteration:
-            raise EOFError from None
-
-    Console(parts.service, read=read, write=output.append, language_code="en").run()
-    transcript = "\n".join(output)
     assert "Example Pay's system shows: successful" in transcript
     assert "Can you find this payment" not in transcript
     assert "(Based on Example Pay's system.)" in transcript

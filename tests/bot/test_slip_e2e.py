@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.console import Console
 from bot.ocr import MAX_BYTES, ocr_available
 from bot.storage.models import Case, Conversation
 from tests.bot.conftest import Factory
 from tests.bot.telegram_harness import CHAT, Running, buttons, running_bot, step
+from tests.console_script import run_console
 from tests.fake_bot_api import FakeBotApi
 from tests.slips import font_available, make_slip
 
@@ -207,17 +207,7 @@ def test_the_terminal_reads_a_slip_from_a_file(tmp_path: Path, make_components: 
     photo = tmp_path / "slip.png"
     photo.write_bytes(slip.image)
     parts = make_components(f"sqlite:///{tmp_path}/chat.sqlite3")
-    lines = iter(["1", "昨天下午3点", f"/slip {photo}", "1"])
-    output: list[str] = []
-
-    def read(prompt: str) -> str:
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
-
-    Console(parts.service, read=read, write=output.append, language_code="zh").run()
-    transcript = "\n".join(output)
+    transcript = run_console(parts.service, ["1", "昨天下午3点", f"/slip {photo}", "1"], "zh")
     assert "对吗" in transcript
     assert slip.printed["reference"] in transcript
     assert "[1] ✅ 没错，用这些信息" in transcript
@@ -228,16 +218,6 @@ def test_the_terminal_reads_a_slip_from_a_file(tmp_path: Path, make_components: 
 
 def test_the_terminal_explains_a_missing_file(tmp_path: Path, make_components: Factory) -> None:
     parts = make_components(f"sqlite:///{tmp_path}/chat.sqlite3")
-    lines = iter(["1", f"/slip {tmp_path}/no-such.jpg"])
-    output: list[str] = []
-
-    def read(prompt: str) -> str:
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
-
-    Console(parts.service, read=read, write=output.append, language_code="en").run()
-    transcript = "\n".join(output)
+    transcript = run_console(parts.service, ["1", f"/slip {tmp_path}/no-such.jpg"], "en")
     _, question = transcript.split("couldn't open the picture")[-1].split("\n\n")[:2]
     assert question.startswith("<b>1. ") or question.startswith("1. ")

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.console import Console
 from bot.storage.models import Case, Conversation, TranscriptLine
 from tests.bot.conftest import Factory
 from tests.bot.telegram_harness import CHAT, Running, buttons, running_bot, step
+from tests.console_script import run_console
 from tests.fake_bot_api import FakeBotApi
 
 STORY = "我昨天下午刷了一笔5000块的，到现在还没到账，怎么回事"
@@ -133,17 +132,7 @@ def test_the_console_reads_the_story_too(tmp_path: Path, make_components: Factor
     # Agree (button 1), then the first choice of each open question; acquirer and the
     # receipt keys by their Skip / No receipt buttons; confirm the review.
     script = [STORY, "1", "1", "1", "1", "1", "1", "1", "#1", "#2", "1"]
-    lines: Iterator[str] = iter(script)
-    output: list[str] = []
-
-    def read(prompt: str) -> str:
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
-
-    Console(parts.service, read=read, write=output.append, language_code="zh").run()
-    transcript = "\n".join(output)
+    transcript = run_console(parts.service, script, "zh")
     assert "我是这样理解的" in transcript
     assert "同意并继续" in transcript
     assert "PB-20261125-0001" in transcript, transcript[-2000:]
