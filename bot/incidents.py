@@ -13,8 +13,9 @@ the bot's rate limiter; what a restart interrupts, the periodic drain sends.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from telegram import Bot
 
 from bot.outbox import Outbox, enqueue
 from bot.rendering import Outgoing
+from bot.storage.db import Database
 from bot.storage.models import Case, IncidentNotice
 from bot.storage.models import Incident as IncidentRow
 from flows.case import OPEN_STATES
@@ -41,8 +43,17 @@ from flows.redaction import redact_text
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI
 
-if TYPE_CHECKING:
-    from bot.service import ConversationService
+
+class Service(Protocol):
+    """What incidents need of the conversation service (which itself reads incidents)."""
+
+    db: Database
+    clock: Callable[[], datetime]
+
+    def render(
+        self, replies: list[Reply], locale: str, quoted: str | None = None
+    ) -> list[Outgoing]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +95,7 @@ class IncidentDesk:
 
     def __init__(
         self,
-        service: ConversationService,
+        service: Service,
         outbox: Outbox,
         locale: str,
         tz: tzinfo = SHANGHAI,

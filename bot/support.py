@@ -29,7 +29,7 @@ from bot.outbox import Outbox, enqueue
 from bot.rendering import Outgoing
 from bot.service import ConversationService, _case_view, _rating_reply
 from bot.storage.models import Case, TranscriptLine
-from bot.telegram.handlers import keyboard
+from bot.telegram.keyboards import keyboard
 from flows.case import OPEN_STATES
 from flows.redaction import redact_text
 from flows.replies import Button, Reply, rows

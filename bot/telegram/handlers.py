@@ -6,7 +6,7 @@ import logging
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -17,6 +17,7 @@ from bot.rendering import Outgoing
 from bot.service import ChatRef, ConversationService, Incoming, Result
 from bot.storage.db import DatabaseUnavailable
 from bot.telegram.door import door_findings
+from bot.telegram.keyboards import keyboard
 from bot.telegram.slips import SlipPhotos, picture_of
 from bot.throttle import FloodGate
 
@@ -30,17 +31,6 @@ log = logging.getLogger(__name__)
 #: with 200. A database outage is then collected here instead of told to the merchant: the
 #: redelivery runs the update (telling them to send it again would run it twice).
 REDELIVERED: ContextVar[list[BaseException] | None] = ContextVar("redelivered", default=None)
-
-
-def keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
-    if not message.keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in message.keyboard
-        ]
-    )
 
 
 def chat_of(update: Update) -> ChatRef | None:
