@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from bot.incidents import active_incidents
 from bot.storage.models import Case, CaseEvent, Conversation, Timer, TranscriptLine
 from bot.storage.repository import Cases
-from flows.case import CaseFlow, CaseRecord, DuplicateKey, is_possible_duplicate, median
+from flows.case import (
+    WITH_PEOPLE,
+    CaseFlow,
+    CaseRecord,
+    CaseState,
+    DuplicateKey,
+    is_possible_duplicate,
+    median,
+)
 from flows.diagnosis import Climb, Diagnosis, Outcome
 from flows.facts import Facts
 from flows.incidents import Incident
@@ -31,8 +39,6 @@ log = logging.getLogger(__name__)
 FOLLOWUP = "followup"
 SLA_UNCLAIMED = "sla_unclaimed"
 SLA_REPLY = "sla_reply"
-#: A case people are working on: a merchant asking for a person again is told so, not re-queued.
-WITH_PEOPLE = frozenset({"escalated", "assigned", "reopened"})
 #: When on the morning after the grace day the merchant is asked "has it arrived?".
 FOLLOWUP_TIME = time(10, 0)
 
@@ -226,7 +232,7 @@ class ConversationDesk:
                 chat_id=self.row.chat_id,
                 user_id=self.row.user_id,
                 locale=self.row.locale,
-                status="draft",
+                status=CaseState.DRAFT.value,
                 facts={},
                 photo_file_ids=list(self.row.photo_file_ids or []),
                 created_at=self.ops.now,
@@ -256,7 +262,7 @@ class ConversationDesk:
         case.photo_file_ids = list(self.row.photo_file_ids or [])
         self.ops.fire(case, "summarize", actor="bot")
         self.ops.flag_duplicate(case)
-        if case.status in ("escalated", "assigned"):
+        if case.status in (CaseState.ESCALATED, CaseState.ASSIGNED):
             self.ops.events.append(SupportEvent("changed", case.id, text="summary"))
         return case.number
 
@@ -268,7 +274,7 @@ class ConversationDesk:
 
     def escalate(self, reason: str, answers: dict[str, Any], existing: str | None) -> str:
         case = self._existing(existing)
-        if case is None or case.status in ("resolved", "closed"):
+        if case is None or case.status in (CaseState.RESOLVED, CaseState.CLOSED):
             case = self._new_case()
             case.facts = answers
             amount = answers.get("amount")
@@ -298,7 +304,7 @@ class ConversationDesk:
         case.ladder = [*(case.ladder or []), *climb.given]
         case.outcome = climb.diagnosis.outcome.value
         case.updated_at = self.ops.now
-        if case.status in ("escalated", "assigned"):
+        if case.status in (CaseState.ESCALATED, CaseState.ASSIGNED):
             self.ops.events.append(SupportEvent("changed", case.id, text="ladder"))
         return before
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.storage.db import Database
 from bot.storage.models import Case, OutboxMessage
+from flows.case import OPEN_STATES
 
 REGISTRY = CollectorRegistry()
 UPDATES = Counter(
@@ -78,7 +79,7 @@ class DatabaseGauges(Collector):
         outbox.add_metric([], self.numbers.outbox_depth)
         yield outbox
         cases = GaugeMetricFamily("posbot_cases", "Cases by state", labels=["state"])
-        for state in ("open", "waiting", "escalated", "assigned", "reopened"):
+        for state in sorted(OPEN_STATES):
             cases.add_metric([state], self.numbers.cases.get(state, 0))
         yield cases
 

@@ -26,6 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.rendering import Outgoing
 from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.models import Case, OutboxMessage
+from flows.case import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ MAX_INLINE_RETRY = 60.0
 #: away (well under STALE_CLAIM).
 RECORD_PATIENCE = 90.0
 RECORD_RETRY = 2.0
-LIVE = ("escalated", "assigned", "reopened", "open", "waiting")
 
 
 #: A queued message claimed for sending: (row id, attempts so far, payload).
@@ -213,7 +213,7 @@ class Outbox:
             .values(status="unreachable")
         )
         for case in session.scalars(
-            select(Case).where(Case.chat_id == chat_id, Case.status.in_(LIVE))
+            select(Case).where(Case.chat_id == chat_id, Case.status.in_(sorted(OPEN_STATES)))
         ):
             case.merchant_unreachable = True
 

@@ -21,6 +21,7 @@ from bot.storage.models import (
     Timer,
     TranscriptLine,
 )
+from flows.case import CaseState
 from flows.intake import IDLE
 
 #: Where an erased case's merchant used to be.
@@ -100,7 +101,7 @@ def purge(session: Session, older_than: timedelta, now: datetime) -> PurgeReport
     cases = list(
         session.scalars(
             select(Case).where(
-                Case.status.in_(("resolved", "closed")),
+                Case.status.in_((CaseState.RESOLVED.value, CaseState.CLOSED.value)),
                 Case.updated_at < cutoff,
                 Case.channel != ERASED_CHANNEL,
             )

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from bot.cases import (
     SLA_REPLY,
-    WITH_PEOPLE,
     CaseOps,
     CasePolicy,
     ConversationDesk,
@@ -33,7 +32,7 @@ from bot.storage.db import Database
 from bot.storage.models import Case, Conversation, Timer
 from bot.storage.repository import Cases, Conversations, take_update
 from flows.answers import InvalidAnswer
-from flows.case import CaseFlow, can_reopen
+from flows.case import WITH_PEOPLE, CaseFlow, CaseState, can_reopen
 from flows.diagnosis import Climb, Outcome, climb
 from flows.facts import Facts
 from flows.intake import (
@@ -460,14 +459,14 @@ class ConversationService:
             return [Reply("stale_button")]
         verb = parts[1]
         if verb == "rate" and len(parts) == 4 and parts[3] in {"1", "2", "3", "4", "5"}:
-            if case.status not in ("resolved", "closed") or case.rating is not None:
+            if case.status not in (CaseState.RESOLVED, CaseState.CLOSED) or case.rating is not None:
                 return [Reply("stale_button")]
             case.rating = int(parts[3])
             return [Reply("thanks_rating", {"rating": case.rating})]
-        if verb == "yes" and case.status in ("open", "waiting"):
+        if verb == "yes" and case.status in (CaseState.OPEN, CaseState.WAITING):
             ops.fire(case, "resolve", actor="merchant", reason="arrived at follow-up")
             return [_rating_reply("arrived", case.number)]
-        if verb == "no" and case.status in ("open", "waiting"):
+        if verb == "no" and case.status in (CaseState.OPEN, CaseState.WAITING):
             step, reply = self._climb(ops, row, case)
             if step.diagnosis.outcome is not Outcome.OVERDUE:
                 return [reply]
@@ -477,7 +476,7 @@ class ConversationService:
                 reply,
                 Reply("person_requested", {"case_number": case.number, "reason": "followup"}),
             ]
-        if verb == "next" and case.status not in ("resolved", "closed"):
+        if verb == "next" and case.status not in (CaseState.RESOLVED, CaseState.CLOSED):
             return [self._climb(ops, row, case)[1]]
         return [Reply("stale_button")]
 

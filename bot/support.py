@@ -30,7 +30,7 @@ from bot.rendering import Outgoing
 from bot.service import ConversationService, _case_view, _rating_reply
 from bot.storage.models import Case, TranscriptLine
 from bot.telegram.keyboards import keyboard
-from flows.case import OPEN_STATES
+from flows.case import OPEN_STATES, WITH_PEOPLE, CaseState
 from flows.redaction import redact_text
 from flows.replies import Button, Reply, rows
 from flows.report import report_period
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 AGENT_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 #: How long a membership answer from Telegram is trusted before asking again.
 MEMBERSHIP_TTL = 60.0
-LIVE = frozenset({"escalated", "assigned", "reopened"})
 #: The longest period `/report N` draws (one bar per month beyond two years).
 REPORT_MAX_DAYS = 3660
 
@@ -356,7 +355,7 @@ class SupportDesk:
                     agent_name=user.first_name,
                 ):
                     notice = self._render("support_not_now", {"case": _case_view(case)})
-            elif case.status not in LIVE:
+            elif case.status not in WITH_PEOPLE:
                 notice = self._render("case_closed_notice", {"case": _case_view(case)})
             elif command == "resolve":
                 ops.fire(case, "resolve", actor=f"agent:{user.id}", reason=args or None)
@@ -375,7 +374,7 @@ class SupportDesk:
                 body = redact_text(
                     storable(args if command == "ask" else (message.text or message.caption or ""))
                 )
-                if case.status in ("escalated", "reopened"):
+                if case.status in (CaseState.ESCALATED, CaseState.REOPENED):
                     ops.fire(
                         case,
                         "claim",
@@ -421,7 +420,7 @@ class SupportDesk:
             cases = session.scalars(
                 select(Case).where(
                     Case.chat_id == chat_id,
-                    Case.status.in_(sorted(LIVE)),
+                    Case.status.in_(sorted(WITH_PEOPLE)),
                     Case.support_card_message_id.is_not(None),
                 )
             ).all()
@@ -576,7 +575,7 @@ class SupportDesk:
                 case = session.get(Case, timer.case_id)
                 if case is None:
                     continue
-                if timer.kind == FOLLOWUP and case.status in ("open", "waiting"):
+                if timer.kind == FOLLOWUP and case.status in (CaseState.OPEN, CaseState.WAITING):
                     enqueue(
                         session,
                         case.chat_id,
@@ -585,7 +584,7 @@ class SupportDesk:
                         case.id,
                     )
                     jobs.append(("merchant", case.chat_id, case.id, []))
-                elif timer.kind == SLA_UNCLAIMED and case.status == "escalated":
+                elif timer.kind == SLA_UNCLAIMED and case.status == CaseState.ESCALATED:
                     jobs.append(
                         (
                             "support",
@@ -602,7 +601,7 @@ class SupportDesk:
                     )
                 elif (
                     timer.kind == SLA_REPLY
-                    and case.status in LIVE
+                    and case.status in WITH_PEOPLE
                     and (
                         case.last_agent_reply_at is None
                         or (

@@ -45,6 +45,8 @@ STATES: list[str] = [state.value for state in CaseState]
 INITIAL = DRAFT
 #: Cases support still has to act on, or that may still change without the merchant starting over.
 OPEN_STATES: frozenset[str] = frozenset({OPEN, WAITING, ESCALATED, ASSIGNED, REOPENED})
+#: Cases people are working on: merchant messages are relayed, a second "person" is not queued.
+WITH_PEOPLE: frozenset[str] = frozenset({ESCALATED, ASSIGNED, REOPENED})
 
 DEFAULT_REOPEN_WINDOW = timedelta(days=7)
 
@@ -282,6 +284,7 @@ __all__ = [
     "STATES",
     "TRANSITIONS",
     "TRIGGERS",
+    "WITH_PEOPLE",
     "CaseFlow",
     "CaseRecord",
     "CaseState",

@@ -98,12 +98,6 @@ class Cases:
     def by_number(self, number: str) -> Case | None:
         return self.session.scalars(select(Case).where(Case.number == number)).one_or_none()
 
-    def mark_resolved(self, number: str, now: datetime) -> None:
-        case = self.by_number(number)
-        if case is not None and case.status != "resolved":
-            case.status = "resolved"
-            case.resolved_at = now
-
 
 def take_update(session: Session, update_id: int, chat_id: int | None, now: datetime) -> bool:
     """Mark a Telegram update processed inside the transaction that processes it; False when
