@@ -486,8 +486,9 @@ _Y = r"(?P<y>(?:19|20)[0-9]{2})"
 _CLOCK = r"(?P<h>[0-9]{1,2})\s*[:时]\s*(?P<mi>[0-9]{2})(?:\s*[:分]\s*(?P<s>[0-9]{2}))?\s*[秒分]?"
 _COMPACT_CLOCK = r"(?P<ch>[0-9]{2})(?P<cmi>[0-9]{2})(?P<cs>[0-9]{2})?"
 # Glued "2026/11/2415:32:08" is only split when day and hour both have two digits; otherwise
-# "2026/11/219:32" could be the 21st at 9:32 or the 2nd at 19:32.
-_GLUED = r"(?:\s+|(?<=[0-9]{2})(?=[0-9]{2}[:时]))"
+# "2026/11/219:32" could be the 21st at 9:32 or the 2nd at 19:32. After 日 the day has ended,
+# so "2026年06月11日01:58:09" (OCR drops the space) splits there.
+_GLUED = r"(?:\s+|(?<=[0-9]{2})(?=[0-9]{2}[:时])|(?<=日))"
 _SEPARATED_MOMENT = re.compile(
     rf"{_Y}\s*[-/.年]\s*(?P<mo>[0-9]{{1,2}})\s*[-/.月]\s*(?P<d>[0-9]{{1,2}})\s*日?"
     rf"(?:{_GLUED}{_CLOCK})?"

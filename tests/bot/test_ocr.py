@@ -281,6 +281,10 @@ def _check(slip: GeneratedSlip, fields: SlipFields, lines: list[str] | None = No
         (18, "chinese", "noise"),
         (17, "english", "low_contrast"),  # its "AUTH CODE" label is read as "AUTH C0DE"
         (19, "chinese", "low_contrast"),
+        (21, "chinese_alt", "perspective"),
+        (22, "english_alt", "jpeg"),
+        (23, "chinese_alt", "jpeg"),
+        (24, "english_alt", "perspective"),
     ],
 )
 def test_reads_the_printed_fields(

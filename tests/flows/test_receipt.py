@@ -294,6 +294,16 @@ DAMAGE_CASES: list[tuple[str, list[str], dict[str, Any]]] = [
         {"day": date(2026, 11, 24), "time": time(15, 32, 8)},
     ),
     (
+        "time glued after 日 (OCR dropped the space)",
+        ["交易日期时间2026年06月11日01:58:09"],
+        {"day": date(2026, 6, 11), "time": time(1, 58, 9)},
+    ),
+    (
+        "one-digit hour glued after 日",
+        ["日期时间:2026年6月1日9:05:00"],
+        {"day": date(2026, 6, 1), "time": time(9, 5)},
+    ),
+    (
         "unlabelled date line",
         ["2026/11/24 15:32:08"],
         {"day": date(2026, 11, 24), "time": time(15, 32, 8)},
