@@ -592,14 +592,14 @@ def _degrade(image: Image.Image, name: str, rng: random.Random) -> Image.Image:
     if name == "clean":
         return image
     if name == "rotate":
-        return _rotate(image, rng, 3.0, 7.0)
+        return _rotate(image, rng, 3.0, 12.0)
     if name == "blur":
-        return image.filter(ImageFilter.GaussianBlur(rng.uniform(1.0, 1.4)))
+        return image.filter(ImageFilter.GaussianBlur(rng.uniform(1.0, 2.2)))
     if name == "noise":
-        return _add_noise(image, rng.uniform(22, 32), rng)
+        return _add_noise(image, rng.uniform(22, 48), rng)
     if name == "low_contrast":
         low = rng.randint(95, 125)
-        return _stretch(image, low, low + rng.randint(60, 80))
+        return _stretch(image, low, low + rng.randint(40, 80))
     if name == "thermal_fade":
         return _fade(image, rng)
     if name == "perspective":
