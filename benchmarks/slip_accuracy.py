@@ -171,8 +171,10 @@ def main(argv: list[str] | None = None) -> int:
             degradation=DEGRADATIONS[index % len(DEGRADATIONS)],
         )
         started = time.perf_counter()
-        lines = reader.read_lines(slip.image)
-        found = extract_fields(lines, now=NOW).found()
+        scored = reader.read_scored_lines(slip.image)
+        lines = [line for line, _ in scored]
+        confidences = [confidence for _, confidence in scored]
+        found = extract_fields(lines, now=NOW, confidences=confidences).found()
         seconds = time.perf_counter() - started
         results.append(Result(slip, lines, score(slip.expected, found), seconds))
         print(f"{index + 1}/{args.count}", end="\r", file=sys.stderr, flush=True)

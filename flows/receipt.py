@@ -33,7 +33,7 @@ from flows.answers import (
 )
 from flows.redaction import mask_card
 
-__all__ = ["SlipFields", "extract_fields"]
+__all__ = ["TEXT_CONFIDENCE", "SlipFields", "extract_fields"]
 
 # No slip this bot will ever see predates card terminals in mainland shops; a 19xx year is a
 # misread 20xx.
@@ -224,9 +224,12 @@ class _Reading:
 
     values: dict[str, list[str]] = field(default_factory=dict)
     unlabelled: list[str] = field(default_factory=list)
+    #: Whether the OCR was sure of the line being read; unsure free text is not kept.
+    sure: bool = True
 
-    def add(self, key: str, value: str) -> None:
-        if value:
+    def add(self, key: str, value: str, sure: bool | None = None) -> None:
+        """Keep `value` for `key`; `sure` is the value line's, when not the line being read."""
+        if value and ((self.sure if sure is None else sure) or key not in _FREE_TEXT):
             self.values.setdefault(key, []).append(value)
 
     def get(self, key: str) -> list[str]:
@@ -236,31 +239,39 @@ class _Reading:
 # Any text is a valid name, and a stray "AUTH" a valid type, so validation cannot catch one of
 # these taken from the wrong line.
 _LOOSE_VALUES = frozenset({"merchant_name", "acquirer", "issuer", "trans_type"})
+# Free text, read as printed: no format check notices 烘培坊 read for 烘焙坊.
+_FREE_TEXT = frozenset({"merchant_name", "acquirer", "issuer"})
+#: A name, acquirer or issuer is only taken from a line the OCR scored at least this sure (when
+#: the caller gives scores): a blurred 烘焙坊 came back as 烘培坊 scored 0.96, while lines read
+#: right score 0.99 and more. Numbers, dates and amounts are checked by their format instead.
+TEXT_CONFIDENCE = 0.98
 
 
-def _read(lines: Iterable[str]) -> _Reading:
+def _read(lines: Iterable[str], sure: Iterable[bool]) -> _Reading:
     """Pair each label with its value: after it on the line, or on the next non-blank line.
 
     A line whose labels all lack values ("批次号 凭证号") hands them to the next line, which
     must then hold one value per label. A name or type taken from the line under its label is
     only kept if a labelled line follows: with two unlabelled lines under it (a logo, a smudge,
-    a wrapped name) there is no telling which one is the value.
+    a wrapped name) there is no telling which one is the value. Free text on a line the OCR
+    was unsure of is left out (`TEXT_CONFIDENCE`).
     """
     reading = _Reading()
     pending: list[str] = []
-    value_below: tuple[str, str] | None = None
-    for raw in lines:
+    value_below: tuple[str, str, bool] | None = None
+    for raw, line_sure in zip(lines, sure, strict=True):
         line = normalize_text(raw)
         if not line:
             continue  # a blank OCR line does not separate a label from its value
         labels = _find_labels(line)
+        reading.sure = line_sure
         if value_below is not None and labels:
             reading.add(*value_below)
         value_below = None
         leading = _clean(line[: labels[0].start] if labels else line)
         if leading and pending:
             if len(pending) == 1 and pending[0] in _LOOSE_VALUES and not labels:
-                value_below = (pending[0], leading)
+                value_below = (pending[0], leading, line_sure)
             elif len(pending) == 1:
                 reading.add(pending[0], leading)
             else:
@@ -632,13 +643,25 @@ def _trans_type(reading: _Reading) -> str | None:
     )
 
 
-def extract_fields(lines: Sequence[str], *, now: datetime | None = None) -> SlipFields:
+def extract_fields(
+    lines: Sequence[str],
+    *,
+    now: datetime | None = None,
+    confidences: Sequence[float] | None = None,
+) -> SlipFields:
     """Read a slip's fields from its OCR lines, top to bottom.
 
     With `now`, a date or time later than now (beyond a few minutes of clock drift) is
-    dropped, since a payment being complained about has already happened.
+    dropped, since a payment being complained about has already happened. With `confidences`
+    (the OCR's score of each line), names are only read off lines scored `TEXT_CONFIDENCE`.
     """
-    reading = _read(lines)
+    if confidences is None:
+        sure = [True] * len(lines)
+    elif len(confidences) != len(lines):
+        raise ValueError("one confidence per line")
+    else:
+        sure = [score >= TEXT_CONFIDENCE for score in confidences]
+    reading = _read(lines, sure)
 
     def key(slip_field: str) -> str | None:
         return _agree(_read_key(slip_field, value) for value in reading.get(slip_field))

@@ -387,6 +387,44 @@ def test_ocr_damage(lines: list[str], expected: dict[str, Any]) -> None:
     assert extract_fields(lines, now=NOW) == SlipFields(**expected)
 
 
+# ------------------------------------------------------------------------------ confidence
+
+UNSURE_NAME_SLIP = [
+    "商户名称:北京金莲烘培坊",  # blurred 烘焙坊, scored 0.96
+    "商户编号:440242279488963",
+    "收单机构:",
+    "中国银行01040000",
+    "发卡行:民生银行",
+    "参考号:011698387852",
+]
+
+
+def test_names_are_only_read_off_lines_the_ocr_was_sure_of() -> None:
+    found = extract_fields(UNSURE_NAME_SLIP, confidences=[0.96, 0.97, 0.99, 0.995, 0.99, 0.97])
+    # The merchant name is left out (asked), numbers on equally unsure lines are checked by
+    # their format and kept, the acquirer is judged by the line its value is on.
+    assert found.merchant_name is None
+    assert found.merchant_id == "440242279488963"
+    assert found.reference == "011698387852"
+    assert found.acquirer == "中国银行01040000"
+    assert found.issuer == "民生银行"
+
+
+def test_a_name_below_its_label_is_judged_by_its_own_line() -> None:
+    lines = ["收单机构:", "中国银行01040000", "发卡行:民生银行"]
+    assert extract_fields(lines, confidences=[0.999, 0.97, 0.999]).acquirer is None
+    assert extract_fields(lines, confidences=[0.97, 0.999, 0.97]).acquirer == "中国银行01040000"
+
+
+def test_without_confidences_every_line_is_trusted() -> None:
+    assert extract_fields(UNSURE_NAME_SLIP).merchant_name == "北京金莲烘培坊"
+
+
+def test_confidences_must_match_the_lines() -> None:
+    with pytest.raises(ValueError, match="one confidence per line"):
+        extract_fields(UNSURE_NAME_SLIP, confidences=[0.99])
+
+
 # ------------------------------------------------------------------------------ trans type
 
 TRANS_TYPE_CASES: list[tuple[list[str], str | None]] = [
