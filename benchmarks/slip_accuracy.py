@@ -119,7 +119,7 @@ def report(results: list[Result], load_seconds: float) -> str:
     printed_by: Counter[str] = Counter()
     for r in results:
         right_by.update(r.score.right)
-        wrong_by.update(r.score.wrong)
+        wrong_by.update(r.score.wrong.keys())
         missing_by.update(r.score.missing)
         printed_by.update(r.slip.expected.keys())
     for name in FIELDS:

@@ -192,6 +192,22 @@ class _Label:
     original: bool
 
 
+# Keys a slip reprints for the original transaction (原参考号, 原流水号).
+_REPRINTED_KEYS = frozenset({"reference", "voucher"})
+
+
+def _misread_prefix(line: str, start: int, spec_field: str) -> bool:
+    """An unknown Chinese character glued before a key's label: 原 misread ("照参考号").
+
+    The prefixes a key's own label has (检索, 系统, 终端...) are part of the label's pattern,
+    so what is left in front can only be a prefix the OCR garbled, most likely the 原 of the
+    original transaction's key: the label is ignored rather than taken for the slip's own.
+    """
+    if spec_field not in _REPRINTED_KEYS or start == 0:
+        return False
+    return "\u4e00" <= line[start - 1] <= "\u9fff"
+
+
 def _find_labels(line: str) -> list[_Label]:
     found: list[_Label] = []
     for match in _LABEL.finditer(line):
@@ -199,7 +215,7 @@ def _find_labels(line: str) -> list[_Label]:
         if group is None:
             continue
         spec_field = _LABEL_SPECS[int(group[1:])][0]
-        original = match["orig"] is not None
+        original = match["orig"] is not None or _misread_prefix(line, match.start(), spec_field)
         label = _Label(_IGNORED if original else spec_field, match.start(), match.end(), original)
         if found:
             previous = found[-1]
@@ -389,7 +405,9 @@ def _read_amount(value: str) -> Decimal | None:
 
 # ====================================================================================== card
 
-_CARD_MODE = re.compile(r"(?P<pan>.*?)(?:\s*[/\\(]\s*|\s+)(?:S|I|C|M|F|Q|W|E|IC|NFC)\s*\)?")
+_CARD_MODE = re.compile(
+    r"(?P<pan>.*?)(?:(?:\s*[/\\(]\s*|\s+)(?:S|I|C|M|F|Q|W|E|IC|NFC)|\s*[/\\(]\s*[5l1|])\s*\)?"
+)
 _CARD_MASKS = str.maketrans({"x": "*", "X": "*", "#": "*", "•": "*", "·": "*", "※": "*"})
 _CARD_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
 _PAN = re.compile(r"[0-9][0-9*]{8,14}[0-9*]{0,4}[0-9]{4}")
@@ -401,6 +419,8 @@ def _read_card(value: str) -> str | None:
 
     The swipe/insert/tap marker ("/S", "(C)") must be set off by a space, slash or bracket: a
     letter glued to the last digit ("…1234S") could as well be a misread 5 and is refused.
+    After a slash or bracket, which a card number never holds, "/5" and "/1" are the markers
+    /S and /I misread.
     """
     mode = _CARD_MODE.fullmatch(value)
     pan = mode["pan"] if mode else value

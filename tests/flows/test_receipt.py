@@ -376,6 +376,26 @@ DAMAGE_CASES: list[tuple[str, list[str], dict[str, Any]]] = [
         {"batch": "000123", "voucher": "004521"},
     ),
     ("trace number label", ["TRACE NO. 004521"], {"voucher": "004521"}),
+    (
+        "swipe marker /S read as /5",
+        ["卡号：", "625807******1723 /5"],
+        {"card_masked": "625807******1723"},
+    ),
+    (
+        "insert marker (I) read as (1)",
+        ["卡号:622202******1234(1)"],
+        {"card_masked": "622202******1234"},
+    ),
+    (
+        "原 of the original reference misread: that line is not the slip's reference",
+        ["检索参考号：597392546576", "原流水号：806859", "照参考号：173538401945"],
+        {"reference": "597392546576"},
+    ),
+    (
+        "原 of the original voucher misread",
+        ["流水号：838896", "厚流水号：806859"],
+        {"voucher": "838896"},
+    ),
     ("RRN", ["RRN: 312345678901"], {"reference": "312345678901"}),
 ]
 
@@ -493,6 +513,7 @@ REFUSALS: list[tuple[str, list[str], str]] = [
     ("expiry date is not the date", ["有效期(EXP. DATE):2028/12/31"], "day"),
     ("original voucher on a void slip", ["原凭证号:004521"], "voucher"),
     ("original reference in English", ["ORIG. REF. NO.: 312345678901"], "reference"),
+    ("a garbled prefix: maybe 原, so not the slip's own", ["照参考号:312345678901"], "reference"),
     ("original reference, O read as zero", ["0RIG. REF.NO.: 312345678901"], "reference"),
     ("value missing, next line is another label", ["参考号:", "授权码:123456"], "reference"),
     ("value of the next field missing", ["批次号:000123凭证号:"], "voucher"),
