@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.answers import SHANGHAI
-from flows.receipt import SlipFields, extract_fields
+from flows.receipt import TEXT_CONFIDENCE, SlipFields, extract_fields
 
 # A Wednesday afternoon, as in the other flows tests.
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=SHANGHAI)
@@ -409,6 +409,7 @@ def test_ocr_damage(lines: list[str], expected: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------------------ confidence
 
+SURE, UNSURE = TEXT_CONFIDENCE, TEXT_CONFIDENCE - 0.01
 UNSURE_NAME_SLIP = [
     "商户名称:北京金莲烘培坊",  # blurred 烘焙坊, scored 0.96
     "商户编号:440242279488963",
@@ -420,7 +421,7 @@ UNSURE_NAME_SLIP = [
 
 
 def test_names_are_only_read_off_lines_the_ocr_was_sure_of() -> None:
-    found = extract_fields(UNSURE_NAME_SLIP, confidences=[0.96, 0.97, 0.99, 0.995, 0.99, 0.97])
+    found = extract_fields(UNSURE_NAME_SLIP, confidences=[UNSURE, UNSURE, SURE, SURE, SURE, UNSURE])
     # The merchant name is left out (asked), numbers on equally unsure lines are checked by
     # their format and kept, the acquirer is judged by the line its value is on.
     assert found.merchant_name is None
@@ -432,8 +433,8 @@ def test_names_are_only_read_off_lines_the_ocr_was_sure_of() -> None:
 
 def test_a_name_below_its_label_is_judged_by_its_own_line() -> None:
     lines = ["收单机构:", "中国银行01040000", "发卡行:民生银行"]
-    assert extract_fields(lines, confidences=[0.999, 0.97, 0.999]).acquirer is None
-    assert extract_fields(lines, confidences=[0.97, 0.999, 0.97]).acquirer == "中国银行01040000"
+    assert extract_fields(lines, confidences=[SURE, UNSURE, SURE]).acquirer is None
+    assert extract_fields(lines, confidences=[UNSURE, SURE, UNSURE]).acquirer == "中国银行01040000"
 
 
 def test_without_confidences_every_line_is_trusted() -> None:
