@@ -31,7 +31,9 @@ from flows.answers import (
     parse_amount,
     parse_receipt_key,
 )
+from flows.banks import BANKS
 from flows.redaction import mask_card
+from flows.story_words import ACQUIRERS
 
 __all__ = ["TEXT_CONFIDENCE", "SlipFields", "extract_fields"]
 
@@ -245,7 +247,9 @@ class _Reading:
 
     def add(self, key: str, value: str, sure: bool | None = None) -> None:
         """Keep `value` for `key`; `sure` is the value line's, when not the line being read."""
-        if value and ((self.sure if sure is None else sure) or key not in _FREE_TEXT):
+        if not value:
+            return
+        if (self.sure if sure is None else sure) or key not in _FREE_TEXT or _known_name(value):
             self.values.setdefault(key, []).append(value)
 
     def get(self, key: str) -> list[str]:
@@ -263,6 +267,27 @@ _FREE_TEXT = frozenset({"merchant_name", "acquirer", "issuer"})
 #: misread; `benchmarks/slip_accuracy.py` measures both. Numbers, dates and amounts are checked
 #: by their format instead.
 TEXT_CONFIDENCE = 0.97
+
+
+def _folded(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum())
+
+
+# Bank and acquirer names as the bot's directories know them: read exactly, one is as checked
+# as a number of the right length, however unsure the OCR was of its line.
+_KNOWN_NAMES = frozenset(
+    _folded(name)
+    for name in (
+        *(alias for bank in BANKS for alias in (bank.name_zh, bank.name_en, *bank.aliases)),
+        *(alias for name, aliases in ACQUIRERS for alias in (name, *aliases)),
+    )
+)
+
+
+def _known_name(value: str) -> bool:
+    """Exactly a known bank or acquirer name; with an institution code beside it, it is not,
+    since the code's digits have no check."""
+    return _folded(value) in _KNOWN_NAMES
 
 
 def _read(lines: Iterable[str], sure: Iterable[bool]) -> _Reading:

@@ -437,6 +437,22 @@ def test_a_name_below_its_label_is_judged_by_its_own_line() -> None:
     assert extract_fields(lines, confidences=[UNSURE, SURE, UNSURE]).acquirer == "中国银行01040000"
 
 
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("发卡行:浦发银行", True),
+        ("收单机构:银联商务", True),
+        ("ISSUER: BANK OF CHINA", True),
+        ("ACQUIRER: CHINA UMS", True),
+        ("收单机构:银联商务 48480000", False),  # the code's digits have no check
+        ("发卡行:浦发很行", False),  # no bank of that name
+    ],
+)
+def test_known_bank_and_acquirer_names_are_read_off_unsure_lines(line: str, kept: bool) -> None:
+    found = extract_fields([line], confidences=[UNSURE]).found()
+    assert bool(found.keys() & {"acquirer", "issuer"}) is kept
+
+
 def test_without_confidences_every_line_is_trusted() -> None:
     assert extract_fields(UNSURE_NAME_SLIP).merchant_name == "北京金莲烘培坊"
 
