@@ -457,6 +457,9 @@ def _read_card(value: str) -> str | None:
     pan = pan.translate(_CARD_DIGITS)
     if not (13 <= len(pan) <= 19 and _PAN.fullmatch(pan)):
         return None
+    if "*" in pan and len(pan) - pan.rindex("*") - 1 != 4:
+        # A masked card shows its last four: "******12345" has a marker (S read as 5) glued on.
+        return None
     return mask_card(pan)
 
 

@@ -527,6 +527,7 @@ REFUSALS: list[tuple[str, list[str], str]] = [
     ("card too short", ["卡号:62220212"], "card_masked"),
     ("card with hidden last digits", ["卡号:622202**********"], "card_masked"),
     ("card with a glued marker: S or 5?", ["卡号:6222021234561234S"], "card_masked"),
+    ("masked card with five digits after the mask", ["卡号:622202******1234 5"], "card_masked"),
     ("expiry date is not the date", ["有效期(EXP. DATE):2028/12/31"], "day"),
     ("original voucher on a void slip", ["原凭证号:004521"], "voucher"),
     ("original reference in English", ["ORIG. REF. NO.: 312345678901"], "reference"),
