@@ -49,6 +49,7 @@ __all__ = [
     "ocr_available",
     "order_lines",
     "read_slip",
+    "scored_lines",
 ]
 
 #: The largest photo read: a phone photo of a slip is a few MB (Telegram's own limit for a bot's
@@ -239,8 +240,12 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 # ================================================================================= ordering
 
 
-def order_lines(boxes: Sequence[TextBox]) -> list[str]:
-    """Printed lines from OCR boxes: top to bottom, and left to right within a line.
+def scored_lines(boxes: Sequence[TextBox]) -> list[tuple[str, float]]:
+    """Printed lines from OCR boxes, each with the score of its least sure box.
+
+    Top to bottom, and left to right within a line. The score goes with the line because a
+    name is free text that no format check can catch misread, so `flows.receipt` only takes
+    one from a line the OCR was sure of.
 
     A slip photographed at an angle has its lines sloping, so boxes are first turned by the
     median slope of the wide boxes; boxes whose centres are then within half a text height of a
@@ -275,8 +280,13 @@ def order_lines(boxes: Sequence[TextBox]) -> list[str]:
         row.sort(key=lambda item: item[1])
         line = " ".join(item[2].text.strip() for item in row).strip()
         if line:
-            lines.append(line)
+            lines.append((line, min(item[2].score for item in row)))
     return lines
+
+
+def order_lines(boxes: Sequence[TextBox]) -> list[str]:
+    """The printed lines of `scored_lines`, without their scores."""
+    return [line for line, _ in scored_lines(boxes)]
 
 
 # ================================================================================== reading
@@ -384,19 +394,25 @@ class SlipReader:
             boxes.append(TextBox(str(text), float(score), points))
         return boxes
 
-    def read_lines(self, image_bytes: bytes) -> list[str]:
-        """The slip's printed lines, top to bottom. Blocking: seconds of CPU.
+    def read_scored_lines(self, image_bytes: bytes) -> list[tuple[str, float]]:
+        """The slip's printed lines, top to bottom, with their scores. Blocking: seconds of CPU.
 
         Raises `UnreadableImage` for bytes that are not a usable photo and `OcrUnavailable`
         when the engine is not installed.
         """
-        return order_lines(self.read_boxes(image_bytes))
+        return scored_lines(self.read_boxes(image_bytes))
+
+    def read_lines(self, image_bytes: bytes) -> list[str]:
+        """`read_scored_lines` without the scores."""
+        return [line for line, _ in self.read_scored_lines(image_bytes)]
 
     async def read_slip(self, image_bytes: bytes, *, now: datetime | None = None) -> SlipFields:
-        """`read_lines` on the OCR worker thread, then the fields `flows.receipt` finds."""
+        """`read_scored_lines` on the OCR worker thread, then the fields `flows.receipt` finds."""
         loop = asyncio.get_running_loop()
-        lines = await loop.run_in_executor(self._worker(), self.read_lines, image_bytes)
-        return extract_fields(lines, now=now)
+        scored = await loop.run_in_executor(self._worker(), self.read_scored_lines, image_bytes)
+        return extract_fields(
+            [line for line, _ in scored], now=now, confidences=[score for _, score in scored]
+        )
 
     def _worker(self) -> ThreadPoolExecutor:
         with self._executor_lock:

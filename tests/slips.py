@@ -1,9 +1,12 @@
 """Synthetic POS sales slips (签购单) as photos, for the OCR tests and the accuracy benchmark.
 
 `make_slip(seed)` prints a slip with Pillow in a CJK font (Debian's fonts-wqy-microhei), in one
-of three layouts (Chinese labels; bilingual "商户编号(MERCHANT NO.)" labels as on UnionPay
-terminals; English labels), then spoils it the way phone photos of thermal paper are spoilt
-(tilt, blur, sensor noise, low contrast, faded print). Everything comes from the seed, so a
+of five layouts (Chinese labels; bilingual "商户编号(MERCHANT NO.)" labels as on UnionPay
+terminals; English labels; and a Chinese and an English one whose labels, date forms and
+amount forms are drawn from the other wordings terminals print: 流水号, 检索参考号, 2026-11-24,
+¥1,280.50, TID, RRN...), then spoils it the way phone photos of thermal paper are spoilt
+(tilt, blur, sensor noise, low contrast, faded print, a keystone from a phone held at an angle,
+heavy JPEG compression as messengers apply it). Everything comes from the seed, so a
 failing slip can be rebuilt and looked at. What was printed comes back beside the image, in the
 form `SlipFields.found()` gives, so a reading can be checked field by field with `score`.
 
@@ -32,10 +35,20 @@ FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 #: Install command for the font (Debian/Ubuntu), as CI runs it.
 FONT_PACKAGE = "fonts-wqy-microhei"
 
-LAYOUTS = ("chinese", "bilingual", "english")
+LAYOUTS = ("chinese", "bilingual", "english", "chinese_alt", "english_alt")
 #: One name per look; "photo" is the realistic mix (tilted on a table, uneven light, soft focus,
 #: noise, taken from further away, JPEG).
-DEGRADATIONS = ("clean", "rotate", "blur", "noise", "low_contrast", "thermal_fade", "photo")
+DEGRADATIONS = (
+    "clean",
+    "rotate",
+    "blur",
+    "noise",
+    "low_contrast",
+    "thermal_fade",
+    "perspective",
+    "jpeg",
+    "photo",
+)
 
 #: Slips are dated in the half year before this moment; pass it as `now` when extracting.
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=SHANGHAI)
@@ -105,6 +118,8 @@ _TRANS = {
     "refund": (("退货",), ("退货(REFUND)", "退货/REFUND"), ("REFUND",)),
 }
 _TRANS_WEIGHTS = {"sale": 6, "preauth": 1, "void": 2, "refund": 1}
+# Which of the three printed forms above each layout uses.
+_TRANS_COLUMN = {"chinese": 0, "bilingual": 1, "english": 2, "chinese_alt": 1, "english_alt": 2}
 
 
 def _digits(rng: random.Random, count: int) -> str:
@@ -147,7 +162,7 @@ class _Values:
 
 
 def _values(rng: random.Random, layout: str) -> _Values:
-    english = layout == "english"
+    english = layout.startswith("english")
     if english:
         name = f"{rng.choice(_EN_FIRST)} {rng.choice(_EN_SECOND)} {rng.choice(_EN_KINDS)}"
     else:
@@ -162,7 +177,7 @@ def _values(rng: random.Random, layout: str) -> _Values:
     pan_length = rng.choice((16, 16, 16, 19))
     card = bin_ + "*" * (pan_length - 10) + last4
     kind = rng.choices(list(_TRANS_WEIGHTS), weights=list(_TRANS_WEIGHTS.values()))[0]
-    trans = rng.choice(_TRANS[kind][LAYOUTS.index(layout)])
+    trans = rng.choice(_TRANS[kind][_TRANS_COLUMN[layout]])
     moment = NOW - timedelta(days=rng.randint(1, 180), seconds=rng.randint(0, 86_399))
     amount = _amount(rng)
     printed = {
@@ -340,7 +355,110 @@ def _english(values: _Values, rng: random.Random) -> list[_Row]:
     return rows
 
 
-_LAYOUT_BUILDERS = {"chinese": _chinese, "bilingual": _bilingual, "english": _english}
+def _label(rng: random.Random, *choices: str) -> str:
+    return rng.choice(choices)
+
+
+def _alt_day(day: datetime, rng: random.Random, *, english: bool) -> str:
+    forms = ["%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d"] + ([] if english else ["%Y年%m月%d日"])
+    return day.strftime(rng.choice(forms))
+
+
+def _alt_money(values: _Values, rng: random.Random, *, english: bool) -> str:
+    sign = "-" if values.expected["trans_type"] in ("void", "refund") else ""
+    amount = values.printed["amount"]
+    forms = [f"RMB{sign}{amount}", f"CNY {sign}{amount}", f"¥{sign}{amount}"]
+    if not english:
+        forms += [f"{sign}{amount}元", f"人民币 {sign}{amount}"]
+    return rng.choice(forms)
+
+
+def _chinese_alt(values: _Values, rng: random.Random) -> list[_Row]:
+    """Other Chinese wordings: 商户号, 终端号, 收单行, 流水号, 检索参考号, 交易日期 ..."""
+    p, x = values.printed, values.extras
+    day = datetime.strptime(p["day"], "%Y/%m/%d")
+    sep = rng.choice((":", "：", " "))
+
+    def kv(label: str, value: str) -> _Row:
+        return _Row(f"{label}{sep}{value}")
+
+    rows = [
+        _Row(_label(rng, "POS签购单", "银联POS签购单", "签购单"), centre=True, scale=1.3),
+        _Row(_label(rng, "商户存根", "商户联"), centre=True),
+        kv(_label(rng, "商户名称", "商户名", "特约商户名称"), p["merchant_name"]),
+        kv(_label(rng, "商户编号", "商户号", "商户代码"), p["merchant_id"]),
+        kv(_label(rng, "终端编号", "终端号", "终端ID"), p["terminal_id"]),
+        kv("操作员", x["operator"]),
+        kv(_label(rng, "收单机构", "收单行", "收单银行"), p["acquirer"]),
+        kv(_label(rng, "发卡行", "发卡机构", "发卡银行"), p["issuer"]),
+        kv(_label(rng, "卡号", "银行卡号"), p["card_masked"] + x["card_mode"]),
+        kv(_label(rng, "交易类型", "交易类别"), p["trans_type"]),
+        kv(_label(rng, "批次号", "批次"), p["batch"]),
+        kv(_label(rng, "凭证号", "流水号", "凭证号码"), p["voucher"]),
+        kv(_label(rng, "授权码", "授权号"), p["auth_code"]),
+        kv(_label(rng, "参考号", "检索参考号", "系统参考号"), p["reference"]),
+    ]
+    stamp = f"{_alt_day(day, rng, english=False)} {p['time']}"
+    if rng.random() < 0.5:
+        rows.append(kv(_label(rng, "日期时间", "交易日期时间", "日期/时间"), stamp))
+    else:
+        day_text, time_text = stamp.split(" ")
+        rows += [kv("交易日期", day_text), kv("交易时间", time_text)]
+    rows += [
+        kv(_label(rng, "金额", "交易金额", "消费金额"), _alt_money(values, rng, english=False)),
+        _Row("-" * 30, centre=True),
+    ]
+    if x["orig_voucher"]:
+        rows += [kv("原流水号", x["orig_voucher"]), kv("原参考号", x["orig_reference"])]
+    rows += [
+        _Row("持卡人签名:"),
+        _Row(""),
+        _Row("本人确认以上交易,同意将其记入本卡账户", scale=0.85),
+    ]
+    return rows
+
+
+def _english_alt(values: _Values, rng: random.Random) -> list[_Row]:
+    """Other English wordings: MID, TID, ACQUIRING BANK, STAN, APPR CODE, RRN, DATE & TIME ..."""
+    p, x = values.printed, values.extras
+    day = datetime.strptime(p["day"], "%Y/%m/%d")
+
+    def kv(label: str, value: str) -> _Row:
+        return _Row(f"{label}: {value}")
+
+    rows = [
+        _Row(_label(rng, "UNIONPAY", "SALES SLIP", "POS RECEIPT"), centre=True, scale=1.3),
+        _Row("MERCHANT COPY", centre=True),
+        kv(_label(rng, "MERCHANT NAME", "MERCH NAME"), p["merchant_name"]),
+        kv(_label(rng, "MERCHANT ID", "MID", "MERCHANT NO"), p["merchant_id"]),
+        kv(_label(rng, "TERMINAL ID", "TID", "TERM NO"), p["terminal_id"]),
+        kv(_label(rng, "ACQUIRING BANK", "ACQUIRER", "ACQ"), p["acquirer"]),
+        kv(_label(rng, "ISSUING BANK", "ISSUER"), p["issuer"]),
+        kv(_label(rng, "CARD NO", "CARD NUMBER"), p["card_masked"] + x["card_mode"]),
+        kv(_label(rng, "TXN TYPE", "TRANSACTION TYPE"), p["trans_type"]),
+        kv(_label(rng, "BATCH", "BATCH NO"), p["batch"]),
+        kv(_label(rng, "TRACE", "STAN", "VOUCHER NO"), p["voucher"]),
+        kv(_label(rng, "APPR CODE", "AUTH NO", "APPROVAL CODE"), p["auth_code"]),
+        kv(_label(rng, "RRN", "REFERENCE NO", "REF NO"), p["reference"]),
+        kv(
+            _label(rng, "DATE & TIME", "DATE TIME", "DATE/TIME"),
+            f"{_alt_day(day, rng, english=True)} {p['time']}",
+        ),
+        kv(_label(rng, "AMOUNT", "AMT", "TOTAL"), _alt_money(values, rng, english=True)),
+    ]
+    if x["orig_voucher"]:
+        rows += [kv("ORIG TRACE", x["orig_voucher"]), kv("ORIG RRN", x["orig_reference"])]
+    rows += [_Row("SIGNATURE:"), _Row(""), _Row("NO REFUND WITHOUT RECEIPT", scale=0.85)]
+    return rows
+
+
+_LAYOUT_BUILDERS = {
+    "chinese": _chinese,
+    "bilingual": _bilingual,
+    "english": _english,
+    "chinese_alt": _chinese_alt,
+    "english_alt": _english_alt,
+}
 
 
 # ================================================================================= rendering
@@ -441,20 +559,61 @@ def _rotate(image: Image.Image, rng: random.Random, low: float, high: float) -> 
     return image.rotate(angle, Image.Resampling.BICUBIC, expand=True, fillcolor=background)
 
 
+def _keystone(image: Image.Image, rng: random.Random) -> Image.Image:
+    """A phone held at an angle: one edge of the slip further away, so narrower and shorter.
+
+    Pillow's QUAD transform maps a quadrilateral of the source onto the output rectangle; a
+    source quadrilateral wider than the paper at one end makes the paper narrow at that end.
+    """
+    image, background = _on_table(image, rng)
+    width, height = image.size
+    squeeze = rng.uniform(0.12, 0.22) * width
+    lift = rng.uniform(0.0, 0.05) * height
+    skew = rng.uniform(-0.03, 0.03) * width
+    if rng.random() < 0.5:  # the top edge is further away
+        quad = (-squeeze + skew, -lift, 0.0, height, width, height, width + squeeze + skew, -lift)
+    else:  # the bottom edge is
+        quad = (
+            0.0,
+            0.0,
+            -squeeze + skew,
+            height + lift,
+            width + squeeze + skew,
+            height + lift,
+            width,
+            0.0,
+        )
+    return image.transform(
+        image.size, Image.Transform.QUAD, quad, Image.Resampling.BICUBIC, fillcolor=background
+    )
+
+
 def _degrade(image: Image.Image, name: str, rng: random.Random) -> Image.Image:
     if name == "clean":
         return image
     if name == "rotate":
-        return _rotate(image, rng, 3.0, 7.0)
+        return _rotate(image, rng, 3.0, 12.0)
     if name == "blur":
-        return image.filter(ImageFilter.GaussianBlur(rng.uniform(1.0, 1.4)))
+        return image.filter(ImageFilter.GaussianBlur(rng.uniform(1.0, 2.2)))
     if name == "noise":
-        return _add_noise(image, rng.uniform(22, 32), rng)
+        return _add_noise(image, rng.uniform(22, 48), rng)
     if name == "low_contrast":
         low = rng.randint(95, 125)
-        return _stretch(image, low, low + rng.randint(60, 80))
+        return _stretch(image, low, low + rng.randint(40, 80))
     if name == "thermal_fade":
         return _fade(image, rng)
+    if name == "perspective":
+        return _keystone(image, rng)
+    if name == "jpeg":
+        # A messenger's recompression: smaller, and blocky at low quality.
+        factor = rng.uniform(0.55, 0.7)
+        image = image.resize(
+            (round(image.width * factor), round(image.height * factor)),
+            Image.Resampling.BILINEAR,
+        )
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=rng.randint(8, 18))
+        return Image.open(io.BytesIO(buffer.getvalue())).convert("L")
     if name == "photo":
         image = _rotate(image, rng, 2.0, 5.0)
         shade = _gradient(image.size, rng.uniform(150, 190), 255, rng)

@@ -16,7 +16,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -37,6 +37,7 @@ from bot.ocr import (
     ocr_available,
     order_lines,
     read_slip,
+    scored_lines,
 )
 from bot.slip_reading import problem_before_reading
 from flows.receipt import SlipFields, extract_fields
@@ -181,6 +182,18 @@ def test_lines_are_rebuilt_on_a_tilted_photo(angle: float) -> None:
 
 def test_no_boxes_no_lines() -> None:
     assert order_lines([]) == []
+    assert scored_lines([]) == []
+
+
+def test_a_line_scores_as_its_least_sure_box() -> None:
+    """A name glued to a sure label must not borrow the label's score."""
+    label = _box("商户名称:", 0, 0, 110, 0.0)
+    name = replace(_box("北京金莲烘培坊", 300, 0, 200, 0.0), score=0.96)
+    amount = replace(_box("金额:RMB 12.00", 0, 38, 200, 0.0), score=0.995)
+    assert scored_lines([amount, name, label]) == [
+        ("商户名称: 北京金莲烘培坊", 0.96),
+        ("金额:RMB 12.00", 0.995),
+    ]
 
 
 # ============================================================================= availability
@@ -281,6 +294,10 @@ def _check(slip: GeneratedSlip, fields: SlipFields, lines: list[str] | None = No
         (18, "chinese", "noise"),
         (17, "english", "low_contrast"),  # its "AUTH CODE" label is read as "AUTH C0DE"
         (19, "chinese", "low_contrast"),
+        (21, "chinese_alt", "perspective"),
+        (22, "english_alt", "jpeg"),
+        (23, "chinese_alt", "jpeg"),
+        (24, "english_alt", "perspective"),
     ],
 )
 def test_reads_the_printed_fields(
@@ -303,9 +320,9 @@ async def test_read_slip_leaves_the_event_loop_free(
     ran_on: list[int] = []
     started = asyncio.Event()
     other_served = threading.Event()
-    read_lines = reader.read_lines
+    read_scored_lines = reader.read_scored_lines
 
-    def reading(image_bytes: bytes) -> list[str]:
+    def reading(image_bytes: bytes) -> list[tuple[str, float]]:
         ran_on.append(threading.get_ident())
         order.append("ocr started")
         loop.call_soon_threadsafe(started.set)
@@ -313,7 +330,7 @@ async def test_read_slip_leaves_the_event_loop_free(
         # it never could (the wait's limit only keeps a broken build from hanging).
         if not other_served.wait(timeout=60):
             raise AssertionError("no other coroutine ran while the slip was being read")
-        lines = read_lines(image_bytes)
+        lines = read_scored_lines(image_bytes)
         order.append("ocr finished")
         return lines
 
@@ -322,7 +339,7 @@ async def test_read_slip_leaves_the_event_loop_free(
         order.append("another merchant served")
         other_served.set()
 
-    monkeypatch.setattr(reader, "read_lines", reading)
+    monkeypatch.setattr(reader, "read_scored_lines", reading)
     other = asyncio.create_task(another_merchant())
     fields = await read_slip(slip.image, now=NOW, reader=reader)
     await other

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.answers import SHANGHAI
-from flows.receipt import SlipFields, extract_fields
+from flows.receipt import TEXT_CONFIDENCE, SlipFields, extract_fields
 
 # A Wednesday afternoon, as in the other flows tests.
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=SHANGHAI)
@@ -294,6 +294,16 @@ DAMAGE_CASES: list[tuple[str, list[str], dict[str, Any]]] = [
         {"day": date(2026, 11, 24), "time": time(15, 32, 8)},
     ),
     (
+        "time glued after 日 (OCR dropped the space)",
+        ["交易日期时间2026年06月11日01:58:09"],
+        {"day": date(2026, 6, 11), "time": time(1, 58, 9)},
+    ),
+    (
+        "one-digit hour glued after 日",
+        ["日期时间:2026年6月1日9:05:00"],
+        {"day": date(2026, 6, 1), "time": time(9, 5)},
+    ),
+    (
         "unlabelled date line",
         ["2026/11/24 15:32:08"],
         {"day": date(2026, 11, 24), "time": time(15, 32, 8)},
@@ -366,6 +376,26 @@ DAMAGE_CASES: list[tuple[str, list[str], dict[str, Any]]] = [
         {"batch": "000123", "voucher": "004521"},
     ),
     ("trace number label", ["TRACE NO. 004521"], {"voucher": "004521"}),
+    (
+        "swipe marker /S read as /5",
+        ["卡号：", "625807******1723 /5"],
+        {"card_masked": "625807******1723"},
+    ),
+    (
+        "insert marker (I) read as (1)",
+        ["卡号:622202******1234(1)"],
+        {"card_masked": "622202******1234"},
+    ),
+    (
+        "原 of the original reference misread: that line is not the slip's reference",
+        ["检索参考号：597392546576", "原流水号：806859", "照参考号：173538401945"],
+        {"reference": "597392546576"},
+    ),
+    (
+        "原 of the original voucher misread",
+        ["流水号：838896", "厚流水号：806859"],
+        {"voucher": "838896"},
+    ),
     ("RRN", ["RRN: 312345678901"], {"reference": "312345678901"}),
 ]
 
@@ -375,6 +405,61 @@ DAMAGE_CASES: list[tuple[str, list[str], dict[str, Any]]] = [
 )
 def test_ocr_damage(lines: list[str], expected: dict[str, Any]) -> None:
     assert extract_fields(lines, now=NOW) == SlipFields(**expected)
+
+
+# ------------------------------------------------------------------------------ confidence
+
+SURE, UNSURE = TEXT_CONFIDENCE, TEXT_CONFIDENCE - 0.01
+UNSURE_NAME_SLIP = [
+    "商户名称:北京金莲烘培坊",  # blurred 烘焙坊, scored 0.96
+    "商户编号:440242279488963",
+    "收单机构:",
+    "中国银行01040000",
+    "发卡行:民生银行",
+    "参考号:011698387852",
+]
+
+
+def test_names_are_only_read_off_lines_the_ocr_was_sure_of() -> None:
+    found = extract_fields(UNSURE_NAME_SLIP, confidences=[UNSURE, UNSURE, SURE, SURE, SURE, UNSURE])
+    # The merchant name is left out (asked), numbers on equally unsure lines are checked by
+    # their format and kept, the acquirer is judged by the line its value is on.
+    assert found.merchant_name is None
+    assert found.merchant_id == "440242279488963"
+    assert found.reference == "011698387852"
+    assert found.acquirer == "中国银行01040000"
+    assert found.issuer == "民生银行"
+
+
+def test_a_name_below_its_label_is_judged_by_its_own_line() -> None:
+    lines = ["收单机构:", "中国银行01040000", "发卡行:民生银行"]
+    assert extract_fields(lines, confidences=[SURE, UNSURE, SURE]).acquirer is None
+    assert extract_fields(lines, confidences=[UNSURE, SURE, UNSURE]).acquirer == "中国银行01040000"
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("发卡行:浦发银行", True),
+        ("收单机构:银联商务", True),
+        ("ISSUER: BANK OF CHINA", True),
+        ("ACQUIRER: CHINA UMS", True),
+        ("收单机构:银联商务 48480000", False),  # the code's digits have no check
+        ("发卡行:浦发很行", False),  # no bank of that name
+    ],
+)
+def test_known_bank_and_acquirer_names_are_read_off_unsure_lines(line: str, kept: bool) -> None:
+    found = extract_fields([line], confidences=[UNSURE]).found()
+    assert bool(found.keys() & {"acquirer", "issuer"}) is kept
+
+
+def test_without_confidences_every_line_is_trusted() -> None:
+    assert extract_fields(UNSURE_NAME_SLIP).merchant_name == "北京金莲烘培坊"
+
+
+def test_confidences_must_match_the_lines() -> None:
+    with pytest.raises(ValueError, match="one confidence per line"):
+        extract_fields(UNSURE_NAME_SLIP, confidences=[0.99])
 
 
 # ------------------------------------------------------------------------------ trans type
@@ -442,9 +527,11 @@ REFUSALS: list[tuple[str, list[str], str]] = [
     ("card too short", ["卡号:62220212"], "card_masked"),
     ("card with hidden last digits", ["卡号:622202**********"], "card_masked"),
     ("card with a glued marker: S or 5?", ["卡号:6222021234561234S"], "card_masked"),
+    ("masked card with five digits after the mask", ["卡号:622202******1234 5"], "card_masked"),
     ("expiry date is not the date", ["有效期(EXP. DATE):2028/12/31"], "day"),
     ("original voucher on a void slip", ["原凭证号:004521"], "voucher"),
     ("original reference in English", ["ORIG. REF. NO.: 312345678901"], "reference"),
+    ("a garbled prefix: maybe 原, so not the slip's own", ["照参考号:312345678901"], "reference"),
     ("original reference, O read as zero", ["0RIG. REF.NO.: 312345678901"], "reference"),
     ("value missing, next line is another label", ["参考号:", "授权码:123456"], "reference"),
     ("value of the next field missing", ["批次号:000123凭证号:"], "voucher"),
