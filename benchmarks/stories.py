@@ -61,26 +61,24 @@ class Tally:
     errors: list[str] = field(default_factory=list)
 
 
+def _flat(facts: Any, amount: Any, day: Any, intents: Any) -> dict[str, Any]:
+    """Facts, what arrived and intents as one comparable dict (stated and read alike)."""
+    flat: dict[str, Any] = dict(facts)
+    if amount is not None:
+        flat["received_amount"] = amount
+    if day is not None:
+        flat["received_day"] = day
+    for intent in intents:
+        flat[f"intent:{getattr(intent, 'value', intent)}"] = True
+    return flat
+
+
 def _expected(story: CorpusStory) -> dict[str, Any]:
-    expected: dict[str, Any] = dict(story.facts)
-    if story.received_amount is not None:
-        expected["received_amount"] = story.received_amount
-    if story.received_day is not None:
-        expected["received_day"] = story.received_day
-    for intent in story.intents:
-        expected[f"intent:{intent}"] = True
-    return expected
+    return _flat(story.facts, story.received_amount, story.received_day, story.intents)
 
 
 def _got(story: Story) -> dict[str, Any]:
-    got: dict[str, Any] = dict(story.facts)
-    if story.received_amount is not None:
-        got["received_amount"] = story.received_amount
-    if story.received_day is not None:
-        got["received_day"] = story.received_day
-    for intent in story.intents:
-        got[f"intent:{intent.value}"] = True
-    return got
+    return _flat(story.facts, story.received_amount, story.received_day, story.intents)
 
 
 def _kind(key: str) -> str:
