@@ -33,6 +33,7 @@ from bot.rendering import Outgoing, Renderer
 from flows.answers import InvalidAnswer
 from flows.diagnosis import diagnose
 from flows.facts import Facts
+from flows.intake import summary_reply
 from flows.questions import RECEIPT_FIELDS, SKIP, Question, applicable, parse_answer
 from flows.replies import Button, Reply, rows
 
@@ -167,16 +168,8 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     facts = Facts.from_answers(answers)
     now = datetime.now(UTC)
     diagnosis = diagnose(facts, now, POLICY)
-    summary = {
-        "case_number": None,
-        "facts": facts,
-        "answers": answers,
-        "diagnosis": diagnosis,
-        "now": now,
-        "recheck": False,
-        "incidents": [],
-    }
-    await send(update, context, Reply("summary", summary))
+    # The same reply (template and context) as posbot's summary, without its buttons.
+    await send(update, context, summary_reply(None, facts, answers, diagnosis, now, []))
     return ConversationHandler.END
 
 
