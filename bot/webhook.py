@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import (
@@ -35,6 +35,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -56,7 +57,7 @@ from bot.metrics import (
     update_type,
 )
 from bot.probe import Probe
-from bot.storage.db import Database, DatabaseUnavailable, make_engine
+from bot.storage.db import Database, DatabaseUnavailable, make_engine, watched
 from bot.storage.models import InboxUpdate, utcnow
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 from bot.telegram.door import redact_update
@@ -74,8 +75,6 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 #: /healthz and /metrics answer within this, whatever the database does.
 PROBE_SECONDS = 1.5
-
-T = TypeVar("T")
 
 
 def chat_of(data: dict[str, Any]) -> int | None:
@@ -110,8 +109,21 @@ _ANY_PENDING = (
     .where(_INBOX.c.chat_id == bindparam("chat_id"), _INBOX.c.status == "pending")
     .limit(1)
 )
+#: Store an update unless it is there already (PostgreSQL; RETURNING says whether it was added).
+_CLAIM = postgresql_insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.update_id)
 _LOCK = select(func.pg_try_advisory_lock(bindparam("chat_id", type_=BigInteger)))
 _UNLOCK = select(func.pg_advisory_unlock(bindparam("chat_id", type_=BigInteger)))
+
+
+def _inbox_row(data: dict[str, Any]) -> dict[str, Any]:
+    """The inbox row of a (redacted) update, as it arrives."""
+    return {
+        "update_id": int(data["update_id"]),
+        "chat_id": chat_of(data),
+        "payload": data,
+        "status": "pending",
+        "received_at": utcnow(),
+    }
 
 
 def _mark_done(connection: Connection, update_id: int) -> None:
@@ -140,16 +152,6 @@ def _is_done(connection: Connection, update_id: int) -> bool:
     return connection.scalar(_STATUS, {"update_id": update_id}) == "done"
 
 
-@dataclass
-class Hold(Generic[T]):
-    """A try at holding a chat: whether it is held, what `first` found, and (once let go)
-    whether updates are pending again."""
-
-    held: bool
-    first: T | None = None
-    more: bool = False
-
-
 class ChatLocks:
     """Who drains a chat's inbox: an asyncio lock within the process, and on PostgreSQL a
     session-level advisory lock across workers, taken on pooled connections of their own (not
@@ -157,15 +159,24 @@ class ChatLocks:
 
     Locks are only ever *tried*: a worker that finds the chat taken leaves its (already stored)
     update to the holder, which drains every pending update of the chat and looks once more
-    after letting go. Nobody waits on a lock, so a burst on one chat ties up no connections.
+    before letting go (within the process: `again`) and after (across workers: the inbox).
+    Nobody waits on a lock, so a burst on one chat ties up no connections.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._local: dict[int, asyncio.Lock] = {}
         self._lock_engine: Engine | None = None
+        #: Chats that got an update while this process's holder was draining them.
+        self.again: set[int] = set()
 
-    def _engine(self) -> Engine:
+    def local(self, chat_id: int) -> asyncio.Lock:
+        if len(self._local) > 1_000:
+            self._local = {key: lock for key, lock in self._local.items() if lock.locked()}
+        return self._local.setdefault(chat_id, asyncio.Lock())
+
+    def connect(self) -> Connection:
+        """A connection for holding one chat's lock (autocommit: each statement stands alone)."""
         if self._lock_engine is None:
             self._lock_engine = make_engine(
                 self.db.url,
@@ -173,68 +184,41 @@ class ChatLocks:
                 max_overflow=-1,  # one per chat in flight; Telegram caps those (max_connections)
                 isolation_level="AUTOCOMMIT",
             )
-        return self._lock_engine
-
-    def _take(self, chat_id: int, first: Callable[[], T]) -> tuple[Connection, bool, T | None]:
-        connection = self._engine().connect()
-        try:
-            taken = bool(connection.scalar(_LOCK, {"chat_id": chat_id}))
-            return connection, taken, first() if taken else None
-        except BaseException:  # closing the session lets go of the lock too
-            connection.invalidate()
-            connection.close()
-            raise
-
-    @staticmethod
-    def _release(
-        connection: Connection, chat_id: int, taken: bool, after: Callable[[], bool]
-    ) -> bool:
-        try:
-            if taken:
-                connection.scalar(_UNLOCK, {"chat_id": chat_id})
-        except BaseException:  # the session ends with the connection, and the lock with it
-            connection.invalidate()
-            raise
-        finally:
-            connection.close()
-        return taken and after()
-
-    @asynccontextmanager
-    async def try_hold(
-        self, chat_id: int, first: Callable[[], T], after: Callable[[], bool]
-    ) -> AsyncIterator[Hold[T]]:
-        """Holds the chat for this task if nobody else does (`held`). `first` runs as soon as
-        the chat is held, `after` once it is let go (`more`), each in the same worker-thread
-        call as taking or releasing the lock: one hop off the loop instead of two."""
-        if len(self._local) > 1_000:
-            self._local = {key: lock for key, lock in self._local.items() if lock.locked()}
-        lock = self._local.setdefault(chat_id, asyncio.Lock())
-        if lock.locked():
-            yield Hold(False)
-            return
-        async with lock:
-            if self.db.is_sqlite:  # one process: the local lock is the whole story
-                hold = Hold(True, await self.db.offload(first))
-                try:
-                    yield hold
-                finally:
-                    hold.more = await self.db.offload(after)
-                return
-            connection, taken, head = await self.db.offload(self._take, chat_id, first)
-            hold = Hold(taken, head)
-            try:
-                yield hold
-            finally:
-                try:  # given up on, its connection is shut: the server lets go of the lock
-                    hold.more = await self.db.offload(
-                        self._release, connection, chat_id, taken, after, within=1.0
-                    )
-                except Exception as error:
-                    log.warning("chat lock released by closing: %s", type(error).__name__)
+        return self._lock_engine.connect()
 
     def dispose(self) -> None:
         if self._lock_engine is not None:
             self._lock_engine.dispose()
+
+
+@dataclass
+class Held:
+    """A chat held across workers: the connection whose session holds its advisory lock."""
+
+    connection: Connection
+    chat_id: int
+    released: bool = False
+
+    def release(self) -> None:
+        """Let go of the lock (closing the session lets go of it too, when unlocking fails)."""
+        if self.released:
+            return
+        self.released = True
+        try:
+            with watched(self.connection):
+                self.connection.scalar(_UNLOCK, {"chat_id": self.chat_id})
+        except BaseException:
+            self.connection.invalidate()
+            raise
+        finally:
+            self.connection.close()
+
+    def broken(self) -> None:
+        """A statement on the connection failed: shut the session, and the lock with it."""
+        if not self.released:
+            self.released = True
+            self.connection.invalidate()
+            self.connection.close()
 
 
 #: How often a worker takes up updates left unprocessed (by a crash or a database outage).
@@ -315,43 +299,84 @@ class UpdateInbox:
         """Record the update; False when it was seen before (Telegram redelivered it)."""
         try:
             with self.db.engine.begin() as connection:
-                connection.execute(
-                    insert(InboxUpdate).values(
-                        update_id=int(data["update_id"]),
-                        chat_id=chat_of(data),
-                        payload=data,
-                        status="pending",
-                        received_at=utcnow(),
-                    )
-                )
+                connection.execute(insert(InboxUpdate).values(**_inbox_row(data)))
         except IntegrityError:
             return False
         return True
 
+    def _floor_of(self, connection: Connection) -> int:
+        if self._first_id is None:
+            self._first_id = connection.scalar(select(func.min(InboxUpdate.update_id)))
+        return max(self._first_id or 0, self._floor)
+
+    def _head(self, connection: Connection, chat_id: int) -> Pending | None:
+        """The chat's oldest pending update, with whether every update before it (within the
+        window) has arrived: one statement, so the head and the count see the same rows."""
+        floor = self._floor_of(connection)
+        row = connection.execute(NEXT_PENDING, {"chat_id": chat_id, "floor": floor}).first()
+        if row is None:
+            return None
+        low = max(row.update_id - SEQUENCE_WINDOW, floor)
+        return Pending(
+            row.update_id,
+            dict(row.payload),
+            row.received_at,
+            row.present >= row.update_id - low,
+        )
+
     def _advance(self, chat_id: int, done: int | None) -> Pending | None:
-        """Mark `done` processed and fetch the chat's oldest pending update, in one transaction,
-        with whether every update before it (within the window) has arrived."""
+        """Mark `done` processed and fetch the chat's oldest pending update, in one transaction."""
         with self.db.engine.begin() as connection:
             if done is not None:
                 _mark_done(connection, done)
-            if self._first_id is None:
-                self._first_id = connection.scalar(select(func.min(InboxUpdate.update_id)))
-            floor = max(self._first_id or 0, self._floor)
-            row = connection.execute(NEXT_PENDING, {"chat_id": chat_id, "floor": floor}).first()
-            if row is None:
-                return None
-            low = max(row.update_id - SEQUENCE_WINDOW, floor)
-            return Pending(
-                row.update_id,
-                dict(row.payload),
-                row.received_at,
-                row.present >= row.update_id - low,
-            )
+            return self._head(connection, chat_id)
 
     def _store(self, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Redact, then claim (in a worker thread: the redaction may read the conversation)."""
         safe = redact_update(data, self.db)  # nothing raw is ever stored (bot.telegram.door)
         return self.claim(safe), safe
+
+    def _enter(
+        self, chat_id: int, data: dict[str, Any] | None
+    ) -> tuple[bool | None, Held | None, Pending | None]:
+        """PostgreSQL, in one worker-thread call on one connection: store `data` (redacted),
+        try the chat's advisory lock and, if taken, read the chat's head. (stored, held, head);
+        stored is None for a redelivery of an update already done (nothing else is tried)."""
+        connection = self.locks.connect()
+        stored = None if data is None else False
+        try:
+            if data is not None:
+                safe = redact_update(data, self.db)  # nothing raw is ever stored
+                stored = connection.scalar(_CLAIM, _inbox_row(safe)) is not None
+                if not stored and _is_done(connection, int(data["update_id"])):
+                    connection.close()
+                    return None, None, None
+            if not connection.scalar(_LOCK, {"chat_id": chat_id}):
+                connection.close()  # the holder drains ours, and looks again after letting go
+                return stored, None, None
+            held = Held(connection, chat_id)
+            return stored, held, self._head(connection, chat_id)
+        except BaseException:  # closing the session lets go of the lock too
+            connection.invalidate()
+            connection.close()
+            raise
+
+    def _next(self, held: Held, done: int | None) -> tuple[Pending | None, bool]:
+        """After running `done`: mark it, read the chat's next pending update, and when there
+        is none, let go of the chat and look whether one came meanwhile (another worker left it
+        to us), all in one worker-thread call on the lock's connection. (head, more)."""
+        try:
+            with watched(held.connection):
+                if done is not None:
+                    _mark_done(held.connection, done)
+                head = self._head(held.connection, held.chat_id)
+        except BaseException:
+            held.broken()
+            raise
+        if head is not None:
+            return head, False
+        held.release()
+        return None, self._pending(held.chat_id)
 
     def _mark(self, update_id: int) -> None:
         with self.db.engine.begin() as connection:
@@ -371,6 +396,12 @@ class UpdateInbox:
         never processed (its first delivery failed) runs it."""
         UPDATES.labels(update_type(data)).inc()
         update_id, chat_id = int(data["update_id"]), chat_of(data)
+        if chat_id is not None and not self.db.is_sqlite and not self.locks.local(chat_id).locked():
+            # The usual case: store, lock and look in one hand-off (see `_enter`).
+            if not await self._drain(chat_id, data):
+                DUPLICATES.inc()
+                return False
+            return True
         stored, data = await self.db.offload(self._store, data)
         if stored:
             self._arrived()
@@ -406,29 +437,74 @@ class UpdateInbox:
                 )
             )
 
-    async def _drain(self, chat_id: int) -> None:
-        """Run the chat's pending updates in order, unless another task is already doing so."""
+    async def _drain(self, chat_id: int, arriving: dict[str, Any] | None = None) -> bool:
+        """Run the chat's pending updates in order, unless another task is already doing so
+        (it then runs ours too: it looks again before letting go). `arriving` (PostgreSQL, the
+        chat not held here): an update to store first, in the same hand-off as taking the
+        chat. False when it was a redelivery of an update already done."""
+        lock = self.locks.local(chat_id)
         while True:
-            async with self.locks.try_hold(
-                chat_id, lambda: self._advance(chat_id, None), lambda: self._pending(chat_id)
-            ) as hold:
-                if not hold.held:  # the holder drains ours too, and looks again after letting go
-                    return
-                item = hold.first
-                while item is not None:
-                    if not item.in_sequence:
-                        if item.waited() < GAP_WAIT:
-                            await self._next_arrival()  # an earlier update is on its way
-                            item = await self.db.offload(self._advance, chat_id, None)
-                            continue
-                        # Ids can skip; what has not come by now is not expected any more.
-                        self._floor = max(self._floor, item.update_id)
-                        OUT_OF_SEQUENCE.inc()
-                        log.warning("update_id=%s run before earlier ids arrived", item.update_id)
-                    await self._run(item.update_id, item.payload)
-                    item = await self.db.offload(self._advance, chat_id, item.update_id)
-            if not hold.more:  # none came while letting go
-                return
+            if lock.locked():
+                self.locks.again.add(chat_id)
+                return True
+            async with lock:
+                self.locks.again.discard(chat_id)
+                if self.db.is_sqlite:  # one process: the local lock is the whole story
+                    await self._run_pending(
+                        chat_id, await self.db.offload(self._advance, chat_id, None)
+                    )
+                    more = False
+                else:
+                    stored, held, head = await self.db.offload(self._enter, chat_id, arriving)
+                    if stored is None and arriving is not None:
+                        return False
+                    arriving = None
+                    if stored:
+                        self._arrived()
+                    more = held is not None and await self._run_held(held, head)
+                more = more or chat_id in self.locks.again
+            if not more:
+                return True
+
+    async def _run_pending(self, chat_id: int, item: Pending | None) -> None:
+        """SQLite: run the chat's pending updates from `item` on, in order."""
+        while item is not None:
+            if not item.in_sequence and await self._gap(item):
+                item = await self.db.offload(self._advance, chat_id, None)
+                continue
+            await self._run(item.update_id, item.payload)
+            item = await self.db.offload(self._advance, chat_id, item.update_id)
+
+    async def _run_held(self, held: Held, item: Pending | None) -> bool:
+        """PostgreSQL: run the held chat's pending updates from `item` on, then let go of it;
+        True when an update was left to us while letting go."""
+        more = False
+        try:
+            while item is not None:
+                if not item.in_sequence and await self._gap(item):
+                    item, more = await self.db.offload(self._next, held, None)
+                    continue
+                await self._run(item.update_id, item.payload)
+                item, more = await self.db.offload(self._next, held, item.update_id)
+        finally:
+            if not held.released:
+                try:  # given up on, its connection is shut: the server lets go of the lock
+                    await self.db.offload(held.release, within=1.0)
+                except Exception as error:
+                    log.warning("chat lock released by closing: %s", type(error).__name__)
+        return more
+
+    async def _gap(self, item: Pending) -> bool:
+        """An earlier update has not arrived: True after waiting a moment for it (look at the
+        chat again); False when it has been waited for long enough (run this one)."""
+        if item.waited() < GAP_WAIT:
+            await self._next_arrival()  # an earlier update is on its way
+            return True
+        # Ids can skip; what has not come by now is not expected any more.
+        self._floor = max(self._floor, item.update_id)
+        OUT_OF_SEQUENCE.inc()
+        log.warning("update_id=%s run before earlier ids arrived", item.update_id)
+        return False
 
     async def _run(self, update_id: int, data: dict[str, Any]) -> None:
         """Process one update. A database outage while processing it raises (the request gets

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -115,6 +115,28 @@ def _on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
 def _on_checkin(dbapi_connection: Any, record: Any) -> None:
     call: _Call | None = getattr(_current, "call", None)
     if call is not None:
+        with call._guard:
+            if dbapi_connection in call.connections:
+                call.connections.remove(dbapi_connection)
+
+
+@contextmanager
+def watched(connection: Connection) -> Iterator[None]:
+    """Use in this worker-thread call a connection an earlier call checked out (a chat lock's,
+    held across calls): if the loop gives this call up, the connection is shut like the ones
+    checked out in it, so a frozen server cannot keep the thread forever."""
+    call: _Call | None = getattr(_current, "call", None)
+    dbapi_connection = connection.connection.dbapi_connection
+    if call is None or dbapi_connection is None:
+        yield
+        return
+    with call._guard:
+        call.connections.append(dbapi_connection)
+    if call.abandoned:
+        _shut(dbapi_connection)
+    try:
+        yield
+    finally:
         with call._guard:
             if dbapi_connection in call.connections:
                 call.connections.remove(dbapi_connection)
