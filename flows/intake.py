@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from transitions import EventData, Machine
@@ -1227,12 +1228,15 @@ class IntakeFlow:
             story = record.state == CONFIRMING_SLIP and record.pending_source == STORY
             state = "confirming_story" if story else record.state
             return [Reply("off_topic", {"state": state}), *again]
-        self.machine.add_model(model, initial=record.state)
+        # Not `add_model`: the model needs only `state` and `trigger` (the per-state and
+        # per-event helpers add_model binds cost more than the event itself, and the machine,
+        # shared by the database threads, stays untouched).
+        model.state = record.state
+        model.trigger = partial(self.machine._get_trigger, model)
         try:
             fired = model.trigger(event.trigger, **event.kwargs)
         finally:
             record.state = model.state
-            self.machine.remove_model(model)
         if not fired:
             return [Reply("stale_button"), *self.replay(record, now, desk)]
         return model.replies

@@ -459,6 +459,8 @@ class _Reader:
                     continue
             self.ask("bank", start, other.end(), "not_in_directory")
         for name in names:
+            if name not in self.s:  # most names are absent: no pattern to build or run
+                continue
             if name.isascii():
                 pattern = rf"(?<![a-z]){re.escape(name)}(?![a-z])"
             else:
@@ -497,6 +499,8 @@ class _Reader:
         )
         taken = _Coverage(len(self.s))
         for alias, name in aliases:
+            if alias not in self.s:  # most aliases are absent: no pattern to build or run
+                continue
             pattern = (
                 rf"(?<![a-z]){re.escape(alias)}(?![a-z])" if alias.isascii() else re.escape(alias)
             )
