@@ -192,6 +192,18 @@ class ChatLocks:
 
 
 @dataclass
+class Entered:
+    """What `UpdateInbox._enter` did: `stored` the update (None: a redelivery of one already
+    done, or no update given), `held` the chat with `head` to run, or found the chat held
+    elsewhere or empty; `more`: an update came while it let go."""
+
+    stored: bool | None
+    held: Held | None = None
+    head: Pending | None = None
+    more: bool = False
+
+
+@dataclass
 class Held:
     """A chat held across workers: the connection whose session holds its advisory lock."""
 
@@ -336,12 +348,10 @@ class UpdateInbox:
         safe = redact_update(data, self.db)  # nothing raw is ever stored (bot.telegram.door)
         return self.claim(safe), safe
 
-    def _enter(
-        self, chat_id: int, data: dict[str, Any] | None
-    ) -> tuple[bool | None, Held | None, Pending | None]:
+    def _enter(self, chat_id: int, data: dict[str, Any] | None) -> Entered:
         """PostgreSQL, in one worker-thread call on one connection: store `data` (redacted),
-        try the chat's advisory lock and, if taken, read the chat's head. (stored, held, head);
-        stored is None for a redelivery of an update already done (nothing else is tried)."""
+        try the chat's advisory lock and, if taken, read the chat's head; with nothing to run,
+        let go at once and look whether an update came meanwhile (as `_next` does)."""
         connection = self.locks.connect()
         stored = None if data is None else False
         try:
@@ -350,16 +360,20 @@ class UpdateInbox:
                 stored = connection.scalar(_CLAIM, _inbox_row(safe)) is not None
                 if not stored and _is_done(connection, int(data["update_id"])):
                     connection.close()
-                    return None, None, None
+                    return Entered(None)
             if not connection.scalar(_LOCK, {"chat_id": chat_id}):
                 connection.close()  # the holder drains ours, and looks again after letting go
-                return stored, None, None
+                return Entered(stored)
             held = Held(connection, chat_id)
-            return stored, held, self._head(connection, chat_id)
+            head = self._head(connection, chat_id)
         except BaseException:  # closing the session lets go of the lock too
             connection.invalidate()
             connection.close()
             raise
+        if head is not None:
+            return Entered(stored, held, head)
+        held.release()  # another holder ran ours before we took the chat; one may have come since
+        return Entered(stored, more=self._pending(chat_id))
 
     def _next(self, held: Held, done: int | None) -> tuple[Pending | None, bool]:
         """After running `done`: mark it, read the chat's next pending update, and when there
@@ -455,13 +469,15 @@ class UpdateInbox:
                     )
                     more = False
                 else:
-                    stored, held, head = await self.db.offload(self._enter, chat_id, arriving)
-                    if stored is None and arriving is not None:
+                    entered = await self.db.offload(self._enter, chat_id, arriving)
+                    if entered.stored is None and arriving is not None:
                         return False
                     arriving = None
-                    if stored:
+                    if entered.stored:
                         self._arrived()
-                    more = held is not None and await self._run_held(held, head)
+                    more = entered.more
+                    if entered.held is not None and entered.head is not None:
+                        more = await self._run_held(entered.held, entered.head)
                 more = more or chat_id in self.locks.again
             if not more:
                 return True
@@ -475,17 +491,18 @@ class UpdateInbox:
             await self._run(item.update_id, item.payload)
             item = await self.db.offload(self._advance, chat_id, item.update_id)
 
-    async def _run_held(self, held: Held, item: Pending | None) -> bool:
-        """PostgreSQL: run the held chat's pending updates from `item` on, then let go of it;
+    async def _run_held(self, held: Held, first: Pending) -> bool:
+        """PostgreSQL: run the held chat's pending updates from `first` on, then let go of it;
         True when an update was left to us while letting go."""
         more = False
+        next_item: Pending | None = first
         try:
-            while item is not None:
+            while (item := next_item) is not None:
                 if not item.in_sequence and await self._gap(item):
-                    item, more = await self.db.offload(self._next, held, None)
+                    next_item, more = await self.db.offload(self._next, held, None)
                     continue
                 await self._run(item.update_id, item.payload)
-                item, more = await self.db.offload(self._next, held, item.update_id)
+                next_item, more = await self.db.offload(self._next, held, item.update_id)
         finally:
             if not held.released:
                 try:  # given up on, its connection is shut: the server lets go of the lock
