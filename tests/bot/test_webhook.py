@@ -198,3 +198,41 @@ async def test_two_workers_put_a_chat_back_in_update_id_order(postgres_url: str)
         settings = settings_for(api, postgres_url)
         async with serving(settings) as first, serving(settings) as second:
             _in_order(await _early_bird(api, first, second))
+
+
+@pytest.mark.usefixtures("postgres_url")
+async def test_an_update_stored_while_the_holder_takes_the_chat_is_run_at_once(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One worker takes a chat and finds nothing pending; just then another worker stores an
+    update for it and, finding the chat taken, leaves it to the holder. The holder must run it
+    when it lets go, not leave it for the periodic sweep half a minute later."""
+    from sqlalchemy import create_engine, text
+
+    from bot.webhook import UpdateInbox
+
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    async with FakeBotApi() as api:
+        settings = settings_for(api, postgres_url)
+        async with serving(settings):
+            first: UpdateInbox = serving.last_app.state.inbox  # type: ignore[attr-defined]
+            async with serving(settings):
+                second: UpdateInbox = serving.last_app.state.inbox  # type: ignore[attr-defined]
+                update = {**api.text_update(CHAT, "/start"), "update_id": 7001}
+                real_head = UpdateInbox._head
+                arrived: list[bool] = []
+
+                def head_then_arrival(self: UpdateInbox, connection: Any, chat_id: int) -> Any:
+                    found = real_head(self, connection, chat_id)
+                    if self is second and not arrived:  # the holder has looked: now it comes
+                        entered = first._enter(chat_id, update)
+                        arrived.append(bool(entered.stored) and entered.held is None)
+                    return found
+
+                monkeypatch.setattr(UpdateInbox, "_head", head_then_arrival)
+                await second._drain(CHAT)  # a look at the chat (as after letting go of it)
+                assert arrived == [True]
+                assert len(api.sent_messages(CHAT)) == 1  # the welcome, without the sweep
