@@ -31,6 +31,7 @@ from harness import (
     Replies,
     Webhook,
     bot_env,
+    drop_postgres,
     free_port,
     fresh_postgres,
     intake,
@@ -132,7 +133,8 @@ async def run_setup(setup: str, merchants: int, concurrency: int, workdir: Path)
             finally:
                 bot.stop()
         workers = int(setup.removeprefix("webhook"))
-        env = bot_env(api.api.root, fresh_postgres(f"posbot_bench_{setup}"))
+        database = fresh_postgres(f"posbot_bench_{setup}")
+        env = bot_env(api.api.root, database)
         bot = start_webhook(env, workers, free_port())
         assert bot.port is not None
         try:
@@ -177,6 +179,7 @@ async def run_setup(setup: str, merchants: int, concurrency: int, workdir: Path)
                 return row
         finally:
             bot.stop()
+            drop_postgres(database)
 
 
 def table(rows: list[dict[str, Any]]) -> str:

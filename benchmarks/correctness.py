@@ -29,6 +29,7 @@ from harness import (
     Replies,
     Webhook,
     bot_env,
+    drop_postgres,
     free_port,
     fresh_postgres,
     intake,
@@ -121,6 +122,7 @@ async def main() -> None:
         else:
             problems["replies in another order"] += 1
     processed = _inbox_counts(database_url)
+    drop_postgres(database_url)
     print(
         f"{args.merchants} merchants x {len(INTAKE)} updates through {args.workers} webhook "
         f"workers in {wall:.1f} s; deliveries {stats['deliveries']} "

@@ -298,7 +298,10 @@ def rss_of_tree(pid: int) -> list[float]:
 
 
 def fresh_postgres(name: str) -> str:
-    """A new, empty PostgreSQL database for one run; returns its SQLAlchemy URL."""
+    """A new, empty PostgreSQL database for one run; returns its SQLAlchemy URL. The name
+    carries the process id: two benchmarks running at once (several people share a machine)
+    must not drop each other's database mid-run."""
+    name = f"{name}_{os.getpid()}"
     from sqlalchemy import create_engine, text
 
     engine = create_engine(f"{PG_ROOT}/postgres", isolation_level="AUTOCOMMIT")
@@ -307,6 +310,17 @@ def fresh_postgres(name: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return f"{PG_ROOT}/{name}"
+
+
+def drop_postgres(url: str) -> None:
+    """Remove a database made by `fresh_postgres` (the bot must have stopped)."""
+    from sqlalchemy import create_engine, text
+
+    name = url.rsplit("/", 1)[1]
+    engine = create_engine(f"{PG_ROOT}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 @dataclass
