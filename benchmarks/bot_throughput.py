@@ -39,6 +39,7 @@ from harness import (
     fresh_postgres,
     intake,
     percentile,
+    postgres_cpu,
     start_polling,
     start_webhook,
     update_for,
@@ -84,6 +85,8 @@ async def measure(
     got = replies.by_chat[first_chat]
     print(f"  {name}: warm-up merchant got {len(got)} replies, the last: {got[-1][0][:60]!r}")
     latencies: list[float] = []
+    database = bot.extra.get("database")
+    cpu_pg = postgres_cpu(database) if database else {}
     cpu_bot, cpu_api, cpu_driver = bot.cpu(), api.cpu_seconds(), time.thread_time()
     wall = time.perf_counter()
     queue = list(range(first_chat + 1, first_chat + 1 + merchants))
@@ -97,6 +100,12 @@ async def measure(
     cpu_bot = bot.cpu() - cpu_bot
     cpu_api = api.cpu_seconds() - cpu_api
     cpu_driver = time.thread_time() - cpu_driver
+    # PostgreSQL's backends (those alive at the end; SQLite's work is inside the bot's CPU).
+    cpu_db = (
+        sum(cpu - cpu_pg.get(pid, 0.0) for pid, cpu in postgres_cpu(database).items())
+        if database
+        else 0.0
+    )
     updates = merchants * len(script(first_chat))
     return {
         "name": name,
@@ -110,6 +119,7 @@ async def measure(
         "cpu_bot": cpu_bot,
         "cpu_api": cpu_api,
         "cpu_driver": cpu_driver,
+        "cpu_db": cpu_db,
         "rss": "+".join(f"{size:.0f}" for size in bot.rss()),
     }
 
@@ -139,6 +149,7 @@ async def run_setup(setup: str, merchants: int, concurrency: int, workdir: Path)
         database = fresh_postgres(f"posbot_bench_{setup}")
         env = bot_env(api.api.root, database)
         bot = start_webhook(env, workers, free_port())
+        bot.extra["database"] = database.rsplit("/", 1)[1]
         assert bot.port is not None
         try:
             async with Webhook(bot.port) as hook:
@@ -188,14 +199,15 @@ async def run_setup(setup: str, merchants: int, concurrency: int, workdir: Path)
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| setup | updates | updates/s | p50 ms | p95 ms | p99 ms | max ms | bot CPU ms/update | "
-        "CPU s: bot / fake API / driver | bot RSS MB |",
+        "CPU s: bot / fake API / driver / PostgreSQL | bot RSS MB |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['name']} | {r['updates']} | {r['per_s']:.1f} | {r['p50']:.1f} | "
             f"{r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.0f} | {r['cpu_ms']:.2f} | "
-            f"{r['cpu_bot']:.1f} / {r['cpu_api']:.1f} / {r['cpu_driver']:.1f} | {r['rss']} |"
+            f"{r['cpu_bot']:.1f} / {r['cpu_api']:.1f} / {r['cpu_driver']:.1f} / "
+            f"{r['cpu_db']:.1f} | {r['rss']} |"
         )
     return "\n".join(lines)
 

@@ -282,6 +282,23 @@ def cpu_of_tree(pid: int) -> float:
     return total + sum(cpu_of_tree(int(child)) for child in children)
 
 
+def postgres_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend now serving `database` (its connections)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            if not command.startswith(b"postgres: ") or f" {database} ".encode() not in command:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return found
+
+
 def rss_of_tree(pid: int) -> list[float]:
     """Resident memory (MB) of a process and its descendants (uvicorn's supervisor first)."""
     sizes = []
