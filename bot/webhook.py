@@ -180,8 +180,10 @@ class ChatLocks:
         if self._lock_engine is None:
             self._lock_engine = make_engine(
                 self.db.url,
-                pool_size=4,
-                max_overflow=-1,  # one per chat in flight; Telegram caps those (max_connections)
+                # One per chat in flight; Telegram caps those (max_connections, 40 by default).
+                # Kept rather than opened per update: opening one cost about 1.5% of the CPU.
+                pool_size=16,
+                max_overflow=-1,
                 isolation_level="AUTOCOMMIT",
             )
         return self._lock_engine.connect()
