@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from bot.config import Settings
-from bot.records_config import RecordsConfig, RecordsTable, env_problems, resolve_records
+from bot.records.config import RecordsConfig, RecordsTable, env_problems, resolve_records
 from flows.banks import DEFAULT_BANKS, BankDirectory, Institution
 from flows.diagnosis import Policy
 from flows.settlement_calendar import Cycle, WorkCalendar, YearSchedule

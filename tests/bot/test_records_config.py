@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.deployment import DeploymentError, example_file, load_file, resolve
-from bot.records_http import RecordsClient
+from bot.records.http import RecordsClient
 
 TOKEN = "tok-5ecret-Zq81"
 
