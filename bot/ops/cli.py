@@ -34,7 +34,7 @@ class Posbot(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import DBAPIError
 
-        from bot.deployment import DeploymentError
+        from bot.deployment_file import DeploymentError
         from bot.extras import MissingExtra
         from bot.storage.db import DatabaseUnavailable
 

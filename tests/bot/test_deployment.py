@@ -15,7 +15,8 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.conversation.rendering import Outgoing
 from bot.conversation.service import ChatRef, Incoming
-from bot.deployment import DeploymentError, example_file, load_file, resolve
+from bot.deployment import example_file, load_file, resolve
+from bot.deployment_file import DeploymentError
 from bot.ops.cli import main
 from bot.storage.models import Conversation
 from bot.wiring import Components

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.deployment import DeploymentError, example_file, load_file, resolve
+from bot.deployment import example_file, load_file, resolve
+from bot.deployment_file import DeploymentError
 from bot.records.http import RecordsClient
 
 TOKEN = "tok-5ecret-Zq81"
