@@ -9,7 +9,7 @@ Precision comes first, because a wrong fact sent on to the acquirer costs more t
 - a fact is taken only when its words say it plainly; words that are negated ("不是微信", "没有
   超时"), asked ("是D+1吗") or hedged ("是不是被风控了") give nothing;
 - the words of a fact are found here, but each value is read by the parser of the question that
-  would otherwise ask for it (flows.dates, flows.amounts ... through flows.questions), never by a second parser;
+  would otherwise ask for it (through flows.questions), never by a second parser;
 - when the text gives two different values for one fact ("刷卡失败了又刷了一次成功了"), or a value
   that reads two ways ("3/4"), nothing is taken and the field is listed in `ambiguous`, so the
   bot asks;
