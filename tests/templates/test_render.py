@@ -136,12 +136,14 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         "press:a:records:success",
         "press:a:received:none",
         "press:a:cycle:t1",
-        "press:a:bank:cmb",
         "press:a:account:none",
         "press:a:acquirer:skip",
     ]:
         wallet.answer_all([step])
     collect(wallet.last)
+    collect(wallet.press("c:order_no"))  # not asked on the way: added from the review
+    collect(wallet.press("x:confirm"))
+    collect(wallet.press("x:person"))  # handed over without the transaction number
     other = Dialogue()
     other.command("start")
     collect(other.answer_all(["press:x:begin"]) or other.last)
