@@ -111,6 +111,9 @@ class Policy:
     #: The acquirer's records can be looked up ([records] configured): the intake asks for the
     #: slip or the reference number right after the date and amount, so the lookup can run.
     keys_first: bool = False
+    #: The other receipt keys that lookup needs (intake fields: terminal_id, merchant_id): asked
+    #: on the way too; without a lookup no receipt key is (flows.questions.walked).
+    lookup_keys: frozenset[str] = frozenset()
 
 
 def calls_bank(answers: Mapping[str, Any], now: datetime, policy: Policy) -> bool:

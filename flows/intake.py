@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from transitions import EventData, Machine
@@ -472,11 +473,7 @@ class Intake:
         )
 
     def _walked(self, question: Question, answers: Mapping[str, Any]) -> bool:
-        """Asked on the way to the review (flows.questions.walked); the bank only where the
-        summary tells the merchant to call it, which depends on today's date."""
-        if not walked(question, answers, self.policy.keys_first):
-            return False
-        return question.field != "bank" or calls_bank(answers, self.now, self.policy)
+        return asked_on_the_way(question, answers, self.now, self.policy)
 
     def cycle_missing(self, event: EventData) -> bool:
         question = BY_FIELD["cycle"]
@@ -927,6 +924,9 @@ class Intake:
                 "optional": question.optional,
                 "choices": question.choices,
             }
+            if question.field == "acquirer":
+                # Asked on the way only for a wallet payment: who gave the collection code.
+                context["wallet"] = self.record.answers.get("method") in ("wechat", "alipay")
             if question.field == "reference":
                 context["keys_first"] = (
                     self.policy.keys_first and "method" not in self.record.answers
@@ -1054,7 +1054,7 @@ class Intake:
         # Read off a slip, asked by no question: shown so the merchant sees what goes on.
         items += [
             {"field": name, "value": self.record.answers[name], "answered": True}
-            for name in SLIP_EXTRAS
+            for name in (*SLIP_EXTRAS, *STORY_EXTRAS)
             if self.record.answers.get(name) is not None
         ]
         settled = self._settled_by_records()
@@ -1087,6 +1087,29 @@ class Intake:
         )
 
 
+def shortfall(facts: Facts, answers: Mapping[str, Any]) -> Decimal | None:
+    """How much less than the sale arrived, where a story or a pasted bank SMS said how much
+    arrived (`received_amount`): what the statement's fees and refunds must account for."""
+    received = answers.get("received_amount")
+    if received is None:
+        return None
+    try:
+        short = facts.amount - Decimal(str(received))
+    except ArithmeticError:
+        return None
+    return short if short > 0 else None
+
+
+def asked_on_the_way(
+    question: Question, answers: Mapping[str, Any], now: datetime, policy: Policy
+) -> bool:
+    """Whether the intake asks `question` on its way to the review (flows.questions.walked);
+    the bank only where the summary tells the merchant to call it, which depends on the date."""
+    if not walked(question, answers, policy.keys_first, policy.lookup_keys):
+        return False
+    return question.field != "bank" or calls_bank(answers, now, policy)
+
+
 def summary_reply(
     case_number: str | None,
     facts: Facts,
@@ -1112,6 +1135,7 @@ def summary_reply(
             "incidents": affecting(incidents, facts.day, facts.time),
             "fields": visible_fields(facts.method, answers),
             "traceable_days": TRACEABLE_DAYS,
+            "shortfall": shortfall(facts, answers),
         },
         buttons,
     )
@@ -1361,5 +1385,6 @@ __all__ = [
     "FollowUp",
     "IntakeFlow",
     "IntakeRecord",
+    "asked_on_the_way",
     "summary_reply",
 ]

@@ -418,18 +418,24 @@ def applicable(answers: Answers) -> tuple[Question, ...]:
 TRACE_KEYS: tuple[str, ...] = (*RECEIPT_FIELDS, "order_no")
 
 
-def walked(question: Question, answers: Answers, keys_first: bool = False) -> bool:
+def walked(
+    question: Question,
+    answers: Answers,
+    keys_first: bool = False,
+    lookup_keys: Collection[str] = (),
+) -> bool:
     """Whether the intake asks `question` on its way to the review (it applies, and its answer
     can change the outcome, the due date or a next step). The acquirer's name only changes the
     words of a card payment's steps ("your acquirer, the company that gave you the terminal"),
     but for a wallet payment it decides who to contact (the platform, or the acquirer that
-    gave the QR code); receipt keys, see TRACE_KEYS."""
+    gave the QR code); receipt keys, see TRACE_KEYS: with a records lookup (`keys_first`), the
+    reference and the other keys the lookup needs (`lookup_keys`)."""
     if not question.applies(answers):
         return False
     if question.field == "acquirer":
         return _pays_by_wallet(answers)
     if question.field in TRACE_KEYS:
-        return keys_first and question.field in RECEIPT_FIELDS
+        return keys_first and (question.field == "reference" or question.field in lookup_keys)
     return True
 
 

@@ -384,6 +384,10 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
             for r in reasons
         ]
         + [{"case": bare, "facts": {}, "reason": None, "transcript": [], "topic": "PB-1"}]
+        + [  # keys not given (not asked on the way): the card says so
+            {"case": case, "facts": {"method": m}, "reason": None, "transcript": [], "topic": "P"}
+            for m in ("card", "wechat")
+        ]
         + [
             {
                 "case": case,
