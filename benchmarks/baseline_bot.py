@@ -33,7 +33,7 @@ from bot.deployment import resolve
 from flows.answers import InvalidAnswer
 from flows.diagnosis import diagnose
 from flows.facts import Facts
-from flows.intake import asked_on_the_way
+from flows.intake import asked_on_the_way, summary_reply
 from flows.questions import RECEIPT_FIELDS, SKIP, Question, applicable, parse_answer
 from flows.replies import Button, Reply, rows
 
@@ -182,16 +182,8 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     facts = Facts.from_answers(answers)
     now = datetime.now(UTC)
     diagnosis = diagnose(facts, now, POLICY)
-    summary = {
-        "case_number": None,
-        "facts": facts,
-        "answers": answers,
-        "diagnosis": diagnosis,
-        "now": now,
-        "recheck": False,
-        "incidents": [],
-    }
-    await send(update, context, Reply("summary", summary))
+    # posbot's own summary (the same context), without a case number or incidents.
+    await send(update, context, summary_reply(None, facts, answers, diagnosis, now, []))
     return ConversationHandler.END
 
 
