@@ -362,3 +362,33 @@ def test_asking_for_a_person_again_says_so_and_hands_off_once() -> None:
     (again,) = dialogue.last
     assert again.context["reason"] == "already"
     assert len(dialogue.desk.escalated) == 1
+
+
+@pytest.mark.parametrize(
+    ("script", "keys"),
+    [
+        (CARD_SALE, "receipt"),  # no key was asked: the hand-off asks for the slip
+        ([*CARD_SALE, "press:c:reference", "312345678901"], None),
+        (["press:x:begin", "今天", "88", "press:a:method:wechat"], "order"),
+        (["press:x:begin", "今天"], None),  # the way of paying not known yet: nothing to ask
+    ],
+)
+def test_the_hand_off_asks_for_the_keys_nobody_asked_for(script: list[str], keys: str) -> None:
+    dialogue = started()
+    dialogue.answer_all(script)
+    dialogue.press("x:person")
+    (handed,) = [r for r in dialogue.last if r.template == "person_requested"]
+    assert handed.context["keys"] == keys
+
+
+def test_a_partial_arrival_names_the_shortfall() -> None:
+    dialogue = started()
+    dialogue.tell("昨天下午3点刷了5000，T+1，只到了4970")
+    dialogue.press("x:slip_ok")
+    for data in ("a:card_type:sale", "a:terminal:success", "a:records:success"):
+        dialogue.press(data)
+    dialogue.answer_all(["press:a:account:none", "press:x:confirm"])
+    (summary,) = dialogue.last
+    assert summary.context["diagnosis"].outcome == "F"
+    assert str(summary.context["shortfall"]) == "30.00"
+    assert "received_amount" in summary.context["fields"]
