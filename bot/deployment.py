@@ -294,6 +294,11 @@ class Deployment:
             cycles=self.cycles,
             banks=self.banks,
             keys_first=self.records is not None,
+            lookup_keys=frozenset(
+                {"merchant_no": "merchant_id", "terminal_no": "terminal_id"}[name]
+                for name in (self.records.needs if self.records else ())
+                if name in ("merchant_no", "terminal_no")
+            ),
         )
 
     def template_globals(self) -> dict[str, object]:

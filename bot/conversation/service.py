@@ -49,7 +49,7 @@ from flows.intake import (
     event_from_command,
     still_missing_reply,
 )
-from flows.questions import BY_STATE
+from flows.questions import BY_STATE, keys_wanted
 from flows.readings import SLIP
 from flows.receipt import SlipFields
 from flows.records_lookup import LookupKeys, LookupResult, keys_ready
@@ -476,7 +476,14 @@ class ConversationService:
             case.escalation_reason = "followup"
             return [
                 reply,
-                Reply("person_requested", {"case_number": case.number, "reason": "followup"}),
+                Reply(
+                    "person_requested",
+                    {
+                        "case_number": case.number,
+                        "reason": "followup",
+                        "keys": keys_wanted(case.facts or {}),
+                    },
+                ),
             ]
         if verb == "next" and case.status not in (CaseState.RESOLVED, CaseState.CLOSED):
             return [self._climb(ops, row, case)[1]]

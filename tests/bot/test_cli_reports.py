@@ -29,13 +29,18 @@ CARD = "6222021234567890123"
 TYPED_AMOUNT = "1,280.50"
 CHAT_ID = 424242
 STEPS_WITH_KEYS = [
-    *STEPS[:-3],
+    *STEPS[:-1],
     # A card number typed where no question asks for it: refused and redacted, never kept.
     Incoming("text", text=f"卡号 {CARD}"),
-    *STEPS[-3:-1],
+    STEPS[-1],
+    # The keys are not asked on the way: the merchant adds them on the review.
+    Incoming("button", text="c:reference"),
     Incoming("text", text="4123456789 01"),  # the reference, as typed, with a space
+    Incoming("button", text="c:terminal_id"),
     Incoming("text", text="8765 4321"),
+    Incoming("button", text="c:merchant_id"),
     Incoming("text", text="898 310 058 120 345"),
+    Incoming("button", text="c:voucher"),
     Incoming("text", text=VOUCHER),
     Incoming("button", text="x:confirm"),
 ]
