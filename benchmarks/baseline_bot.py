@@ -2,8 +2,8 @@
 
 Used by benchmarks/bot_throughput.py as the baseline. It asks the same questions in the same
 order, with the same parsers and validation (flows.questions), the same messages and keyboards
-(templates/, through bot.rendering.Renderer), and ends with the same diagnosis and summary
-(flows.diagnosis). What it leaves out is what posbot adds around that: the `transitions`
+(templates/, through bot.conversation.rendering.Renderer), and ends with the same diagnosis and
+summary (flows.diagnosis). What it leaves out is what posbot adds around that: the `transitions`
 machine, the conversation committed to the database at every step, the outbox, the transcript,
 redaction, cases and the removal of spent keyboards. The state lives in `context.user_data`,
 so a restart forgets every merchant; that is the comparison the benchmark makes.
@@ -28,12 +28,12 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.conversation.rendering import Outgoing, Renderer
 from bot.deployment import resolve
-from bot.rendering import Outgoing, Renderer
 from flows.answers import InvalidAnswer
 from flows.diagnosis import diagnose
 from flows.facts import Facts
-from flows.intake import summary_reply
+from flows.intake import asked_on_the_way, summary_reply
 from flows.questions import RECEIPT_FIELDS, SKIP, Question, applicable, parse_answer
 from flows.replies import Button, Reply, rows
 
@@ -66,7 +66,16 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply)
 
 
 def next_question(answers: dict[str, Any]) -> Question | None:
-    return next((q for q in applicable(answers) if q.field not in answers), None)
+    """posbot's order and its rule for which questions are asked at all (flows.intake)."""
+    now = datetime.now(UTC)
+    return next(
+        (
+            q
+            for q in applicable(answers)
+            if q.field not in answers and asked_on_the_way(q, answers, now, POLICY)
+        ),
+        None,
+    )
 
 
 def ask(question: Question, answers: dict[str, Any]) -> Reply:
@@ -89,17 +98,22 @@ def ask(question: Question, answers: dict[str, Any]) -> Reply:
 
 def review(answers: dict[str, Any]) -> Reply:
     questions = applicable(answers)
+    now = datetime.now(UTC)
+    shown = [
+        q for q in questions if q.field in answers or asked_on_the_way(q, answers, now, POLICY)
+    ]
     items = [
         {"field": q.field, "value": answers.get(q.field), "answered": q.field in answers}
-        for q in questions
+        for q in shown
     ]
+    unasked = [q.field for q in questions if q not in shown]
     changes = [Button(f"change.{q.field}", f"c:{q.field}") for q in questions]
     buttons = (
         (Button("confirm", "x:confirm"),),
         *rows(*changes, per_row=3),
         (Button("back", "x:back"), Button("cancel", "x:cancel")),
     )
-    return Reply("review", {"items": items}, buttons)
+    return Reply("review", {"items": items, "unasked": unasked}, buttons)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -168,7 +182,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     facts = Facts.from_answers(answers)
     now = datetime.now(UTC)
     diagnosis = diagnose(facts, now, POLICY)
-    # The same reply (template and context) as posbot's summary, without its buttons.
+    # posbot's own summary (the same context), without a case number or incidents.
     await send(update, context, summary_reply(None, facts, answers, diagnosis, now, []))
     return ConversationHandler.END
 

@@ -8,14 +8,13 @@ Setups, each a separate process started the way an operator starts it:
   webhook2  `posbot run --webhook --workers 2` on PostgreSQL;
   baseline  the same intake built the common way (benchmarks/baseline_bot.py: a
             ConversationHandler with in-memory state), long polling.
-Simulated merchants complete the whole intake (18 updates), each waiting for the reply to a
-step before the next, as a person does; `--concurrency` of them at a time. In webhook mode an
-update is posted as Telegram posts it (its HTTP answer awaited on one of up to 40 connections),
-but the merchant's next step waits for the bot's reply only, not for that HTTP answer.
-Reported: updates/s, latency p50/p95/p99/max (update sent -> reply received), CPU seconds per
-update of the bot
-(all its processes), and the CPU split between the bot, the fake Bot API (its own thread) and
-the driver (the merchants), plus the bot's RSS.
+Simulated merchants complete the whole intake (benchmarks/harness.py INTAKE), each waiting
+for the reply to a step before the next, as a person does; `--concurrency` of them at a time.
+In webhook mode an update is posted as Telegram posts it (its HTTP answer awaited on one of up
+to 40 connections), but the merchant's next step waits for the bot's reply only, not for that
+HTTP answer. Reported: updates/s, latency p50/p95/p99/max (update sent -> reply received), CPU
+seconds per update of the bot (all its processes), and the CPU split between the bot, the fake
+Bot API (its own thread), the driver (the merchants) and PostgreSQL, plus the bot's RSS.
 """
 
 from __future__ import annotations

@@ -48,24 +48,17 @@ INTAKE = [
     ("press", "a:records:success"),
     ("press", "a:received:none"),
     ("press", "a:cycle:t1"),
-    ("press", "a:bank:icbc"),
     ("press", "a:account:none"),
-    ("say", "拉卡拉"),
-    ("say", "312345678901"),
-    ("say", "12345678"),
-    ("press", "a:merchant_id:skip"),
-    ("say", "004521"),
+    # Not due yet, a card payment: the bank, the acquirer's name and the receipt keys are not
+    # asked (flows.intake.asked_on_the_way; benchmarks/baseline_bot.py asks the same).
     ("press", "x:confirm"),
 ]
 
 
 def intake(chat_id: int) -> list[tuple[str, str]]:
-    """The intake with a reference number of the merchant's own (the same reference in two
-    chats is a possible duplicate, which the bot rightly points out)."""
-    return [
-        (kind, f"31{chat_id % 10**10:010d}" if value == "312345678901" else value)
-        for kind, value in INTAKE
-    ]
+    """The intake one merchant goes through (the same for every chat: no receipt keys are
+    given, so two chats are never a possible duplicate of each other)."""
+    return list(INTAKE)
 
 
 SENDING = frozenset({"sendMessage", "sendPhoto", "sendDocument", "copyMessage", "forwardMessage"})

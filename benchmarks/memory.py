@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/memory.py --conversations 10000 --concurrency 64
 
 The bot (`posbot run`, long polling, SQLite) serves simulated merchants through the loopback
-fake Bot API, each completing the whole intake (18 updates, a case opened at the end). Its RSS
+fake Bot API, each completing the whole intake (harness.INTAKE, a case opened at the end). Its RSS
 is read from /proc after the first 100 conversations and at checkpoints up to the last; what
 must hold is that per-chat state does not pile up in the process (everything lives in the
 database), i.e. RSS after 10,000 at most 1.2x RSS after 100, and below 200 MB.

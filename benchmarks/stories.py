@@ -124,6 +124,9 @@ class Walk:
     turns: int  # merchant messages and presses from the story to the summary
     asked_stated: list[str]  # questions asked about a fact the story had stated
     wrong: list[str]  # answers in the case that differ from what the story stated
+    #: Stated facts the reader missed and no question asked (it changes no advice here, see
+    #: docs/story-reader.md "Fewer questions"): absent from the case, not wrong in it.
+    left_out: list[str] = field(default_factory=list)
 
 
 def _answer_for(name: str, value: Any) -> tuple[str, bool]:
@@ -196,10 +199,16 @@ def messages_to_summary(case: CorpusStory) -> Walk:
     wrong = [
         f"{name}: {record.answers.get(name)!r} for {value!r}"
         for name, value in case.facts.items()
-        if record.answers.get(name) != value
+        if record.answers.get(name) is not None
+        and record.answers.get(name) != value
         and not _less_precise(name, record.answers.get(name), value)
     ]
-    return Walk(turns, asked_stated, wrong)
+    left_out = [
+        f"{name}: {value!r} in {case.text!r}"
+        for name, value in case.facts.items()
+        if record.answers.get(name) is None
+    ]
+    return Walk(turns, asked_stated, wrong, left_out)
 
 
 def main() -> int:
@@ -250,22 +259,28 @@ def main() -> int:
     print("Driven through the intake (flows.intake, as `posbot chat` and Telegram run it):\n")
     print(
         "| stories | count | turns to the summary: median | max | stated facts "
-        "| taken without asking | wrong in the case |"
+        "| taken without asking | wrong in the case | missed, not asked |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     groups = (("all", cases, walks), ("stating four or more facts", four_or_more, long_walks))
     for label, group, driven in groups:
         turns = [walk.turns for walk in driven]
         stated = sum(len(case.facts) for case in group)
-        taken = stated - sum(len(w.asked_stated) for w in driven)
+        taken = stated - sum(len(w.asked_stated) + len(w.left_out) for w in driven)
         print(
             f"| {label} | {len(group)} | {statistics.median(turns)} | {max(turns)} | {stated} "
-            f"| {taken} ({taken / stated:.1%}) | {sum(len(w.wrong) for w in driven)} |"
+            f"| {taken} ({taken / stated:.1%}) | {sum(len(w.wrong) for w in driven)} "
+            f"| {sum(len(w.left_out) for w in driven)} |"
         )
     print()
     if wrong_in_case:
         print("Wrong answers in the case:")
         for line in wrong_in_case:
+            print(f"- {line}")
+    left_out = [line for walk in walks for line in walk.left_out]
+    if left_out:
+        print("Stated, missed by the reader and not asked (no advice depends on them here):")
+        for line in left_out:
             print(f"- {line}")
     if args.misses and asked_again:
         print("Stated facts asked again:")

@@ -8,6 +8,7 @@ hotline, the receipt keys ...). "Still missing" climbs the same table's ladder.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -49,6 +50,7 @@ __all__ = [
     "Diagnosis",
     "Outcome",
     "Policy",
+    "calls_bank",
     "climb",
     "diagnose",
     "situation",
@@ -109,6 +111,22 @@ class Policy:
     #: The acquirer's records can be looked up ([records] configured): the intake asks for the
     #: slip or the reference number right after the date and amount, so the lookup can run.
     keys_first: bool = False
+    #: The other receipt keys that lookup needs (intake fields: terminal_id, merchant_id): asked
+    #: on the way too; without a lookup no receipt key is (flows.questions.walked).
+    lookup_keys: frozenset[str] = frozenset()
+
+
+def calls_bank(answers: Mapping[str, Any], now: datetime, policy: Policy) -> bool:
+    """Whether the summary for these answers tells the merchant to call their settlement bank
+    (only an overdue payment's does), so the bank is worth asking; True while the answers that
+    decide it are not all known. The bank and account notices never move a date: an account
+    notice not answered yet is counted as none."""
+    probe = {**answers, "bank": None, "account": answers.get("account") or "none"}
+    try:
+        facts = Facts.from_answers(probe)
+    except (KeyError, ValueError, TypeError):
+        return True
+    return any(action.key == "call_bank" for action in diagnose(facts, now, policy).actions)
 
 
 def settlement_cycle(facts: Facts) -> Cycle:

@@ -93,8 +93,8 @@ WALLET_METHODS = frozenset({Method.WECHAT, Method.ALIPAY})
 #: The answers a summary lists, in order (slip-only keys such as batch and auth code included).
 SUMMARY_FIELDS = (
     "when", "amount", "method", "card_type", "slip_type", "terminal", "records", "received",
-    "cycle", "bank", "account", "acquirer", "reference", "terminal_id", "merchant_id", "voucher",
-    "card", "batch", "auth_code", "order_no",
+    "received_amount", "received_day", "cycle", "bank", "account", "acquirer", "reference",
+    "terminal_id", "merchant_id", "voucher", "card", "batch", "auth_code", "order_no",
 )  # fmt: skip
 #: Keys printed on a card-network slip: meaningless for a wallet payment.
 RECEIPT_KEYS = frozenset(

@@ -12,13 +12,24 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol
 
 from transitions import EventData, Machine
 
-from flows.answers import AmbiguousWhen, InvalidAnswer, When
-from flows.diagnosis import TRACEABLE_DAYS, Climb, Diagnosis, Outcome, Policy, climb, diagnose
+from flows.answers import InvalidAnswer
+from flows.dates import AmbiguousWhen, When
+from flows.diagnosis import (
+    TRACEABLE_DAYS,
+    Climb,
+    Diagnosis,
+    Outcome,
+    Policy,
+    calls_bank,
+    climb,
+    diagnose,
+)
 from flows.facts import Facts, visible_fields
 from flows.incidents import Incident, affecting
 from flows.questions import (
@@ -32,8 +43,10 @@ from flows.questions import (
     Question,
     WantsFreeText,
     applicable,
+    keys_wanted,
     parse_answer,
     tailored,
+    walked,
     when_choice,
 )
 from flows.readings import ASK_KEY, SLIP, STORY, merge, received_partly, took_answer
@@ -141,14 +154,19 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("answer", _s("card_type"),   _s("terminal"),    before=ACCEPT),
     _t("answer", _s("terminal"),    _s("records"),     before=ACCEPT),
     _t("answer", _s("records"),     _s("received"),    before=ACCEPT),
-    _t("answer", _s("received"),    _s("bank"),        before=ACCEPT, unless="asks_cycle"),
-    _t("answer", _s("received"),    _s("cycle"),       before=ACCEPT),
-    _t("answer", _s("cycle"),       _s("bank"),        before=ACCEPT),
+    _t("answer", _s("received"),    _s("cycle"),       before=ACCEPT, conditions="asks_cycle"),
+    _t("answer", _s("received"),    _s("bank"),        before=ACCEPT, conditions="asks_bank"),
+    _t("answer", _s("received"),    _s("account"),     before=ACCEPT),
+    _t("answer", _s("cycle"),       _s("bank"),        before=ACCEPT, conditions="asks_bank"),
+    _t("answer", _s("cycle"),       _s("account"),     before=ACCEPT),
     _t("answer", _s("bank"),        _s("account"),     before=ACCEPT),
-    _t("answer", _s("account"),     _s("acquirer"),    before=ACCEPT),
-    _t("answer", _s("acquirer"),    _s("reference"),   before=ACCEPT,
-       conditions="has_receipt_keys"),
-    _t("answer", _s("acquirer"),    _s("order_no"),    before=ACCEPT),
+    # The acquirer only where it decides who to contact (a wallet payment); receipt keys only
+    # where the bot's own trace needs them (keys first): flows.questions.walked.
+    _t("answer", _s("account"),     _s("acquirer"),    before=ACCEPT, conditions="asks_acquirer"),
+    _t("answer", _s("account"),     _s("reference"),   before=ACCEPT, conditions="asks_keys"),
+    _t("answer", _s("account"),     REVIEWING,         before=ACCEPT),
+    _t("answer", _s("acquirer"),    _s("reference"),   before=ACCEPT, conditions="asks_keys"),
+    _t("answer", _s("acquirer"),    REVIEWING,         before=ACCEPT),
     _t("answer", _s("reference"),   _s("terminal_id"), before=ACCEPT),
     _t("answer", _s("terminal_id"), _s("merchant_id"), before=ACCEPT),
     _t("answer", _s("merchant_id"), _s("voucher"),     before=ACCEPT),
@@ -169,18 +187,23 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("back", _s("records"),     _s("terminal")),
     _t("back", _s("received"),    _s("records")),
     _t("back", _s("cycle"),       _s("received")),
-    _t("back", _s("bank"),        _s("received"), unless="asks_cycle"),
-    _t("back", _s("bank"),        _s("cycle")),
-    _t("back", _s("account"),     _s("bank")),
+    _t("back", _s("bank"),        _s("cycle"), conditions="asks_cycle"),
+    _t("back", _s("bank"),        _s("received")),
+    _t("back", _s("account"),     _s("bank"), conditions="asks_bank"),
+    _t("back", _s("account"),     _s("cycle"), conditions="asks_cycle"),
+    _t("back", _s("account"),     _s("received")),
     _t("back", _s("acquirer"),    _s("account")),
     _t("back", _s("reference"),   _s("amount"), conditions="asked_keys_first"),
-    _t("back", _s("reference"),   _s("acquirer")),
-    _t("back", _s("order_no"),    _s("acquirer")),
+    _t("back", _s("reference"),   _s("acquirer"), conditions="asks_acquirer"),
+    _t("back", _s("reference"),   _s("account")),
+    _t("back", _s("order_no"),    _s("acquirer"), conditions="asks_acquirer"),
+    _t("back", _s("order_no"),    _s("account")),
     _t("back", _s("terminal_id"), _s("reference")),
     _t("back", _s("merchant_id"), _s("terminal_id")),
     _t("back", _s("voucher"),     _s("merchant_id")),
-    _t("back", REVIEWING,         _s("voucher"), conditions="has_receipt_keys"),
-    _t("back", REVIEWING,         _s("order_no")),
+    _t("back", REVIEWING,         _s("voucher"), conditions="walks_keys"),
+    _t("back", REVIEWING,         _s("acquirer"), conditions="asks_acquirer"),
+    _t("back", REVIEWING,         _s("account")),
     _t("back", _s("slip_type"),   CHOOSING_NEXT),
     # The slip's "is this right?": confirm, correct one value, or set it all aside.
     # A story told at the welcome: declined, nothing of it is kept (consent was never given).
@@ -204,6 +227,7 @@ TRANSITIONS: list[dict[str, Any]] = [
       for question in QUESTIONS],
     _t("confirm", REVIEWING, _s("card_type"), conditions="card_type_missing"),
     _t("confirm", REVIEWING, _s("cycle"), conditions="cycle_missing"),
+    _t("confirm", REVIEWING, _s("bank"), conditions="bank_missing"),
     _t("confirm", REVIEWING, SUMMARIZED, before="open_case"),
     # The acquirer's records answered a lookup (run by the service off the event loop): found
     # settles the records question (never asked then), not found asks to check the reference
@@ -349,8 +373,16 @@ class Intake:
         """Paid by card, and no confirmed slip printed the transaction type."""
         return BY_FIELD["card_type"].applies(self._answers_with_pending())
 
-    def has_receipt_keys(self, event: EventData) -> bool:
-        return BY_FIELD["reference"].applies(self._answers_with_pending())
+    def asks_acquirer(self, event: EventData) -> bool:
+        """A wallet payment: a named acquirer, not the platform, is the one to contact."""
+        return self._walked(BY_FIELD["acquirer"], self._answers_with_pending())
+
+    def walks_keys(self, event: EventData) -> bool:
+        """The receipt keys are asked on the way (keys first: the records lookup needs them)."""
+        return self._walked(BY_FIELD["reference"], self._answers_with_pending())
+
+    def asks_keys(self, event: EventData) -> bool:
+        return self.walks_keys(event) and "reference" not in self.record.answers
 
     def keys_first(self, event: EventData) -> bool:
         """A lookup is configured and no slip gave the reference number yet."""
@@ -420,7 +452,10 @@ class Intake:
     def is_first_open(self, event: EventData) -> bool:
         """The first question that applies and has no answer yet is the destination."""
         answers = self.record.answers
-        first = next((q for q in applicable(answers) if q.field not in answers), None)
+        first = next(
+            (q for q in applicable(answers) if q.field not in answers and self._walked(q, answers)),
+            None,
+        )
         if first is None or event.transition is None:
             return False
         return event.transition.dest == first.state
@@ -428,6 +463,19 @@ class Intake:
     def asks_cycle(self, event: EventData) -> bool:
         """The cycle question, only where the cycle can move a due date (flows.questions)."""
         return BY_FIELD["cycle"].applies(self._answers_with_pending())
+
+    def asks_bank(self, event: EventData) -> bool:
+        """The settlement bank, only where the summary names it (flows.diagnosis.calls_bank)."""
+        return self._walked(BY_FIELD["bank"], self._answers_with_pending())
+
+    def bank_missing(self, event: EventData) -> bool:
+        """At the review's Confirm: the date moved on, and the summary now calls the bank."""
+        return "bank" not in self.record.answers and self._walked(
+            BY_FIELD["bank"], self.record.answers
+        )
+
+    def _walked(self, question: Question, answers: Mapping[str, Any]) -> bool:
+        return asked_on_the_way(question, answers, self.now, self.policy)
 
     def cycle_missing(self, event: EventData) -> bool:
         question = BY_FIELD["cycle"]
@@ -824,9 +872,13 @@ class Intake:
         self.record.case_number = self.desk.escalate(
             reason, dict(self.record.answers), self.record.case_number
         )
-        reply = Reply(
-            "person_requested", {"case_number": self.record.case_number, "reason": reason}
-        )
+        # The receipt keys are not asked on the way: the people tracing it need them.
+        context = {
+            "case_number": self.record.case_number,
+            "reason": reason,
+            "keys": keys_wanted(self.record.answers),
+        }
+        reply = Reply("person_requested", context)
         (self._after_summary if after_summary else self.replies).append(reply)
 
     def schedule_check_back(self, event: EventData) -> None:
@@ -874,6 +926,9 @@ class Intake:
                 "optional": question.optional,
                 "choices": question.choices,
             }
+            if question.field == "acquirer":
+                # Asked on the way only for a wallet payment: who gave the collection code.
+                context["wallet"] = self.record.answers.get("method") in ("wechat", "alipay")
             if question.field == "reference":
                 context["keys_first"] = (
                     self.policy.keys_first and "method" not in self.record.answers
@@ -976,6 +1031,16 @@ class Intake:
 
     def _review_reply(self) -> Reply:
         questions = applicable(self.record.answers)
+        # Listed: the questions asked on the way and any other answer given (a slip's
+        # reference number, an acquirer a story named). The rest were not asked (they change
+        # no advice here): named on one line, each with its button, for a merchant who wants
+        # to add them anyway.
+        shown = tuple(
+            q
+            for q in questions
+            if q.field in self.record.answers or self._walked(q, self.record.answers)
+        )
+        unasked = [q.field for q in questions if q not in shown]
         items = [
             {
                 "field": q.field,
@@ -986,12 +1051,12 @@ class Intake:
                 if q.field == "records"
                 else None,
             }
-            for q in questions
+            for q in shown
         ]
         # Read off a slip, asked by no question: shown so the merchant sees what goes on.
         items += [
             {"field": name, "value": self.record.answers[name], "answered": True}
-            for name in SLIP_EXTRAS
+            for name in (*SLIP_EXTRAS, *STORY_EXTRAS)
             if self.record.answers.get(name) is not None
         ]
         settled = self._settled_by_records()
@@ -1003,7 +1068,7 @@ class Intake:
             *rows(*changes, per_row=3),
             (Button("back", "x:back"), Button("cancel", "x:cancel")),
         )
-        return Reply("review", {"items": items}, buttons)
+        return Reply("review", {"items": items, "unasked": unasked}, buttons)
 
     def _summary_reply(self, facts: Facts, diagnosis: Diagnosis, recheck: bool = False) -> Reply:
         buttons: tuple[tuple[Button, ...], ...] = (
@@ -1022,6 +1087,29 @@ class Intake:
             recheck=recheck,
             buttons=buttons,
         )
+
+
+def shortfall(facts: Facts, answers: Mapping[str, Any]) -> Decimal | None:
+    """How much less than the sale arrived, where a story or a pasted bank SMS said how much
+    arrived (`received_amount`): what the statement's fees and refunds must account for."""
+    received = answers.get("received_amount")
+    if received is None:
+        return None
+    try:
+        short = facts.amount - Decimal(str(received))
+    except ArithmeticError:
+        return None
+    return short if short > 0 else None
+
+
+def asked_on_the_way(
+    question: Question, answers: Mapping[str, Any], now: datetime, policy: Policy
+) -> bool:
+    """Whether the intake asks `question` on its way to the review (flows.questions.walked);
+    the bank only where the summary tells the merchant to call it, which depends on the date."""
+    if not walked(question, answers, policy.keys_first, policy.lookup_keys):
+        return False
+    return question.field != "bank" or calls_bank(answers, now, policy)
 
 
 def summary_reply(
@@ -1049,6 +1137,7 @@ def summary_reply(
             "incidents": affecting(incidents, facts.day, facts.time),
             "fields": visible_fields(facts.method, answers),
             "traceable_days": TRACEABLE_DAYS,
+            "shortfall": shortfall(facts, answers),
         },
         buttons,
     )
@@ -1301,5 +1390,6 @@ __all__ = [
     "FollowUp",
     "IntakeFlow",
     "IntakeRecord",
+    "asked_on_the_way",
     "summary_reply",
 ]

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flows.answers import InvalidAnswer, normalize_text, parse_amount, parse_receipt_key, parse_when
+from flows.amounts import parse_amount
+from flows.answers import InvalidAnswer, normalize_text, parse_receipt_key
 from flows.banks import DEFAULT_BANKS, BankDirectory
+from flows.dates import parse_when
 from flows.facts import RECEIPT_METHODS, WALLET_METHODS, Facts, Method, SlipType
 from flows.settlement_calendar import SHANGHAI, Cycle
 
@@ -409,3 +411,42 @@ def _choice_value(question: Question, choice: str, now: datetime) -> Any:
 
 def applicable(answers: Answers) -> tuple[Question, ...]:
     return tuple(question for question in QUESTIONS if question.applies(answers))
+
+
+#: Keys printed on the slip or in the payment record. A trace needs them, not the advice: the
+#: steps tell the merchant to read them off the slip to whoever traces the payment. So the
+#: intake asks for them only where the bot's own trace needs them (a records lookup: keys
+#: first) and at a hand-off to people; a slip or a story gives them anywhere.
+TRACE_KEYS: tuple[str, ...] = (*RECEIPT_FIELDS, "order_no")
+
+
+def walked(
+    question: Question,
+    answers: Answers,
+    keys_first: bool = False,
+    lookup_keys: Collection[str] = (),
+) -> bool:
+    """Whether the intake asks `question` on its way to the review (it applies, and its answer
+    can change the outcome, the due date or a next step). The acquirer's name only changes the
+    words of a card payment's steps ("your acquirer, the company that gave you the terminal"),
+    but for a wallet payment it decides who to contact (the platform, or the acquirer that
+    gave the QR code); receipt keys, see TRACE_KEYS: with a records lookup (`keys_first`), the
+    reference and the other keys the lookup needs (`lookup_keys`)."""
+    if not question.applies(answers):
+        return False
+    if question.field == "acquirer":
+        return _pays_by_wallet(answers)
+    if question.field in TRACE_KEYS:
+        return keys_first and (question.field == "reference" or question.field in lookup_keys)
+    return True
+
+
+def keys_wanted(answers: Answers) -> str | None:
+    """What a person tracing this payment will want that the merchant has not given: "receipt"
+    (the slip's reference number) or "order" (a wallet's transaction number); None when given,
+    or when the way of paying is not known yet."""
+    if _has_receipt_keys(answers) and not answers.get("reference"):
+        return "receipt"
+    if _pays_by_wallet(answers) and not answers.get("order_no"):
+        return "order"
+    return None

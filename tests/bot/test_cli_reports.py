@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
-from bot.rendering import Renderer
-from bot.service import ChatRef, Incoming
+from bot.conversation.rendering import Renderer
+from bot.conversation.service import ChatRef, Incoming
+from bot.ops.cli import main
+from bot.ops.terminal_table import display_width, stats_table
 from bot.storage.models import Case
-from bot.terminal_table import display_width, stats_table
 from tests.bot.test_service_storage import STEPS
 
 #: What a merchant typed that identifies them or their card: none of it may leave in an export.
@@ -29,13 +29,18 @@ CARD = "6222021234567890123"
 TYPED_AMOUNT = "1,280.50"
 CHAT_ID = 424242
 STEPS_WITH_KEYS = [
-    *STEPS[:-3],
+    *STEPS[:-1],
     # A card number typed where no question asks for it: refused and redacted, never kept.
     Incoming("text", text=f"卡号 {CARD}"),
-    *STEPS[-3:-1],
+    STEPS[-1],
+    # The keys are not asked on the way: the merchant adds them on the review.
+    Incoming("button", text="c:reference"),
     Incoming("text", text="4123456789 01"),  # the reference, as typed, with a space
+    Incoming("button", text="c:terminal_id"),
     Incoming("text", text="8765 4321"),
+    Incoming("button", text="c:merchant_id"),
     Incoming("text", text="898 310 058 120 345"),
+    Incoming("button", text="c:voucher"),
     Incoming("text", text=VOUCHER),
     Incoming("button", text="x:confirm"),
 ]

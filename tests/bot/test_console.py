@@ -6,12 +6,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.console import parse_line, plain
+from bot.channels.console import parse_line, plain
+from bot.ops.cli import main
 from tests.bot.conftest import Factory
 from tests.console_script import run_console
 
-SCRIPT = ["1", "昨天下午3点", "1280元", "1", "1", "1", "1", "1", "1", "1", "1", "拉卡拉", "#2", "1"]
+#: Start, the date and amount, the seven questions a card payment not yet due is asked, Confirm.
+SCRIPT = ["1", "昨天下午3点", "1280元", "1", "1", "1", "1", "1", "1", "1", "1"]
 
 
 def test_console_walks_to_a_summary(tmp_path: Path, make_components: Factory) -> None:

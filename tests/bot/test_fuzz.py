@@ -49,10 +49,10 @@ from sqlalchemy import or_, select
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.telegram.app import build_application
+from bot.channels.telegram.handlers import TelegramHandlers
 from bot.config import Settings
 from bot.storage.models import Case, Conversation, OutboxMessage, TranscriptLine
-from bot.telegram.app import build_application
-from bot.telegram.handlers import TelegramHandlers
 from bot.wiring import Components
 from flows.intake import STATES
 from flows.questions import BY_STATE
@@ -126,13 +126,8 @@ SCRIPT: list[tuple[str, str]] = [
     ("press", "a:records:success"),
     ("press", "a:received:none"),
     ("press", "a:cycle:t1"),
-    ("press", "a:bank:icbc"),
+    # Not due yet, a card payment: neither the bank nor the acquirer nor the keys are asked.
     ("press", "a:account:none"),
-    ("say", "拉卡拉"),
-    ("say", "3123 4567 8901"),
-    ("say", "12345678"),
-    ("press", "a:merchant_id:skip"),
-    ("say", "004521"),
     ("press", "x:confirm"),
 ]
 
@@ -1130,7 +1125,8 @@ def walk(h: Harness, chat: int, steps: list[tuple[str, str]]) -> list[dict]:
     "steps",
     [
         pytest.param(
-            [*SCRIPT[:12], ("say", "<b>ZQX</b>"), ("press", "a:reference:noreceipt")],
+            # A wallet payment is asked who set up its collection code.
+            [*SCRIPT[:4], ("press", "a:method:wechat"), *SCRIPT[6:11], ("say", "<b>ZQX</b>")],
             id="acquirer-name",
         ),
         pytest.param([("say", "/case <b>ZQX</b>")], id="case-number"),
@@ -1208,11 +1204,12 @@ def test_a_reply_refused_with_429_is_delivered_later_in_order(harness: Harness) 
 # -- regressions: bugs the fuzzing found, fixed since (uncommitted when these were written) -----
 
 TYPED_BANK = [
-    *SCRIPT[:10],
+    *SCRIPT[:2],
+    ("say", "11月18日下午3点"),  # overdue: the summary gives the bank's hotline, so it is asked
+    *SCRIPT[3:10],
     ("press", "a:bank:other"),
     ("say", "宁波银行"),  # the example ask_text.j2 gives for a bank without a button
-    *SCRIPT[11:13],
-    ("press", "a:reference:noreceipt"),
+    SCRIPT[10],
 ]
 
 
@@ -1307,7 +1304,9 @@ WALLET = [
     ("say", "昨天下午3点"),
     ("say", "1280"),
     ("press", "a:method:wechat"),
-    *SCRIPT[6:13],  # terminal ... acquirer; a wallet payment is asked for its order number
+    *SCRIPT[6:11],  # terminal ... account
+    ("press", "a:acquirer:skip"),  # who set up the collection code
+    ("press", "c:order_no"),  # not asked on the way: added from the review
 ]
 
 
@@ -1332,7 +1331,12 @@ def test_an_agent_reply_with_a_card_number_is_redacted(harness: Harness) -> None
 
 def test_forget_clears_the_merchants_answers_from_the_outbox(harness: Harness) -> None:
     chat = harness.new_chat()
-    walk(harness, chat, [*SCRIPT, ("say", "/forget"), ("press", "g:yes")])
+    reference = [("press", "c:reference"), ("say", "3123 4567 8901")]  # added on the review
+    walk(
+        harness,
+        chat,
+        [*SCRIPT[:-1], *reference, SCRIPT[-1], ("say", "/forget"), ("press", "g:yes")],
+    )
     with harness.parts.db.transaction() as session:
         kept = [
             json.dumps(payload, ensure_ascii=False)
@@ -1344,8 +1348,8 @@ def test_forget_clears_the_merchants_answers_from_the_outbox(harness: Harness) -
 
 
 def test_the_webhook_inbox_does_not_keep_what_a_merchant_typed(harness: Harness) -> None:
+    from bot.channels.telegram.webhook import UpdateInbox
     from bot.storage.models import InboxUpdate
-    from bot.webhook import UpdateInbox
 
     chat = harness.new_chat()
     inbox = UpdateInbox(harness.parts.db, harness.application)

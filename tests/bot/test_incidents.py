@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from bot.incidents import IncidentDesk, active_incidents
-from bot.outbox import Outbox
-from bot.service import ChatRef, Incoming
+from bot.channels.telegram.delivery import send_message
+from bot.conversation.outbox import Outbox
+from bot.conversation.service import ChatRef, Incoming
 from bot.storage.models import Case, IncidentNotice, OutboxMessage
 from bot.storage.models import Incident as IncidentRow
+from bot.support.incidents import IncidentDesk, active_incidents
 from bot.wiring import Components
 from flows.incidents import parse_incident
 from flows.settlement_calendar import SHANGHAI
@@ -27,7 +28,7 @@ MORNING_TO_EVENING = parse_incident("2026-11-24 08:00 2026-11-24 18:00 拉卡拉
 
 
 def desk_for(parts: Components) -> IncidentDesk:
-    return IncidentDesk(parts.service, Outbox(parts.db, parts.service.clock), "zh")
+    return IncidentDesk(parts.service, Outbox(parts.db, parts.service.clock, send_message), "zh")
 
 
 def add_case(

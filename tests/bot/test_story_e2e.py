@@ -21,10 +21,7 @@ OPEN = [
     "a:terminal:success",
     "a:records:success",
     "a:cycle:t1",
-    "a:bank:icbc",
-    "a:account:none",
-    "a:acquirer:skip",
-    "a:reference:noreceipt",
+    "a:account:none",  # not due yet, a card payment: no bank, acquirer or receipt keys
 ]
 
 

@@ -104,13 +104,14 @@ async def test_follow_up_to_escalation_relay_resolution_and_rating_in_a_forum(
             still_missing = await step(api, "press", f"k:no:{CASE}", expect=2)
             assert "已超过应到账时间" in still_missing[0]["text"]
             assert "人工客服" in still_missing[1]["text"]
+            assert "签购单照片" in still_missing[1]["text"]  # the keys nobody asked for yet
 
             topic = await api.wait_for_call("createForumTopic")
             assert topic.params["name"].startswith(CASE)
             (card,) = await api.wait_for_messages(SUPPORT, 1)
             thread = card["message_thread_id"]
             assert CASE in card["text"]
-            assert "312345678901" in card["text"]
+            assert "参考号：未提供" in card["text"]  # not asked on the way: the card says so
             assert case_row(bot).status == "escalated"
 
             # An agent writes in the topic: relayed to the merchant, case claimed.

@@ -17,6 +17,7 @@ def intake(
     records: str = "success",
     received: str = "none",
     cycle: bool = True,
+    bank: bool = False,
 ) -> list[Step]:
     steps: list[Step] = [
         ("say", "/start", 1),
@@ -29,13 +30,10 @@ def intake(
         ("press", f"a:records:{records}", 1),
         ("press", f"a:received:{received}", 1),
         *([("press", "a:cycle:t1", 1)] if cycle else []),  # only where it can move a date
-        ("press", "a:bank:icbc", 1),
+        # The bank only where the summary calls it (overdue); the acquirer's name and the
+        # receipt keys are not asked for a card payment without a records lookup.
+        *([("press", "a:bank:icbc", 1)] if bank else []),
         ("press", "a:account:none", 1),
-        ("say", "拉卡拉", 1),
-        ("say", "3123 4567 8901", 1),
-        ("say", "12345678", 1),
-        ("press", "a:merchant_id:skip", 1),
-        ("say", "004521", 1),
     ]
     return steps
 
@@ -53,7 +51,11 @@ OUTCOMES = [
         ["交易结果还不确定", "不要直接重刷"],
     ),
     ("D", {"card_type": "preauth", "cycle": False}, ["预授权", "预授权完成"]),
-    ("E", {"date": "11月18日 10:00"}, ["已超过应到账时间", "95588", "12363", "312345678901"]),
+    (
+        "E",
+        {"date": "11月18日 10:00", "bank": True},
+        ["已超过应到账时间", "95588", "12363", "参考号最有用"],
+    ),
     ("F", {"received": "partial"}, ["到账金额比交易金额少", "对账单"]),
 ]
 
@@ -105,7 +107,7 @@ async def test_bad_input_gets_an_answer(tmp_path: Any) -> None:
         api.send_sticker(CHAT)
         (sticker,) = await api.wait_for_messages(CHAT, 1, since=mark)
         assert sticker["text"]
-        (forged,) = (await step(api, "press", "a:bank:icbc", expect=2))[:1]
+        (forged,) = (await step(api, "press", "a:account:none", expect=2))[:1]
         assert forged["text"]
 
 

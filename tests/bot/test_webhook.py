@@ -12,8 +12,8 @@ import httpx
 import pytest
 import uvicorn
 
+from bot.channels.telegram.webhook import SECRET_HEADER, create_app
 from bot.config import Settings
-from bot.webhook import SECRET_HEADER, create_app
 from tests.bot.helpers import Clock
 from tests.bot.telegram_harness import CHAT
 from tests.fake_bot_api import FakeBotApi
@@ -209,7 +209,7 @@ async def test_an_update_stored_while_the_holder_takes_the_chat_is_run_at_once(
     when it lets go, not leave it for the periodic sweep half a minute later."""
     from sqlalchemy import create_engine, text
 
-    from bot.webhook import UpdateInbox
+    from bot.channels.telegram.webhook import UpdateInbox
 
     engine = create_engine(postgres_url)
     with engine.begin() as connection:

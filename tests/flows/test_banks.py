@@ -133,8 +133,10 @@ def test_a_rural_bank_named_after_a_big_bank_is_never_that_bank(
 def test_the_bank_question_stores_other_banks_by_name(text: str, stored: object) -> None:
     dialogue = Dialogue()
     dialogue.command("start")
-    dialogue.answer_all(["press:x:begin", "昨天", "1", "press:a:method:card"])
+    # A week ago: overdue, so the summary calls the bank and the question is asked.
+    dialogue.answer_all(["press:x:begin", "11月18日", "1", "press:a:method:card"])
     dialogue.answer_all(["press:a:card_type:sale", "press:a:terminal:success"])
     dialogue.answer_all(["press:a:records:success", "press:a:received:none", "press:a:cycle:t1"])
+    assert dialogue.state == "asking_bank"
     dialogue.say(text)
     assert dialogue.record.answers["bank"] == stored

@@ -182,7 +182,10 @@ def summary_incidents(when: str, posted: list[Incident]) -> list[Incident]:
     dialogue.command("start")
     script = list(CARD_SALE)
     script[1] = when
-    dialogue.answer_all([*script, "press:x:confirm"])
+    dialogue.answer_all(script[:9])
+    if dialogue.state == "asking_bank":  # overdue: the summary gives the bank's hotline
+        dialogue.press("a:bank:icbc")
+    dialogue.answer_all([*script[9:], "press:x:confirm"])
     (summary,) = [reply for reply in dialogue.last if reply.template == "summary"]
     found: list[Incident] = summary.context["incidents"]
     dialogue.press("x:missing")  # "still missing" re-checks with the same incidents

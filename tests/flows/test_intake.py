@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
-from flows.intake import STATES, TRANSITIONS, build_machine
+from flows.intake import STATES, TRANSITIONS, IntakeFlow, build_machine
 from flows.replies import CALLBACK_DATA_LIMIT
 from flows.settlement_calendar import SHANGHAI
-from tests.flows.dialogue import Dialogue
+from tests.flows.dialogue import POLICY, Dialogue
+
+KEYS_FIRST = IntakeFlow(replace(POLICY, keys_first=True))
 
 CARD_SALE = [
     "press:x:begin",
@@ -21,9 +24,11 @@ CARD_SALE = [
     "press:a:records:success",
     "press:a:received:none",
     "press:a:cycle:t1",
-    "press:a:bank:icbc",
     "press:a:account:none",
-    "拉卡拉",
+]
+#: Asked only where a step or a trace needs them: the bank for an overdue payment (its
+#: hotline), the acquirer for a wallet payment, the receipt keys with a records lookup.
+CARD_SALE_KEYS = [
     "312345678901",
     "12345678",
     "press:a:merchant_id:skip",
@@ -59,19 +64,20 @@ def test_card_sale_walks_every_question_in_order_to_review_and_summary() -> None
         "ask_records",
         "ask_received",
         "ask_cycle",
-        "ask_bank",
         "ask_account",
-        "ask_acquirer",
-        "ask_reference",
-        "ask_terminal_id",
-        "ask_merchant_id",
-        "ask_voucher",
         "review",
     ]
     assert dialogue.record.consented_at == dialogue.now
     assert dialogue.record.answers["when"] == {"day": "2026-11-24", "time": "15:00"}
     assert dialogue.record.answers["amount"] == "1280.50"
-    assert dialogue.record.answers["merchant_id"] is None
+    # Not due yet: neither the bank (no hotline to give), nor the acquirer's name (it only
+    # changes the words), nor the receipt keys (no trace yet) were asked.
+    assert not {"bank", "acquirer", "reference", "merchant_id"} & set(dialogue.record.answers)
+    review = dialogue.last[-1]
+    assert [item["field"] for item in review.context["items"]] == [
+        "when", "amount", "method", "card_type", "terminal", "records", "received", "cycle",
+        "account",
+    ]  # fmt: skip
     dialogue.press("x:confirm")
     assert dialogue.state == "summarized"
     (summary,) = dialogue.last
@@ -97,21 +103,54 @@ def test_wallet_payment_skips_card_type_and_receipt_keys() -> None:
             "press:a:records:success",
             "press:a:received:none",
             "press:a:cycle:unsure",
-            "press:a:bank:unsure",
             "press:a:account:none",
-            "press:a:acquirer:skip",
         ]
     )
-    assert dialogue.templates() == ["ask_order_no"]
-    dialogue.say("4200001234202611251234567890")
+    # Who gave the QR code decides who to contact: the platform, or that acquirer.
+    assert dialogue.templates() == ["ask_acquirer"]
+    dialogue.say("收钱吧")
+    assert dialogue.state == "reviewing"  # the transaction number only at a hand-off
+    dialogue.press("x:back")
+    assert dialogue.state == "asking_acquirer"
+
+
+def test_an_overdue_payment_asks_the_bank_for_its_hotline() -> None:
+    dialogue = started()
+    script = list(CARD_SALE)
+    script[1] = "11月18日下午3点"  # a week ago, T+1: overdue
+    dialogue.answer_all(script[:9])
+    assert dialogue.state == "asking_bank"
+    dialogue.press("a:bank:icbc")
+    dialogue.press("x:back")
+    assert dialogue.state == "asking_bank"
+    dialogue.answer_all(["press:a:bank:icbc", "press:a:account:none", "press:x:confirm"])
+    (call,) = [a for a in dialogue.last[0].context["diagnosis"].actions if a.key == "call_bank"]
+    assert call.params["hotline"] == "95588"
+
+
+def test_a_bank_not_asked_is_asked_at_confirm_when_the_payment_became_overdue() -> None:
+    dialogue = started()
+    dialogue.answer_all(CARD_SALE)  # yesterday: not due yet, the bank was not asked
     assert dialogue.state == "reviewing"
+    assert "bank" not in dialogue.record.answers
+    dialogue.press("c:when")
+    dialogue.say("11月18日下午3点")
+    dialogue.press("x:confirm")
+    assert dialogue.state == "asking_bank"
+    dialogue.press("a:bank:unsure")
+    assert dialogue.state == "reviewing"
+    dialogue.press("x:confirm")
+    assert dialogue.state == "summarized"
 
 
 def test_no_receipt_at_hand_skips_the_remaining_keys() -> None:
     dialogue = started()
-    dialogue.answer_all(CARD_SALE[:12])
+    dialogue.flow = KEYS_FIRST
+    dialogue.answer_all(CARD_SALE[:3])
     assert dialogue.state == "asking_reference"
     dialogue.press("a:reference:noreceipt")
+    assert dialogue.state == "asking_method"
+    dialogue.answer_all(CARD_SALE[3:])
     assert dialogue.state == "reviewing"
     assert all(
         dialogue.record.answers[k] is None
@@ -170,10 +209,8 @@ def test_switching_to_card_on_review_asks_the_card_type_before_the_summary() -> 
             "press:a:records:success",
             "press:a:received:none",
             "press:a:cycle:t1",
-            "press:a:bank:cmb",
             "press:a:account:none",
             "press:a:acquirer:skip",
-            "press:a:order_no:skip",
         ]
     )
     assert dialogue.state == "reviewing"
@@ -190,7 +227,8 @@ def test_switching_to_card_on_review_asks_the_card_type_before_the_summary() -> 
 
 def test_invalid_answers_get_different_hints_then_skip_and_a_person() -> None:
     dialogue = started()
-    dialogue.answer_all(CARD_SALE[:12])
+    dialogue.flow = KEYS_FIRST
+    dialogue.answer_all(CARD_SALE[:3])
     hints = []
     for _ in range(3):
         dialogue.say("12345")
@@ -324,3 +362,33 @@ def test_asking_for_a_person_again_says_so_and_hands_off_once() -> None:
     (again,) = dialogue.last
     assert again.context["reason"] == "already"
     assert len(dialogue.desk.escalated) == 1
+
+
+@pytest.mark.parametrize(
+    ("script", "keys"),
+    [
+        (CARD_SALE, "receipt"),  # no key was asked: the hand-off asks for the slip
+        ([*CARD_SALE, "press:c:reference", "312345678901"], None),
+        (["press:x:begin", "今天", "88", "press:a:method:wechat"], "order"),
+        (["press:x:begin", "今天"], None),  # the way of paying not known yet: nothing to ask
+    ],
+)
+def test_the_hand_off_asks_for_the_keys_nobody_asked_for(script: list[str], keys: str) -> None:
+    dialogue = started()
+    dialogue.answer_all(script)
+    dialogue.press("x:person")
+    (handed,) = [r for r in dialogue.last if r.template == "person_requested"]
+    assert handed.context["keys"] == keys
+
+
+def test_a_partial_arrival_names_the_shortfall() -> None:
+    dialogue = started()
+    dialogue.tell("昨天下午3点刷了5000，T+1，只到了4970")
+    dialogue.press("x:slip_ok")
+    for data in ("a:card_type:sale", "a:terminal:success", "a:records:success"):
+        dialogue.press(data)
+    dialogue.answer_all(["press:a:account:none", "press:x:confirm"])
+    (summary,) = dialogue.last
+    assert summary.context["diagnosis"].outcome == "F"
+    assert str(summary.context["shortfall"]) == "30.00"
+    assert "received_amount" in summary.context["fields"]

@@ -54,11 +54,30 @@ def test_keys_first_asks_the_reference_after_the_amount_then_the_rest_in_order()
     for data in ("a:method:card", "a:card_type:sale", "a:terminal:success"):
         dialogue.press(data)
     assert dialogue.state == "asking_records"  # nothing looked up: asked as before
-    for data in ("a:records:success", "a:received:none", "a:cycle:t1", "a:bank:icbc"):
+    for data in ("a:records:success", "a:received:none", "a:cycle:t1"):
         dialogue.press(data)
     dialogue.press("a:account:none")
-    dialogue.say("拉卡拉")
-    assert dialogue.state == "asking_terminal_id"  # the reference is not asked twice
+    # Not the reference twice, nor a key the lookup does not need; nor the bank (not due yet)
+    # or the acquirer's name (a card payment's steps name "your acquirer").
+    assert dialogue.state == "reviewing"
+
+
+def test_keys_first_asks_the_other_keys_the_lookup_needs() -> None:
+    dialogue = KeysFirst()
+    dialogue.flow = IntakeFlow(
+        replace(POLICY, keys_first=True, lookup_keys=frozenset({"terminal_id"}))
+    )
+    dialogue.press("x:begin")
+    dialogue.say("昨天下午3点")
+    dialogue.say("1280")
+    dialogue.say(REFERENCE)
+    for data in ("a:method:card", "a:card_type:sale", "a:terminal:success", "a:records:success"):
+        dialogue.press(data)
+    for data in ("a:received:none", "a:cycle:t1", "a:account:none"):
+        dialogue.press(data)
+    assert dialogue.state == "asking_terminal_id"
+    dialogue.say("12345678")
+    assert dialogue.state == "reviewing"
 
 
 def test_no_receipt_at_the_keys_question_goes_on_with_the_way_of_paying() -> None:
@@ -133,11 +152,8 @@ def test_a_record_arriving_at_the_review_shows_the_review_again() -> None:
     dialogue = at_the_keys()
     dialogue.say(REFERENCE)
     script = ["a:method:card", "a:card_type:sale", "a:terminal:success", "a:records:missing"]
-    script += ["a:received:none", "a:cycle:t1", "a:bank:icbc", "a:account:none"]
+    script += ["a:received:none", "a:account:none"]
     for data in script:
-        dialogue.press(data)
-    dialogue.say("拉卡拉")
-    for data in ("a:terminal_id:skip", "a:merchant_id:skip", "a:voucher:skip"):
         dialogue.press(data)
     assert dialogue.state == "reviewing"
     assert looked_up(dialogue, Found(RecordStatus.SUCCESS, Decimal("1280.00"))) == [

@@ -19,7 +19,7 @@ from flows.receipt import SlipFields
 from flows.redaction import mask_card
 from flows.slip import SLIP_FIELDS, SLIP_QUESTIONS, answers_from_slip
 from tests.flows.dialogue import NOW, Dialogue
-from tests.flows.test_intake import CARD_SALE
+from tests.flows.test_intake import CARD_SALE, KEYS_FIRST
 
 #: A slip as `flows.receipt` reads it: every field found.
 SLIP = SlipFields(
@@ -61,7 +61,6 @@ REST = [
     "press:a:records:success",
     "press:a:received:none",
     "press:a:cycle:t1",
-    "press:a:bank:icbc",
     "press:a:account:none",
 ]
 
@@ -194,7 +193,6 @@ def test_mid_intake_the_slip_is_confirmed_then_only_open_questions_are_asked() -
         "ask_records",
         "ask_received",
         "ask_cycle",
-        "ask_bank",
         "ask_account",
         "review",
     ]
@@ -215,29 +213,45 @@ def test_a_slip_before_the_first_answer_skips_everything_it_answered() -> None:
     assert dialogue.templates() == ["ask_terminal"]
 
 
-def test_a_key_the_slip_lacked_is_asked_in_its_turn_and_the_others_skipped() -> None:
+def test_a_key_the_slip_lacked_is_not_asked_without_a_lookup() -> None:
     dialogue = at(0)
     dialogue.photo(replace(SLIP, reference=None, acquirer=None))
     dialogue.press("x:slip_ok")
-    assert asked(dialogue, [*REST, "拉卡拉", "312345678901"]) == [
+    assert asked(dialogue, REST) == [
         "ask_records",
         "ask_received",
         "ask_cycle",
-        "ask_bank",
         "ask_account",
-        "ask_acquirer",
-        "ask_reference",
+        "review",
+    ]
+    assert "reference" not in dialogue.record.answers
+    assert {"reference", "acquirer"} <= set(dialogue.last[0].context["unasked"])
+
+
+def test_with_a_lookup_a_key_the_slip_lacked_is_asked_first() -> None:
+    dialogue = at(0)
+    dialogue.flow = KEYS_FIRST
+    dialogue.photo(replace(SLIP, reference=None, acquirer=None))
+    dialogue.press("x:slip_ok")
+    assert dialogue.state == "asking_reference"
+    dialogue.say("312345678901")
+    assert asked(dialogue, REST) == [
+        "ask_records",
+        "ask_received",
+        "ask_cycle",
+        "ask_account",
         "review",
     ]
 
 
-def test_no_receipt_at_hand_after_a_slip_goes_to_the_review() -> None:
+def test_no_receipt_at_hand_after_a_slip_asks_no_other_key() -> None:
     dialogue = at(0)
+    dialogue.flow = KEYS_FIRST
     dialogue.photo(replace(SLIP, reference=None, voucher=None))
     dialogue.press("x:slip_ok")
-    dialogue.answer_all(REST)
     assert dialogue.state == "asking_reference"
     dialogue.press("a:reference:noreceipt")
+    dialogue.answer_all(REST)
     assert dialogue.state == "reviewing"
     assert dialogue.record.answers["voucher"] is None
 

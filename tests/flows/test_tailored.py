@@ -31,7 +31,7 @@ def at_cycle_question() -> TailoredDialogue:
     dialogue.answer_all(
         [
             "press:x:begin",
-            "昨天下午3点",
+            "11月18日下午3点",  # a week ago: overdue, so the summary calls the bank
             "1280",
             "press:a:method:card",
             "press:a:card_type:sale",
@@ -89,7 +89,7 @@ def test_the_deployments_banks_are_matched(step: str, stored: dict[str, object])
 def test_a_bank_only_the_deployment_knows_is_free_text_elsewhere() -> None:
     dialogue = Dialogue()
     dialogue.command("start")
-    dialogue.answer_all(["press:x:begin", "昨天", "1", "press:a:method:wechat"])
+    dialogue.answer_all(["press:x:begin", "11月18日", "1", "press:a:method:wechat"])
     dialogue.answer_all(["press:a:terminal:success", "press:a:records:success"])
     dialogue.answer_all(["press:a:received:none", "press:a:cycle:t1", "宁行"])
     assert dialogue.record.answers["bank"] == {"name": "宁行"}

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.conversation.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
 from bot.deployment import example_file, resolve
-from bot.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
 from flows.diagnosis import Outcome, climb, diagnose
 from flows.facts import (
     AccountSignal,
@@ -136,12 +136,14 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         "press:a:records:success",
         "press:a:received:none",
         "press:a:cycle:t1",
-        "press:a:bank:cmb",
         "press:a:account:none",
         "press:a:acquirer:skip",
     ]:
         wallet.answer_all([step])
     collect(wallet.last)
+    collect(wallet.press("c:order_no"))  # not asked on the way: added from the review
+    collect(wallet.press("x:confirm"))
+    collect(wallet.press("x:person"))  # handed over without the transaction number
     other = Dialogue()
     other.command("start")
     collect(other.answer_all(["press:x:begin"]) or other.last)
@@ -306,7 +308,7 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
 
 
 def support_samples() -> dict[str, list[dict[str, object]]]:
-    """Contexts of the hand-off messages, shaped as bot/service.py and bot/support.py build them."""
+    """Contexts of the hand-off messages, shaped as the service and the support desk build them."""
     case = {
         "number": "PB-20261125-0001",
         "status": "assigned",
@@ -382,6 +384,10 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
             for r in reasons
         ]
         + [{"case": bare, "facts": {}, "reason": None, "transcript": [], "topic": "PB-1"}]
+        + [  # keys not given (not asked on the way): the card says so
+            {"case": case, "facts": {"method": m}, "reason": None, "transcript": [], "topic": "P"}
+            for m in ("card", "wechat")
+        ]
         + [
             {
                 "case": case,
@@ -462,7 +468,7 @@ OVERNIGHT = Incident(
 
 
 def incident_samples() -> dict[str, list[dict[str, object]]]:
-    """Contexts of the incident messages, shaped as bot/incidents.py builds them."""
+    """Contexts of the incident messages, shaped as bot/support/incidents.py builds them."""
     listed = {
         "id": 3,
         "starts": INCIDENT.starts,
@@ -654,3 +660,38 @@ def test_the_records_answer_shows_what_the_system_said(locale: str) -> None:
     missing = result_reply(NotFound(), "Example Pay", answers)
     assert missing is not None
     assert "123456789012" in RENDERER.text(missing.template, locale, dict(missing.context))
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("zh", ("少了 ¥30.00", "签购单照片", "参考号：未提供", "您的收单机构（给您装POS机")),
+        (
+            "en",
+            (
+                "CN¥30.00 less",
+                "send a photo of the slip",
+                "Reference no.: not given",
+                "your acquirer (the company that gave you the POS terminal",
+            ),
+        ),
+    ],
+)
+def test_what_was_not_asked_is_said_where_it_matters(locale: str, words: tuple[str, ...]) -> None:
+    """The shortfall of a partial arrival, the acquirer named without its name, the keys asked
+    at the hand-off and marked missing on the support card."""
+    dialogue = Dialogue()
+    dialogue.command("start")
+    dialogue.tell("11月18日下午3点刷了5000，T+1，只到了4970")
+    dialogue.press("x:slip_ok")
+    for data in ("a:card_type:sale", "a:terminal:success", "a:records:success"):
+        dialogue.press(data)
+    dialogue.answer_all(["press:a:account:none", "press:x:confirm"])
+    replies = list(dialogue.last)
+    replies += dialogue.press("x:person")
+    texts = [RENDERER.render(reply, locale).text for reply in replies]
+    (card,) = [c for c in SAMPLES["support_card"] if c["facts"] == {"method": "card"}]
+    texts.append(RENDERER.text("support_card", locale, card))
+    joined = "\n".join(texts)
+    for word in words:
+        assert word in joined, word

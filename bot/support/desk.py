@@ -1,0 +1,664 @@
+"""The support group: case cards, forum topics, relay both ways, agent actions, timers.
+
+Everything an agent does is checked against the support group's membership (or the configured
+agent ids) on every command and button. Database work happens in short transactions; Telegram
+calls happen after they commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time as clock_time
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from telegram import Bot, Message, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.channels.telegram.keyboards import keyboard
+from bot.config import Settings
+from bot.conversation.outbox import Outbox, enqueue
+from bot.conversation.rendering import Outgoing
+from bot.conversation.service import ConversationService, _case_view, _rating_reply
+from bot.extras import installed
+from bot.storage.models import Case, TranscriptLine
+from bot.support.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent, case_stats
+from bot.support.incidents import BULK_SECONDS, IncidentDesk
+from flows.case import OPEN_STATES, WITH_PEOPLE, CaseState
+from flows.redaction import redact_text
+from flows.replies import Button, Reply, rows
+from flows.report import report_period
+from flows.settlement_calendar import SHANGHAI
+from flows.text import storable
+
+log = logging.getLogger(__name__)
+
+AGENT_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+#: How long a membership answer from Telegram is trusted before asking again.
+MEMBERSHIP_TTL = 60.0
+#: The longest period `/report N` draws (one bar per month beyond two years).
+REPORT_MAX_DAYS = 3660
+
+
+class SupportDesk:
+    """Adapts case events and support-group updates to Telegram."""
+
+    def __init__(self, settings: Settings, service: ConversationService, outbox: Outbox) -> None:
+        self.settings = settings
+        self.service = service
+        self.outbox = outbox
+        self.db = service.db
+        self.chat_id: int = settings.support_chat_id or 0  # 0: no support group configured
+        self.locale = settings.default_locale
+        self._is_forum: bool | None = None
+        self._members: dict[int, tuple[bool, float]] = {}
+        self.incidents = IncidentDesk(service, outbox, self.locale)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _render(
+        self,
+        template: str,
+        context: dict[str, Any],
+        locale: str | None = None,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        quoted: str | None = None,
+    ) -> list[Outgoing]:
+        """The message in as many parts as Telegram needs (`quoted`: see render_parts)."""
+        reply = Reply(template, context, buttons)
+        return self.service.render([reply], locale or self.locale, quoted)
+
+    def _card_buttons(self, case: Case) -> tuple[tuple[Button, ...], ...]:
+        return rows(
+            Button("claim", f"s:claim:{case.id}"),
+            Button("unclaim", f"s:unclaim:{case.id}"),
+            Button("resolve", f"s:resolve:{case.id}"),
+            per_row=3,
+        )
+
+    def topic_name(self, case: Case) -> str:
+        status = self.service.renderer.label(self.locale, f"status.{case.status}")
+        return f"{case.number} · {status}"[:128]
+
+    # -- merchant -> support -----------------------------------------------------------------
+
+    async def forum(self, bot: Bot) -> bool:
+        if self._is_forum is None and self.chat_id:
+            chat = await bot.get_chat(self.chat_id)
+            self._is_forum = bool(chat.is_forum)
+        return bool(self._is_forum)
+
+    async def publish(self, bot: Bot, events: Sequence[SupportEvent]) -> None:
+        """Tell the support group what happened; failures are logged, never raised."""
+        if not self.chat_id:
+            if events:
+                log.warning(
+                    "no POSBOT_SUPPORT_CHAT_ID: %d support event(s) not posted", len(events)
+                )
+            return
+        for event in events:
+            try:
+                await self._publish_one(bot, event)
+            except TelegramError as error:
+                log.error(
+                    "support event failed kind=%s case_id=%s error=%s",
+                    event.kind,
+                    event.case_id,
+                    type(error).__name__,
+                )
+
+    async def _publish_one(self, bot: Bot, event: SupportEvent) -> None:
+        def load(session: Session) -> tuple[dict[str, Any], str, int | None, int | None, bool]:
+            case = session.get(Case, event.case_id)
+            if case is None:
+                return {}, "", None, None, False
+            return (
+                self._card_context(session, case),
+                case.number,
+                case.support_thread_id,
+                case.support_card_message_id,
+                case.escalated_at is not None,
+            )
+
+        view, number, thread, card, escalated = await self.db.run_async(load)
+        if not view:
+            return
+        target: dict[str, Any] = {}
+        if thread is None and card is None:
+            if not escalated:  # support never had this case: only a duplicate is worth a line
+                if event.kind != "duplicate":
+                    return
+            else:
+                await self.post_card(bot, event.case_id)
+                if event.kind == "escalated":
+                    return
+                thread, card = await self.db.run_async(
+                    lambda session: self._card_place(session, event.case_id)
+                )
+        if thread:
+            target = {"message_thread_id": thread}
+        elif card:
+            target = {"reply_to_message_id": card}
+        if event.kind == "merchant_message":
+            if event.photo_file_id:
+                (caption,) = self._render("support_relay", {"number": number, "text": None})
+                await bot.send_photo(
+                    self.chat_id,
+                    event.photo_file_id,
+                    caption=caption.text,
+                    parse_mode=ParseMode.HTML,
+                    **target,
+                )
+            if event.text:
+                # Each part of a long message carries the case number.
+                relay = self._render(
+                    "support_relay", {"number": number, "text": event.text}, quoted="text"
+                )
+                await self._send(bot, relay, **target)
+        elif event.kind in ("changed", "duplicate"):
+            if thread and await self.forum(bot):
+                await bot.edit_forum_topic(self.chat_id, thread, name=view["topic"])
+            message = self._render(
+                "support_change", {"case": view["case"], "what": event.kind, "detail": event.text}
+            )
+            await self._send(bot, message, **target)
+
+    @staticmethod
+    def _card_place(session: Session, case_id: int) -> tuple[int | None, int | None]:
+        """Where a case's card is: its forum topic, or the card message."""
+        case = session.get(Case, case_id)
+        assert case is not None
+        return case.support_thread_id, case.support_card_message_id
+
+    def _card_context(self, session: Any, case: Case) -> dict[str, Any]:
+        lines = session.scalars(
+            select(TranscriptLine)
+            .where(TranscriptLine.channel == case.channel, TranscriptLine.chat_id == case.chat_id)
+            .order_by(TranscriptLine.id.desc())
+            .limit(10)
+        ).all()
+        return {
+            "case": _case_view(case),
+            "facts": case.facts or {},
+            "reason": case.escalation_reason,
+            "transcript": [{"author": line.author, "text": line.text} for line in reversed(lines)],
+            "topic": self.topic_name(case),
+        }
+
+    async def post_card(self, bot: Bot, case_id: int) -> None:
+        """The case card: in a new forum topic where topics are enabled, else with buttons."""
+
+        def load(session: Session) -> tuple[dict[str, Any], list[Outgoing], list[str]] | None:
+            case = session.get(Case, case_id)
+            if case is None:
+                return None
+            context = self._card_context(session, case)
+            card = self._render("support_card", context, buttons=self._card_buttons(case))
+            return context, card, list(case.photo_file_ids or [])
+
+        loaded = await self.db.run_async(load)
+        if loaded is None:
+            return
+        context, card, photos = loaded
+        thread_id = None
+        if await self.forum(bot):
+            topic = await bot.create_forum_topic(self.chat_id, context["topic"])
+            thread_id = topic.message_thread_id
+        sent = await self._send(bot, card, message_thread_id=thread_id)
+        for file_id in photos[-3:]:
+            await bot.send_photo(
+                self.chat_id,
+                file_id,
+                message_thread_id=thread_id,
+                reply_to_message_id=None if thread_id else sent.message_id,
+            )
+
+        def store(session: Session) -> None:
+            case = session.get(Case, case_id)
+            assert case is not None
+            case.support_thread_id = thread_id
+            case.support_card_message_id = sent.message_id
+
+        await self.db.run_async(store)
+
+    async def _send(self, bot: Bot, messages: list[Outgoing], **kwargs: Any) -> Message:
+        """Every part, in order; returns the last (the one with the buttons)."""
+        sent: list[Message] = []
+        for message in messages:
+            sent.append(
+                await bot.send_message(
+                    self.chat_id,
+                    message.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(message),
+                    **kwargs,
+                )
+            )
+        return sent[-1]
+
+    # -- authority ---------------------------------------------------------------------------
+
+    async def is_agent(self, bot: Bot, user_id: int | None) -> bool:
+        """Configured agent ids, or a member of the support group (asked, then cached briefly)."""
+        if user_id is None:
+            return False
+        if user_id in self.settings.agent_ids:
+            return True
+        cached = self._members.get(user_id)
+        if cached is not None and clock_time.monotonic() - cached[1] < MEMBERSHIP_TTL:
+            return cached[0]
+        try:
+            member = await bot.get_chat_member(self.chat_id, user_id)
+            allowed = member.status in AGENT_STATUSES or (
+                member.status == ChatMemberStatus.RESTRICTED
+                and bool(getattr(member, "is_member", False))
+            )
+        except TelegramError:
+            allowed = False
+        self._members[user_id] = (allowed, clock_time.monotonic())
+        return allowed
+
+    # -- support group updates ---------------------------------------------------------------
+
+    def _case_for(self, session: Any, message: Message) -> Case | None:
+        if message.message_thread_id and message.is_topic_message:
+            case = session.scalars(
+                select(Case).where(Case.support_thread_id == message.message_thread_id)
+            ).first()
+            if case is not None:
+                return case
+        reply = message.reply_to_message
+        if reply is not None:
+            return session.scalars(
+                select(Case).where(Case.support_card_message_id == reply.message_id)
+            ).first()
+        return None
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Commands and replies in the support group."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or user.is_bot:
+            return
+        text = message.text or message.caption or ""
+        command, _, args = text[1:].partition(" ") if text.startswith("/") else ("", "", text)
+        command = command.split("@", 1)[0].lower()
+        if command == "" and self._thread_of(message) is None:
+            return  # ordinary chatter in the group, not about a case
+        if not await self.is_agent(context.bot, user.id):
+            await message.reply_text(
+                self._render("support_refused", {})[0].text, parse_mode=ParseMode.HTML
+            )
+            return
+        if command == "cases":
+            cases = await self.db.offload(self.open_cases)
+            await self._reply(message, self._render("cases_list", {"cases": cases}))
+        elif command == "stats":
+            await self._reply(message, self._render("stats", await self.db.offload(self.stats)))
+        elif command in ("incident", "incidents"):
+            answer = (
+                await self.incidents.command(context.bot, f"agent:{user.id}", args)
+                if command == "incident"
+                else await self.db.offload(self.incidents.listing)
+            )
+            await self._reply(message, answer)
+        elif command == "report":
+            await self._send_report(message, args.strip())
+        elif command in ("resolve", "ask", "claim", "unclaim", ""):
+            await self._case_command(context.bot, message, user, command, args.strip())
+        else:
+            await self._reply(message, self._render("support_usage", {}))
+
+    def _thread_of(self, message: Message) -> int | None:
+        if message.message_thread_id and message.is_topic_message:
+            return message.message_thread_id
+        if message.reply_to_message is not None:
+            return message.reply_to_message.message_id
+        return None
+
+    async def _reply(self, message: Message, outgoings: list[Outgoing]) -> None:
+        for outgoing in outgoings:
+            await message.reply_text(
+                outgoing.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(outgoing)
+            )
+
+    async def _case_command(
+        self, bot: Bot, message: Message, user: Any, command: str, args: str
+    ) -> None:
+        now = self.service.clock()
+        agent = self.settings.support_team_name or user.first_name
+        known = await self.db.run_async(
+            lambda session: self._case_for(session, message) is not None
+        )
+        if not known:
+            if command:  # a case command outside a case's topic or card
+                await self._reply(message, self._render("support_usage", {}))
+            return
+
+        def act(session: Session) -> tuple[list[Outgoing], list[SupportEvent], int]:
+            to_merchant: list[Outgoing] = []
+            notice: list[Outgoing] = []
+            case = self._case_for(session, message)
+            assert case is not None
+            ops = self.service.ops(session, now)
+            if command in ("claim", "unclaim"):
+                if not ops.fire(
+                    case,
+                    command,
+                    actor=f"agent:{user.id}",
+                    agent_id=user.id,
+                    agent_name=user.first_name,
+                ):
+                    notice = self._render("support_not_now", {"case": _case_view(case)})
+            elif case.status not in WITH_PEOPLE:
+                notice = self._render("case_closed_notice", {"case": _case_view(case)})
+            elif command == "resolve":
+                ops.fire(case, "resolve", actor=f"agent:{user.id}", reason=args or None)
+                case.resolution_note = args or None
+                to_merchant = self.service.render(
+                    [
+                        Reply(
+                            "resolved_by_agent",
+                            {"case_number": case.number, "note": args, "agent": agent},
+                        ),
+                        _rating_reply("rate_request", case.number),
+                    ],
+                    case.locale,
+                )
+            else:
+                body = redact_text(
+                    storable(args if command == "ask" else (message.text or message.caption or ""))
+                )
+                if case.status in (CaseState.ESCALATED, CaseState.REOPENED):
+                    ops.fire(
+                        case,
+                        "claim",
+                        actor=f"agent:{user.id}",
+                        agent_id=user.id,
+                        agent_name=user.first_name,
+                        reason="replied",
+                    )
+                case.first_reply_at = case.first_reply_at or now
+                case.last_agent_reply_at = now
+                ops.disarm(case, SLA_REPLY)
+                ops.transcript(case, case.channel, case.chat_id, "agent", body)
+                template = "ask_info" if command == "ask" else "agent_reply"
+                to_merchant = self.service.render(
+                    [Reply(template, {"agent": agent, "text": body, "case_number": case.number})],
+                    case.locale,
+                    quoted="text",
+                )
+            enqueue(session, case.chat_id, to_merchant, now, case.id)
+            return notice, ops.events, case.chat_id
+
+        notice, events, merchant_chat = await self.db.run_async(act)
+        if notice:
+            await self._reply(message, notice)
+        await self._deliver(bot, merchant_chat, message)
+        await self.publish(bot, [e for e in events if e.kind != "escalated"])
+
+    async def _deliver(self, bot: Bot, chat_id: int, origin: Message | None) -> bool:
+        """Flush the merchant's queued messages; a blocked bot is reported to support once."""
+        delivery = await self.outbox.flush(bot, chat_id)
+        if delivery.unreachable:
+            await self.merchant_unreachable(bot, chat_id, origin)
+        return not delivery.unreachable
+
+    async def merchant_unreachable(
+        self, bot: Bot, chat_id: int, origin: Message | None = None
+    ) -> None:
+        """Tell support, under each live case of the merchant, that the bot was blocked."""
+        if not self.chat_id:
+            return
+
+        def load(session: Session) -> list[tuple[list[Outgoing], int | None, int | None]]:
+            cases = session.scalars(
+                select(Case).where(
+                    Case.chat_id == chat_id,
+                    Case.status.in_(sorted(WITH_PEOPLE)),
+                    Case.support_card_message_id.is_not(None),
+                )
+            ).all()
+            return [
+                (
+                    self._render("merchant_unreachable", {"case": _case_view(case)}),
+                    case.support_thread_id,
+                    case.support_card_message_id,
+                )
+                for case in cases
+            ]
+
+        for note, thread, card in await self.db.run_async(load):
+            try:
+                if origin is not None and origin.chat.id == self.chat_id:
+                    await self._reply(origin, note)
+                    return
+                target = {"message_thread_id": thread} if thread else {"reply_to_message_id": card}
+                await self._send(bot, note, **target)
+            except TelegramError as error:
+                log.error("unreachable notice failed: %s", type(error).__name__)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Claim / Unclaim / Resolve on a case card; refused for non-agents and forged data."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        if not await self.is_agent(context.bot, user.id):
+            await query.answer(self._render("support_refused", {})[0].text, show_alert=True)
+            return
+        parts = (query.data or "").split(":")
+        verb = parts[1] if len(parts) == 3 else ""
+        case_id = int(parts[2]) if len(parts) == 3 and parts[2].isdecimal() else None
+        origin = query.message if isinstance(query.message, Message) else None
+        now = self.service.clock()
+
+        def act(session: Session) -> tuple[str, list[SupportEvent], list[Outgoing], int]:
+            case = session.get(Case, case_id) if case_id is not None else None
+            if (
+                case is None
+                or origin is None
+                or not self._button_belongs(case, origin, self.chat_id)
+                or verb not in ("claim", "unclaim", "resolve")
+            ):
+                return self._render("support_stale", {})[0].text, [], [], 0
+            ops = self.service.ops(session, now)
+            done = ops.fire(
+                case,
+                verb,
+                actor=f"agent:{user.id}",
+                agent_id=user.id,
+                agent_name=user.first_name,
+            )
+            answer = self._render(
+                "support_done" if done else "support_not_now",
+                {"case": _case_view(case), "verb": verb},
+            )[0].text
+            to_merchant: list[Outgoing] = []
+            if done and verb == "resolve":
+                agent = self.settings.support_team_name or user.first_name
+                to_merchant = self.service.render(
+                    [
+                        Reply(
+                            "resolved_by_agent",
+                            {"case_number": case.number, "note": "", "agent": agent},
+                        ),
+                        _rating_reply("rate_request", case.number),
+                    ],
+                    case.locale,
+                )
+            enqueue(session, case.chat_id, to_merchant, now, case.id)
+            return answer, ops.events, to_merchant, case.chat_id
+
+        answer, events, to_merchant, merchant_chat = await self.db.run_async(act)
+        await query.answer(answer[:200])
+        if to_merchant:
+            await self._deliver(context.bot, merchant_chat, origin)
+        await self.publish(context.bot, events)
+
+    @staticmethod
+    def _button_belongs(case: Case, message: Message, support_chat: int) -> bool:
+        """A button must sit on this case's own card (or in its topic): old keyboards fail."""
+        if message.chat.id != support_chat:
+            return False
+        if case.support_card_message_id == message.message_id:
+            return True
+        return bool(case.support_thread_id and message.message_thread_id == case.support_thread_id)
+
+    # -- lists and numbers -------------------------------------------------------------------
+
+    def open_cases(self) -> list[dict[str, Any]]:
+        now = self.service.clock()
+        with self.db.transaction() as session:
+            cases = session.scalars(
+                select(Case)
+                .where(Case.status.in_(sorted(OPEN_STATES)))
+                .order_by(Case.created_at)
+                .limit(50)
+            ).all()
+            return [
+                {
+                    **_case_view(case),
+                    "age_minutes": int((now - case.created_at).total_seconds() // 60),
+                }
+                for case in cases
+            ]
+
+    def stats(self) -> dict[str, Any]:
+        with self.db.transaction() as session:
+            return case_stats(session)
+
+    async def _send_report(self, message: Message, args: str) -> None:
+        """/report [days]: the report's charts as one picture, drawn off the event loop."""
+        days = int(args) if args.isdecimal() else None
+        if args and not (days and days <= REPORT_MAX_DAYS):
+            await self._reply(message, self._render("support_usage", {}))
+            return
+        if not installed("report"):
+            await self._reply(message, self._render("report_unavailable", {}))
+            return
+        today = self.service.clock().astimezone(SHANGHAI).date()
+        start, end = report_period(today, None, days)
+        picture, caption = await asyncio.to_thread(self._report, start, end)
+        await message.reply_photo(picture, caption=caption, parse_mode=ParseMode.HTML)
+
+    def _report(self, start: date, end: date) -> tuple[bytes, str]:
+        from bot.ops.report import load_numbers, report_caption, report_png  # matplotlib: on demand
+
+        with self.db.transaction() as session:
+            numbers = load_numbers(session, start, end)
+        renderer = self.service.renderer
+        return (
+            report_png(renderer, numbers, self.locale),
+            report_caption(renderer, numbers, self.locale),
+        )
+
+    # -- timers ------------------------------------------------------------------------------
+
+    async def run_due(self, bot: Bot) -> int:
+        """Fire every due timer once, and tell the open cases of active incidents not told yet
+        (opened since the incident was posted); returns how many timers fired. Safe to call
+        from any worker."""
+        notified = await self.db.offload(self.incidents.notify, within=BULK_SECONDS)
+        self.outbox.deliver_later(bot, notified)
+        now = self.service.clock()
+        Job = tuple[str, int, int, list[Outgoing]]
+
+        def fire(session: Session) -> tuple[list[Job], dict[int, tuple[int | None, int | None]]]:
+            jobs: list[Job] = []
+            for timer in self.service.due_timers(session, now):
+                timer.done_at = now
+                case = session.get(Case, timer.case_id)
+                if case is None:
+                    continue
+                if timer.kind == FOLLOWUP and case.status in (CaseState.OPEN, CaseState.WAITING):
+                    enqueue(
+                        session,
+                        case.chat_id,
+                        self.service.followup_message(session, case),
+                        now,
+                        case.id,
+                    )
+                    jobs.append(("merchant", case.chat_id, case.id, []))
+                elif timer.kind == SLA_UNCLAIMED and case.status == CaseState.ESCALATED:
+                    jobs.append(
+                        (
+                            "support",
+                            0,
+                            case.id,
+                            self._render(
+                                "sla_unclaimed",
+                                {
+                                    "case": _case_view(case),
+                                    "minutes": self.settings.sla_unclaimed_minutes,
+                                },
+                            ),
+                        )
+                    )
+                elif (
+                    timer.kind == SLA_REPLY
+                    and case.status in WITH_PEOPLE
+                    and (
+                        case.last_agent_reply_at is None
+                        or (
+                            case.last_merchant_message_at is not None
+                            and case.last_agent_reply_at < case.last_merchant_message_at
+                        )
+                    )
+                ):
+                    jobs.append(
+                        (
+                            "support",
+                            0,
+                            case.id,
+                            self._render(
+                                "sla_reply",
+                                {
+                                    "case": _case_view(case),
+                                    "hours": self.settings.sla_reply_hours,
+                                },
+                            ),
+                        )
+                    )
+            targets = {
+                case_id: (c.support_thread_id, c.support_card_message_id)
+                for _, _, case_id, _ in jobs
+                if (c := session.get(Case, case_id)) is not None
+            }
+            return jobs, targets
+
+        jobs, targets = await self.db.run_async(fire)
+        for audience, chat_id, case_id, messages in jobs:
+            try:
+                if audience == "merchant":
+                    await self._deliver(bot, chat_id, None)
+                elif self.chat_id:
+                    thread, card = targets[case_id]
+                    target = (
+                        {"message_thread_id": thread}
+                        if thread
+                        else {"reply_to_message_id": card}
+                        if card
+                        else {}
+                    )
+                    if messages:
+                        await self._send(bot, messages, **target)
+            except TelegramError as error:
+                log.error(
+                    "timer delivery failed case_id=%s error=%s", case_id, type(error).__name__
+                )
+        return len(jobs)
+
+    async def run_forever(self, bot: Bot) -> None:
+        """The timer loop: timers live in the database, so a restart simply picks them up."""
+        while True:
+            try:
+                await self.run_due(bot)
+                await self.outbox.drain(bot)
+            except Exception:  # a bad tick must not stop the loop; the next one retries
+                log.exception("timer tick failed")
+            await asyncio.sleep(self.settings.timer_interval_seconds)
