@@ -22,7 +22,7 @@ from bot.storage.models import (
     TranscriptLine,
 )
 from flows.case import CaseState
-from flows.intake import IDLE
+from flows.intake_table import IDLE
 
 #: Where an erased case's merchant used to be.
 ERASED_CHANNEL = "erased"

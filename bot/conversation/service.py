@@ -34,21 +34,15 @@ from bot.support.cases import (
 )
 from bot.support.incidents import active_incidents
 from flows.answers import InvalidAnswer
+from flows.callbacks import CaseReply, Forget, Rating, decode, encode
 from flows.case import WITH_PEOPLE, CaseFlow, CaseState, can_reopen
 from flows.diagnosis import Climb, Outcome, climb
 from flows.facts import Facts
-from flows.intake import (
-    CONFIRMING_SLIP,
-    IDLE,
-    READS_SLIPS,
-    SUMMARIZED,
-    Event,
-    IntakeFlow,
-    IntakeRecord,
-    event_from_button,
-    event_from_command,
-    still_missing_reply,
-)
+from flows.intake import IntakeFlow
+from flows.intake_core import IntakeRecord
+from flows.intake_events import Event, event_from_button, event_from_command
+from flows.intake_replies import still_missing_reply
+from flows.intake_table import CONFIRMING_SLIP, IDLE, READS_SLIPS, SUMMARIZED
 from flows.questions import BY_STATE, keys_wanted
 from flows.readings import SLIP
 from flows.receipt import SlipFields
@@ -241,7 +235,7 @@ class ConversationService:
 
     @staticmethod
     def _screen(record: IntakeRecord, incoming: Incoming) -> tuple[Incoming, Reply | None]:
-        """Card, ID, phone numbers and secrets never go further than this (PRODUCT.md 4).
+        """Card, ID, phone numbers and secrets never go further than this.
 
         A receipt key typed where it is asked for (a 15-digit merchant number looks like a
         card number) is the one exception.
@@ -317,16 +311,20 @@ class ConversationService:
             if incoming.command.lower() in ("status", "case"):
                 return self._status(ops, row, incoming.command.lower(), incoming.text)
             if incoming.command.lower() == "forget":
-                buttons = rows(Button("forget_yes", "g:yes"), Button("forget_no", "g:no"))
+                buttons = rows(
+                    Button("forget_yes", encode(Forget(True))),
+                    Button("forget_no", encode(Forget(False))),
+                )
                 return [Reply("forget_confirm", {}, buttons)]
             event = event_from_command(incoming.command, incoming.text)
             if event is None:
                 return [Reply("unknown_command")]
         elif incoming.kind == "button":
-            if incoming.text.startswith("k:"):
-                return self._case_button(ops, row, record, incoming.text)
-            if incoming.text in ("g:yes", "g:no"):
-                return self._forget(ops, row, record, incoming.text == "g:yes")
+            pressed = decode(incoming.text)
+            if isinstance(pressed, CaseReply | Rating):
+                return self._case_button(ops, row, pressed)
+            if isinstance(pressed, Forget):
+                return self._forget(ops, row, record, pressed.confirmed)
             event = event_from_button(incoming.text)
             if event is None:
                 return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
@@ -452,19 +450,18 @@ class ConversationService:
         return [Reply("status_list", {"cases": [_case_view(case) for case in mine]})]
 
     def _case_button(
-        self, ops: CaseOps, row: Conversation, record: IntakeRecord, data: str
+        self, ops: CaseOps, row: Conversation, pressed: CaseReply | Rating
     ) -> list[Reply]:
         """Merchant buttons about a case (follow-up answers, rating): checked to be theirs."""
-        parts = data.split(":")
-        case = Cases(ops.session).by_number(parts[2]) if len(parts) >= 3 else None
+        case = Cases(ops.session).by_number(pressed.case_number)
         if case is None or (case.channel, case.chat_id) != (row.channel, row.chat_id):
             return [Reply("stale_button")]
-        verb = parts[1]
-        if verb == "rate" and len(parts) == 4 and parts[3] in {"1", "2", "3", "4", "5"}:
+        if isinstance(pressed, Rating):
             if case.status not in (CaseState.RESOLVED, CaseState.CLOSED) or case.rating is not None:
                 return [Reply("stale_button")]
-            case.rating = int(parts[3])
+            case.rating = pressed.stars
             return [Reply("thanks_rating", {"rating": case.rating})]
+        verb = pressed.verb
         if verb == "yes" and case.status in (CaseState.OPEN, CaseState.WAITING):
             ops.fire(case, "resolve", actor="merchant", reason="arrived at follow-up")
             return [_rating_reply("arrived", case.number)]
@@ -509,8 +506,8 @@ class ConversationService:
             "followup_question",
             {"case": _case_view(case)},
             rows(
-                Button("yes_arrived", f"k:yes:{case.number}"),
-                Button("no_missing", f"k:no:{case.number}"),
+                Button("yes_arrived", encode(CaseReply("yes", case.number))),
+                Button("no_missing", encode(CaseReply("no", case.number))),
             ),
         )
         return self.render([reply], case.locale)
@@ -552,7 +549,9 @@ def _answers_key_question(state: str, text: str) -> bool:
 
 
 def _rating_reply(template: str, number: str) -> Reply:
-    buttons = rows(*(Button(f"rating.{n}", f"k:rate:{number}:{n}") for n in range(1, 6)), per_row=5)
+    buttons = rows(
+        *(Button(f"rating.{n}", encode(Rating(number, n))) for n in range(1, 6)), per_row=5
+    )
     return Reply(template, {"case_number": number}, buttons)
 
 

@@ -30,7 +30,7 @@ from flows.case import (
 from flows.diagnosis import Climb, Diagnosis, Outcome
 from flows.facts import Facts
 from flows.incidents import Incident
-from flows.intake import FollowUp
+from flows.intake_core import FollowUp
 from flows.redaction import redact_text
 from flows.settlement_calendar import SHANGHAI, DueDate
 
