@@ -16,6 +16,7 @@ import logging
 import time as clock_time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from bot.config import Settings
 from bot.extras import installed
 from bot.incidents import BULK_SECONDS, IncidentDesk, Once
 from bot.outbox import Outbox, enqueue
+from bot.privacy import purge_inbox
 from bot.rendering import Outgoing
 from bot.service import ConversationService, _case_view, _rating_reply
 from bot.storage.db import CALL_TIMEOUT
@@ -727,12 +729,19 @@ class SupportDesk:
                 )
         return len(jobs)
 
+    def forget_updates(self, session: Session) -> int:
+        """One batch of the inbox's retention purge per tick (the index makes a tick with
+        nothing to forget one short lookup); `posbot purge` runs the same `purge_inbox`."""
+        kept = timedelta(hours=self.settings.inbox_retention_hours)
+        return purge_inbox(session, self.service.clock() - kept)
+
     async def run_forever(self, bot: Bot) -> None:
         """The timer loop: timers live in the database, so a restart simply picks them up."""
         while True:
             try:
                 await self.run_due(bot)
                 await self.outbox.drain(bot)
+                await self.db.run_async(self.forget_updates)
             except Exception:  # a bad tick must not stop the loop; the next one retries
                 log.exception("timer tick failed")
             await asyncio.sleep(self.settings.timer_interval_seconds)
