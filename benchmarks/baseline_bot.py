@@ -2,8 +2,8 @@
 
 Used by benchmarks/bot_throughput.py as the baseline. It asks the same questions in the same
 order, with the same parsers and validation (flows.questions), the same messages and keyboards
-(templates/, through bot.rendering.Renderer), and ends with the same diagnosis and summary
-(flows.diagnosis). What it leaves out is what posbot adds around that: the `transitions`
+(templates/, through bot.conversation.rendering.Renderer), and ends with the same diagnosis and
+summary (flows.diagnosis). What it leaves out is what posbot adds around that: the `transitions`
 machine, the conversation committed to the database at every step, the outbox, the transcript,
 redaction, cases and the removal of spent keyboards. The state lives in `context.user_data`,
 so a restart forgets every merchant; that is the comparison the benchmark makes.
@@ -28,8 +28,8 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.conversation.rendering import Outgoing, Renderer
 from bot.deployment import resolve
-from bot.rendering import Outgoing, Renderer
 from flows.answers import InvalidAnswer
 from flows.diagnosis import diagnose
 from flows.facts import Facts

@@ -16,9 +16,9 @@ import statistics
 import time
 import tomllib
 
-from bot.records_config import RecordsTable, resolve_records
-from bot.records_fake import DEFAULT_FIXTURE, FakeRecords, load_fixture, serving_in_thread
-from bot.records_http import RecordsClient
+from bot.records.config import RecordsTable, resolve_records
+from bot.records.fake import DEFAULT_FIXTURE, FakeRecords, load_fixture, serving_in_thread
+from bot.records.http import RecordsClient
 from flows.records_lookup import LookupKeys, Unavailable, Unreachable
 
 SECTION = """

@@ -1,7 +1,7 @@
 """How well the bot reads slip photos: field accuracy, wrong values and seconds per slip.
 
 Generates N synthetic 签购单 photos (tests/slips.py) across every layout and degradation, reads
-each with bot.ocr and flows.receipt as the bot does, and prints Markdown tables for the README.
+each with bot.conversation.ocr and flows.receipt as the bot does, and prints Markdown tables.
 
     .venv/bin/python benchmarks/slip_accuracy.py --count 45 [--errors]
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.ocr import SlipReader, ocr_available
+from bot.conversation.ocr import SlipReader, ocr_available
 from flows.receipt import extract_fields
 from tests.slips import (
     DEGRADATIONS,

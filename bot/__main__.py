@@ -1,5 +1,5 @@
 """`python -m bot` is `posbot`."""
 
-from bot.cli import main
+from bot.ops.cli import main
 
 main()

@@ -6,15 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.cases import CasePolicy
 from bot.config import Settings
+from bot.conversation.ocr import MAX_BYTES, ocr_available
+from bot.conversation.rendering import Renderer
+from bot.conversation.service import ConversationService
 from bot.deployment import Deployment, resolve
-from bot.logs import hide_in_logs
-from bot.ocr import MAX_BYTES, ocr_available
-from bot.records_http import RecordsClient
-from bot.rendering import Renderer
-from bot.service import ConversationService
+from bot.monitoring.logs import hide_in_logs
+from bot.records.http import RecordsClient
 from bot.storage.db import Database
+from bot.support.cases import CasePolicy
 from flows.intake import IntakeFlow
 
 MEGABYTE = 1024 * 1024

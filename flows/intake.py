@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 from transitions import EventData, Machine
 
-from flows.answers import AmbiguousWhen, InvalidAnswer, When
+from flows.answers import InvalidAnswer
+from flows.dates import AmbiguousWhen, When
 from flows.diagnosis import TRACEABLE_DAYS, Climb, Diagnosis, Outcome, Policy, climb, diagnose
 from flows.facts import Facts, visible_fields
 from flows.incidents import Incident, affecting

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flows.answers import InvalidAnswer, normalize_text, parse_amount, parse_receipt_key, parse_when
+from flows.amounts import parse_amount
+from flows.answers import InvalidAnswer, normalize_text, parse_receipt_key
 from flows.banks import DEFAULT_BANKS, BankDirectory
+from flows.dates import parse_when
 from flows.facts import RECEIPT_METHODS, WALLET_METHODS, Facts, Method, SlipType
 from flows.settlement_calendar import SHANGHAI, Cycle
 

@@ -67,9 +67,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture(autouse=True)
 def _process_logging_restored() -> Iterator[None]:
-    """A command run in this process configures logging for the whole process (bot/logs.py),
-    with a handler on a stream the test runner closes afterwards: undo it after each test."""
-    from bot.logs import RedactingFormatter, logging_config
+    """A command run in this process configures logging for the whole process
+    (bot/monitoring/logs.py), with a handler on a stream the test runner closes afterwards:
+    undo it after each test."""
+    from bot.monitoring.logs import RedactingFormatter, logging_config
 
     root = logging.getLogger()
     level = root.level

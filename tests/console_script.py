@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.console import Console
-from bot.service import ConversationService
+from bot.channels.console import Console
+from bot.conversation.service import ConversationService
 
 
 def run_console(

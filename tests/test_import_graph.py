@@ -65,7 +65,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_graph_is_read() -> None:
     graph = module_graph()
-    assert "bot.service" in graph["bot.telegram.handlers"]
+    assert "bot.conversation.service" in graph["bot.channels.telegram.handlers"]
     assert "flows.advice" in graph["flows.diagnosis"]
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from bot.config import Settings
-from bot.logs import FORMAT, RedactingFormatter
+from bot.monitoring.logs import FORMAT, RedactingFormatter
 from bot.wiring import Components, build
 from flows.settlement_calendar import SHANGHAI
 
@@ -41,7 +41,7 @@ def components(database_url: str, clock: Clock | None = None, **overrides: objec
 
 @contextmanager
 def written_logs(level: int = logging.DEBUG) -> Iterator[io.StringIO]:
-    """What a posbot log handler writes (bot/logs.py's formatter), at `level`, from any logger."""
+    """What a posbot log handler writes (its redacting formatter), at `level`, from any logger."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(RedactingFormatter(FORMAT))

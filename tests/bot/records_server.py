@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.records_fake import DEFAULT_FIXTURE, FakeRecords, load_fixture
-from bot.records_fake import serving_in_thread as serving
+from bot.records.fake import DEFAULT_FIXTURE, FakeRecords, load_fixture
+from bot.records.fake import serving_in_thread as serving
 
 #: The [records] section matching the fake; `{url}` is the fake's base URL.
 SECTION = """

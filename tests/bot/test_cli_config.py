@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import main
+from bot.ops.cli import main
 
 #: Every command that reads the settings, with arguments that would otherwise let it work.
 COMMANDS = [

@@ -8,7 +8,7 @@ from importlib.metadata import version
 
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.ops.cli import main
 
 
 def test_version_is_the_installed_package_version() -> None:

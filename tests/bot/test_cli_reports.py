@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
-from bot.rendering import Renderer
-from bot.service import ChatRef, Incoming
+from bot.conversation.rendering import Renderer
+from bot.conversation.service import ChatRef, Incoming
+from bot.ops.cli import main
+from bot.ops.terminal_table import display_width, stats_table
 from bot.storage.models import Case
-from bot.terminal_table import display_width, stats_table
 from tests.bot.test_service_storage import STEPS
 
 #: What a merchant typed that identifies them or their card: none of it may leave in an export.

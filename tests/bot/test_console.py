@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.console import parse_line, plain
+from bot.channels.console import parse_line, plain
+from bot.ops.cli import main
 from tests.bot.conftest import Factory
 from tests.console_script import run_console
 

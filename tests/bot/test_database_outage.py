@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot.service import ChatRef, Incoming
+from bot.channels.telegram.webhook import UpdateInbox
+from bot.conversation.service import ChatRef, Incoming
 from bot.storage import db as db_module
 from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.models import Conversation, InboxUpdate
-from bot.webhook import UpdateInbox
 from tests.bot.conftest import Factory
 from tests.bot.telegram_harness import CHAT
 from tests.bot.test_webhook import post, serving, settings_for

@@ -12,11 +12,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
 from bot.config import Settings
-from bot.deployment import DeploymentError, example_file, load_file, resolve
-from bot.rendering import Outgoing
-from bot.service import ChatRef, Incoming
+from bot.conversation.rendering import Outgoing
+from bot.conversation.service import ChatRef, Incoming
+from bot.deployment import example_file, load_file, resolve
+from bot.deployment_file import DeploymentError
+from bot.ops.cli import main
 from bot.storage.models import Conversation
 from bot.wiring import Components
 from flows.diagnosis import Outcome, diagnose

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.telegram.door import FINDINGS_KEY, door_findings, redact_update
+from bot.channels.telegram.door import FINDINGS_KEY, door_findings, redact_update
 from flows.redaction import Finding
 from tests.fake_bot_api import FakeBotApi
 

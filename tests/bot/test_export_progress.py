@@ -17,8 +17,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import insert
 
-from bot import cli
-from bot.cli import EXPORT_COLUMNS, PROGRESS_MIN_ROWS, main
+from bot.ops import data_commands
+from bot.ops.cli import main
+from bot.ops.data_commands import EXPORT_COLUMNS, PROGRESS_MIN_ROWS
 from bot.storage.models import Case
 from tests.bot.helpers import NOW
 
@@ -53,7 +54,7 @@ def test_no_bar_when_stderr_is_not_a_terminal(
     tmp_path: Path, make_components: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = many_cases(tmp_path, make_components, 30)
-    monkeypatch.setattr(cli, "PROGRESS_MIN_ROWS", 10)  # "large" for this test
+    monkeypatch.setattr(data_commands, "PROGRESS_MIN_ROWS", 10)  # "large" for this test
     result = CliRunner().invoke(
         main, ["export", "cases", "--format", "jsonl"], env={"POSBOT_DATABASE_URL": url}
     )

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot import extras
-from bot.cli import main
 from bot.extras import EXTRAS, MissingExtra, installed, require
+from bot.ops.cli import main
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_the_terminal_chat_imports_no_optional_part(tmp_path: Path) -> None:
 
     code = (
         "import sys\n"
-        "from bot.cli import main\n"
+        "from bot.ops.cli import main\n"
         "try:\n"
         "    main(['chat'], prog_name='posbot')\n"
         "except SystemExit:\n"

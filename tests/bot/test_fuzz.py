@@ -49,10 +49,10 @@ from sqlalchemy import or_, select
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.telegram.app import build_application
+from bot.channels.telegram.handlers import TelegramHandlers
 from bot.config import Settings
 from bot.storage.models import Case, Conversation, OutboxMessage, TranscriptLine
-from bot.telegram.app import build_application
-from bot.telegram.handlers import TelegramHandlers
 from bot.wiring import Components
 from flows.intake import STATES
 from flows.questions import BY_STATE
@@ -1344,8 +1344,8 @@ def test_forget_clears_the_merchants_answers_from_the_outbox(harness: Harness) -
 
 
 def test_the_webhook_inbox_does_not_keep_what_a_merchant_typed(harness: Harness) -> None:
+    from bot.channels.telegram.webhook import UpdateInbox
     from bot.storage.models import InboxUpdate
-    from bot.webhook import UpdateInbox
 
     chat = harness.new_chat()
     inbox = UpdateInbox(harness.parts.db, harness.application)

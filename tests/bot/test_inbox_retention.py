@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, insert, select, text
 
-from bot.cli import main
-from bot.privacy import purge_inbox
+from bot.conversation.privacy import purge_inbox
+from bot.ops.cli import main
 from bot.storage.models import InboxUpdate
 from tests.bot.conftest import Factory
 from tests.bot.helpers import NOW

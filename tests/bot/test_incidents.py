@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.incidents import IncidentDesk, Once, active_incidents
-from bot.outbox import Outbox
-from bot.service import ChatRef, Incoming
+from bot.conversation.outbox import Outbox
+from bot.conversation.service import ChatRef, Incoming
 from bot.storage.models import Case, IncidentNotice, OutboxMessage
 from bot.storage.models import Incident as IncidentRow
+from bot.support.incidents import IncidentDesk, Once, active_incidents
 from bot.wiring import Components
 from flows.incidents import parse_incident
 from flows.settlement_calendar import SHANGHAI

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.rendering import MESSAGE_LIMIT, Renderer, split_message
+from bot.conversation.rendering import MESSAGE_LIMIT, Renderer, split_message
 from flows.replies import Button, Reply
 from flows.text import utf16_len
 from tests.bot.telegram_harness import running_bot, step

@@ -6,7 +6,7 @@ import pytest
 from alembic import command
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.ops.cli import main
 from bot.storage.db import Database
 from bot.storage.migrate import SchemaOutdated, alembic_config, current, head, upgrade
 

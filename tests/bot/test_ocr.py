@@ -24,8 +24,8 @@ pytest.importorskip("PIL")
 
 from PIL import Image
 
-from bot import ocr
-from bot.ocr import (
+from bot.conversation import ocr
+from bot.conversation.ocr import (
     MAX_BYTES,
     MAX_SIDE,
     OCR_THREADS,
@@ -39,7 +39,7 @@ from bot.ocr import (
     read_slip,
     scored_lines,
 )
-from bot.slip_reading import problem_before_reading
+from bot.conversation.slip_reading import problem_before_reading
 from flows.receipt import SlipFields, extract_fields
 from tests.slips import NOW, GeneratedSlip, font_available, make_slip, score
 
@@ -90,7 +90,7 @@ def test_refuses_what_is_not_a_usable_photo(data: bytes, reason: str) -> None:
 def test_one_size_limit_before_downloading_and_before_decoding(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("bot.slip_reading.ocr_available", lambda: True)
+    monkeypatch.setattr("bot.conversation.slip_reading.ocr_available", lambda: True)
     assert problem_before_reading(MAX_BYTES) is None
     assert problem_before_reading(MAX_BYTES + 1) == "too_large"
     with pytest.raises(UnreadableImage) as caught:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 
-from bot.privacy import parse_age, purge
+from bot.conversation.privacy import parse_age, purge
 from bot.storage.models import Case, Conversation, TranscriptLine
 from tests.bot.helpers import Clock, written_logs
 from tests.bot.telegram_harness import buttons, running_bot, step
@@ -139,7 +139,7 @@ async def test_forget_erases_the_merchant_after_confirmation(tmp_path: Path) -> 
 
 
 def test_purge_removes_old_personal_data(tmp_path: Path, make_components: Any) -> None:
-    from bot.service import ChatRef, Incoming
+    from bot.conversation.service import ChatRef, Incoming
 
     clock = Clock()
     parts = make_components(f"sqlite:///{tmp_path}/p.sqlite3", clock)
@@ -211,7 +211,7 @@ def test_log_lines_and_tracebacks_are_redacted_and_records_left_intact() -> None
 def test_posbot_purge_command(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.ops.cli import main
 
     env = {"POSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/c.sqlite3"}
     result = CliRunner().invoke(main, ["purge", "--older-than", "30d"], env=env)

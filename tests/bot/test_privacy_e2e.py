@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.logs import FORMAT, RedactingFormatter
+from bot.monitoring.logs import FORMAT, RedactingFormatter
 from bot.storage.models import Case
 from tests.bot.helpers import Clock
 from tests.bot.telegram_harness import buttons, running_bot, step

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import main
-from bot.records_fake import FakeRecords
+from bot.ops.cli import main
+from bot.records.fake import FakeRecords
 from tests.bot.records_server import SECTION, fake_records, serving
 
 TOKEN = "tok-5ecret-Zq81"
@@ -118,10 +118,10 @@ def test_try_reference_when_the_system_fails_exits_1(
     )
     assert result.exit_code == 1
     assert f"records lookup of 123456789012: unavailable ({reason})" in result.output
-    # The command's own log lines (stderr, as the operator sees them: bot/logs.py).
+    # The command's own log lines (stderr, as the operator sees them: bot/monitoring/logs.py).
     assert TOKEN not in result.output
     loggers = [line.split()[3] for line in result.output.splitlines() if " bot." in line]
-    assert loggers == ["bot.records_http"]
+    assert loggers == ["bot.records.http"]
 
 
 def test_a_wrong_token_is_refused_and_still_not_shown(tmp_path: Path, base_url: str) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.deployment import DeploymentError, example_file, load_file, resolve
-from bot.records_http import RecordsClient
+from bot.deployment import example_file, load_file, resolve
+from bot.deployment_file import DeploymentError
+from bot.records.http import RecordsClient
 
 TOKEN = "tok-5ecret-Zq81"
 

@@ -1,6 +1,6 @@
 """The acquirer's records answer in the conversation, through the real Application and the fake.
 
-The records fake (bot/records_fake.py) runs in a thread with its own loop, as a remote system
+The records fake (bot/records/fake.py) runs in a thread with its own loop, as a remote system
 would; the real PTB Application long-polls the fake Bot API. With [records] configured, the
 intake asks for the reference number right after the date and amount; the lookup runs after that
 turn is delivered and its answer is a turn of its own.
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.records_fake import FakeRecords
+from bot.records.fake import FakeRecords
 from bot.storage.models import Case
 from flows.settlement_calendar import SHANGHAI
 from tests.bot.conftest import Factory

@@ -8,8 +8,8 @@ import httpx
 from click.testing import CliRunner
 from starlette.applications import Starlette
 
-from bot.cli import main
-from bot.records_fake import FakeRecords, create_app
+from bot.ops.cli import main
+from bot.records.fake import FakeRecords, create_app
 from tests.bot.records_server import fake_records
 
 

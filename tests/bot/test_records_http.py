@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.logs import hide_in_logs
-from bot.records_config import RecordsConfig, RecordsTable, resolve_records
-from bot.records_fake import FakeRecords
-from bot.records_http import MAX_BODY, CircuitBreaker, RecordsClient
+from bot.monitoring.logs import hide_in_logs
+from bot.records.config import RecordsConfig, RecordsTable, resolve_records
+from bot.records.fake import FakeRecords
+from bot.records.http import MAX_BODY, CircuitBreaker, RecordsClient
 from flows.records_lookup import (
     Found,
     LookupKeys,
@@ -140,7 +140,7 @@ async def test_malformed_answer_is_unavailable_and_logged_once(
     fake.switches.malformed = True
     with caplog.at_level(logging.DEBUG):
         assert await lookup(base_url, "123456789012") == Unavailable(Unreachable.BAD_RESPONSE)
-    ours = [r for r in caplog.records if r.name == "bot.records_http"]
+    ours = [r for r in caplog.records if r.name == "bot.records.http"]
     assert len(ours) == 1
     assert "/data/status" in ours[0].getMessage()
     assert "result" not in caplog.text  # the body is not logged
@@ -160,7 +160,7 @@ async def test_circuit_breaker_opens_then_half_opens_and_closes(
     clock = Clock()
     client = RecordsClient(config(base_url, breaker_failures=3, breaker_cooldown_s=60), clock=clock)
     fake.switches.fail = True
-    with caplog.at_level(logging.INFO, logger="bot.records_http"):
+    with caplog.at_level(logging.INFO, logger="bot.records.http"):
         for _ in range(3):
             assert await client.lookup(keys("123456789012")) == Unavailable(
                 Unreachable.SERVER_ERROR
@@ -290,7 +290,7 @@ async def test_an_answer_too_large_to_be_a_record_is_not_read(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = RecordsClient(config(URL), transport=BigTransport())
-    with caplog.at_level(logging.WARNING, logger="bot.records_http"):
+    with caplog.at_level(logging.WARNING, logger="bot.records.http"):
         assert await client.lookup(keys("123456789012")) == Unavailable(Unreachable.BAD_RESPONSE)
     assert "larger than 256 KiB" in caplog.text
     await client.aclose()

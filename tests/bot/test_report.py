@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from bot import charts
-from bot.cli import main
-from bot.rendering import Renderer
-from bot.report import load_numbers, report_caption, report_html, report_png
-from bot.service import ChatRef, Incoming
+from bot.conversation.rendering import Renderer
+from bot.conversation.service import ChatRef, Incoming
+from bot.ops import charts
+from bot.ops.cli import main
+from bot.ops.report import load_numbers, report_caption, report_html, report_png
 from bot.storage.db import Database
 from bot.storage.models import Case
 from flows.report import ReportNumbers

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot import charts
-from bot.report import report_html
+from bot.ops import charts
+from bot.ops.report import report_html
 from flows.report import ReportNumbers
 from tests.bot.helpers import NOW
 from tests.bot.test_report import RENDERER, seeded_numbers

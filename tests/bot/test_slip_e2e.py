@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.ocr import MAX_BYTES, ocr_available
+from bot.conversation.ocr import MAX_BYTES, ocr_available
 from bot.storage.models import Case, Conversation
 from tests.bot.conftest import Factory
 from tests.bot.telegram_harness import CHAT, Running, buttons, running_bot, step
@@ -115,7 +115,7 @@ async def test_a_slip_photo_fills_the_intake_and_the_summary(tmp_path: Path) -> 
 async def test_without_ocr_the_photo_is_attached_and_the_question_asked_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.slip_reading.ocr_available", lambda: False)
+    monkeypatch.setattr("bot.conversation.slip_reading.ocr_available", lambda: False)
     async with (
         FakeBotApi() as api,
         running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3") as bot,
@@ -163,7 +163,9 @@ async def test_what_cannot_be_read_gets_a_clear_message_and_the_question_again(
     expected: str,
     attached: list[str],
 ) -> None:
-    monkeypatch.setattr("bot.slip_reading.ocr_available", lambda: True)  # Pillow refuses first
+    monkeypatch.setattr(
+        "bot.conversation.slip_reading.ocr_available", lambda: True
+    )  # Pillow refuses first
     async with (
         FakeBotApi() as api,
         running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3") as bot,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.channels.telegram.throttle import FloodGate
 from bot.storage.models import Conversation
-from bot.throttle import FloodGate
 from tests.bot.telegram_harness import CHAT, running_bot, step
 from tests.fake_bot_api import FakeBotApi
 

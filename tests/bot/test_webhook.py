@@ -12,8 +12,8 @@ import httpx
 import pytest
 import uvicorn
 
+from bot.channels.telegram.webhook import SECRET_HEADER, create_app
 from bot.config import Settings
-from bot.webhook import SECRET_HEADER, create_app
 from tests.bot.helpers import Clock
 from tests.bot.telegram_harness import CHAT
 from tests.fake_bot_api import FakeBotApi

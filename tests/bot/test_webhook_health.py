@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.probe import Probe
+from bot.channels.telegram.webhook import PROBE_SECONDS
+from bot.monitoring.probe import Probe
 from bot.storage.db import Database
-from bot.webhook import PROBE_SECONDS
 from tests.bot.test_webhook import serving, settings_for
 from tests.fake_bot_api import FakeBotApi
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from bot.channels.telegram.webhook import SECRET_HEADER
+from bot.channels.telegram.webhook_body import MAX_BODY_BYTES
 from bot.storage.models import InboxUpdate, TranscriptLine
-from bot.telegram.webhook_body import MAX_BODY_BYTES
-from bot.webhook import SECRET_HEADER
 from tests.bot.telegram_harness import CHAT
 from tests.bot.test_webhook import SECRET, serving, settings_for
 from tests.fake_bot_api import FakeBotApi

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.webhook import SECRET_HEADER
+from bot.channels.telegram.webhook import SECRET_HEADER
 from tests.bot.telegram_harness import CHAT
 from tests.fake_bot_api import FakeBotApi
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.rendering import MESSAGE_LIMIT, Renderer, split_message
+from bot.conversation.rendering import MESSAGE_LIMIT, Renderer, split_message
 from flows.advice import LADDER, Outcome, Rung, Timing
 from flows.banks import ALIPAY, DEFAULT_BANKS, NFRA, PBOC, WECHAT_PAY
 from flows.diagnosis import Diagnosis, climb, diagnose

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.rendering import Renderer
+from bot.conversation.rendering import Renderer
 from flows.intake import SUMMARIZED
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI

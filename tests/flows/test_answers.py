@@ -7,17 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flows.amounts import parse_amount
 from flows.answers import (
     RECEIPT_KEY_LENGTHS,
     SHANGHAI,
-    AmbiguousWhen,
     InvalidAnswer,
-    When,
     normalize_text,
-    parse_amount,
     parse_receipt_key,
-    parse_when,
 )
+from flows.dates import AmbiguousWhen, When, parse_when
 
 # A Wednesday afternoon.
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=SHANGHAI)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.rendering import Renderer
+from bot.conversation.rendering import Renderer
 from tests.flows.dialogue import Dialogue
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.conversation.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
 from bot.deployment import example_file, resolve
-from bot.rendering import MESSAGE_LIMIT, Renderer, split_message, templates_root
 from flows.diagnosis import Outcome, climb, diagnose
 from flows.facts import (
     AccountSignal,
@@ -306,7 +306,7 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
 
 
 def support_samples() -> dict[str, list[dict[str, object]]]:
-    """Contexts of the hand-off messages, shaped as bot/service.py and bot/support.py build them."""
+    """Contexts of the hand-off messages, shaped as the service and the support desk build them."""
     case = {
         "number": "PB-20261125-0001",
         "status": "assigned",
@@ -462,7 +462,7 @@ OVERNIGHT = Incident(
 
 
 def incident_samples() -> dict[str, list[dict[str, object]]]:
-    """Contexts of the incident messages, shaped as bot/incidents.py builds them."""
+    """Contexts of the incident messages, shaped as bot/support/incidents.py builds them."""
     listed = {
         "id": 3,
         "starts": INCIDENT.starts,

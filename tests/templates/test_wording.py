@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.rendering import Renderer
+from bot.conversation.rendering import Renderer
 from flows.questions import QUESTIONS
 from tests.flows.dialogue import Dialogue
 from tests.templates.test_render import DEPLOYED, LOCALES, RENDERER, SAMPLES, message_templates

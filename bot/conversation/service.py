@@ -1,0 +1,627 @@
+"""The one place a merchant's message is handled, whatever the channel.
+
+Load the conversation row (locked), turn the incoming message into a flow event, fire it,
+save the record and any case in the same transaction, then render the replies. Telegram,
+the terminal and (later) webhooks all call `ConversationService.handle`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.conversation.outbox import Claimed, enqueue
+from bot.conversation.privacy import forget_chat, reset_conversation
+from bot.conversation.rendering import Outgoing, Renderer
+from bot.storage.db import Database
+from bot.storage.models import Case, Conversation, Timer
+from bot.storage.repository import Cases, Conversations, take_update
+from bot.support.cases import (
+    SLA_REPLY,
+    CaseOps,
+    CasePolicy,
+    ConversationDesk,
+    SupportEvent,
+    case_record,
+)
+from bot.support.incidents import active_incidents
+from flows.answers import InvalidAnswer
+from flows.case import WITH_PEOPLE, CaseFlow, CaseState, can_reopen
+from flows.diagnosis import Climb, Outcome, climb
+from flows.facts import Facts
+from flows.intake import (
+    CONFIRMING_SLIP,
+    IDLE,
+    READS_SLIPS,
+    SUMMARIZED,
+    Event,
+    IntakeFlow,
+    IntakeRecord,
+    event_from_button,
+    event_from_command,
+    still_missing_reply,
+)
+from flows.questions import BY_STATE
+from flows.readings import SLIP
+from flows.receipt import SlipFields
+from flows.records_lookup import LookupKeys, LookupResult, keys_ready
+from flows.redaction import Finding, redact
+from flows.replies import Button, Reply, rows
+from flows.text import storable
+
+if TYPE_CHECKING:
+    from bot.records.http import RecordsClient
+
+log = logging.getLogger(__name__)
+
+#: "records": the answer of a lookup the previous message asked for, handed back by the channel.
+Kind = Literal["text", "command", "button", "photo", "records", "other"]
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """Who wrote: the channel's chat id and the sender's language as the client reports it."""
+
+    channel: str
+    chat_id: int
+    user_id: int | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A merchant's message, channel-neutral. `text` holds the text, command args or data."""
+
+    kind: Kind
+    text: str = ""
+    command: str = ""
+    #: A photo's file id, attached to the case; empty for what cannot be attached.
+    file_id: str = ""
+    #: What was read off a photographed slip, when it was read.
+    slip: SlipFields | None = None
+    #: Why a photo was not read: unavailable, too_large, not_an_image, unreadable,
+    #: download_failed (the flow says so, and asks its question again).
+    slip_problem: str | None = None
+    #: What was masked in `text` before it reached us (the webhook redacts at the door):
+    #: handled exactly as if the raw text had been found to hold it.
+    found: frozenset[Finding] = frozenset()
+    #: What the acquirer's records answered (kind "records").
+    lookup: LookupResult | None = None
+
+    def __post_init__(self) -> None:
+        # Every channel's text enters here: what no database can store (NUL, lone
+        # surrogates) goes now, before it can fail a transaction and cost the merchant a reply.
+        for name in ("text", "command", "file_id"):
+            object.__setattr__(self, name, storable(getattr(self, name)))
+
+
+@dataclass(frozen=True)
+class Result:
+    """What handling produced: messages for the merchant, events for the support group."""
+
+    messages: list[Outgoing]
+    events: list[SupportEvent]
+    #: The merchant's message held sensitive data: delete it from the chat where we may.
+    delete_incoming: bool = False
+    #: Outbox rows this handler claimed for sending right away (see `outbox.enqueue`).
+    claimed: list[Claimed] = field(default_factory=list)
+    #: Replies were queued behind older undelivered messages: flush the chat's outbox.
+    queued: bool = False
+    #: The update had already taken effect (a redelivery): nothing was done this time.
+    duplicate: bool = False
+    #: The keys are complete (or changed): the channel looks them up, off this transaction,
+    #: and hands the answer back as an `Incoming("records", lookup=...)`.
+    lookup: LookupKeys | None = None
+    #: The conversation's language after this message (for the "checking …" notice).
+    locale: str = "zh"
+
+
+#: Key in the answers of the keys last looked up (a lookup runs once per set of keys).
+LOOKUP_KEYS = "records_keys"
+
+#: Questions whose valid answers may look like card numbers to the redaction rules.
+KEY_FIELDS = frozenset({"merchant_id"})  # 15 characters, the length of some card numbers
+
+#: Cases on which merchant messages go to people.
+
+
+def locale_for(language_code: str | None, default: str) -> str:
+    """zh* means Chinese; any other language English; unknown means the deployment default."""
+    if not language_code:
+        return default
+    return "zh" if language_code.lower().startswith("zh") else "en"
+
+
+class ConversationService:
+    """Channel-neutral conversation handling on top of the database."""
+
+    def __init__(
+        self,
+        db: Database,
+        flow: IntakeFlow,
+        renderer: Renderer,
+        default_locale: str = "zh",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        case_flow: CaseFlow | None = None,
+        case_policy: CasePolicy | None = None,
+        records: RecordsClient | None = None,
+    ) -> None:
+        self.db = db
+        #: The acquirer's records ([records] in the deployment file); None: never looked up.
+        self.records = records
+        self.flow = flow
+        self.renderer = renderer
+        self.default_locale = default_locale
+        self.clock = clock
+        self.case_policy = case_policy or CasePolicy()
+        self.case_flow = case_flow or CaseFlow(self.case_policy.reopen_window)
+
+    def ops(self, session: Session, now: datetime) -> CaseOps:
+        return CaseOps(session, self.case_flow, self.case_policy, now)
+
+    def handle(self, chat: ChatRef, incoming: Incoming, outbox: bool = False) -> Result:
+        """Handle one message; with `outbox`, the replies are queued in the same transaction.
+        Blocking: the terminal chat's way; the bot's handlers use `handle_update`."""
+        return self.db.run(lambda session: self._handle(session, chat, incoming, outbox, None))
+
+    async def handle_update(
+        self, chat: ChatRef, incoming: Incoming, update_id: int | None
+    ) -> Result:
+        """Handle a Telegram update off the event loop, in one transaction with its outbox rows
+        and the inbox mark that makes it count as processed: it takes effect once, or not at
+        all (and then a redelivery runs it). No `update_id`: a turn of the bot's own making
+        (what the records lookup answered), which no redelivery can repeat."""
+        return await self.db.run_async(
+            lambda session: self._handle(session, chat, incoming, True, update_id)
+        )
+
+    def _handle(
+        self,
+        session: Session,
+        chat: ChatRef,
+        incoming: Incoming,
+        outbox: bool,
+        update_id: int | None,
+    ) -> Result:
+        """One attempt, inside the transaction `Database.run` gives (and may give again)."""
+        now = self.clock()
+        if update_id is not None and not take_update(session, update_id, chat.chat_id, now):
+            log.info("update_id=%s already processed: skipped", update_id)
+            return Result([], [], duplicate=True)
+        row = Conversations(session).get_or_create(
+            chat.channel,
+            chat.chat_id,
+            chat.user_id,
+            locale_for(chat.language_code, self.default_locale),
+            IDLE,
+        )
+        record = _record_of(row)
+        before = record.state
+        ops = self.ops(session, now)
+        incoming, warning = self._screen(record, incoming)
+        replies = self._dispatch(ops, row, record, incoming, warning)
+        lookup = self._lookup_due(record)
+        _store(row, record, now)
+        messages = self.render(replies, record.locale)
+        claimed = enqueue(session, chat.chat_id, messages, now, claim=True) if outbox else []
+        # DEBUG: a webhook worker's log holds one line per request, uvicorn's access line.
+        log.debug("handled kind=%s state=%s->%s", incoming.kind, before, record.state)
+        queued = outbox and bool(messages) and not claimed
+        return Result(
+            messages,
+            ops.events,
+            warning is not None,
+            claimed,
+            queued,
+            lookup=lookup,
+            locale=record.locale,
+        )
+
+    def _lookup_due(self, record: IntakeRecord) -> LookupKeys | None:
+        """Keys to look up now: all the configured request needs are known, and they are not
+        the ones already asked about (each set of keys is asked once per conversation)."""
+        if self.records is None or record.state in (IDLE, SUMMARIZED):
+            return None
+        answers = record.answers
+        if not keys_ready(answers, self.records.config):
+            return None
+        keys = LookupKeys.from_answers(answers)
+        if answers.get(LOOKUP_KEYS) == keys.values():
+            return None
+        answers[LOOKUP_KEYS] = keys.values()
+        return keys
+
+    @staticmethod
+    def _screen(record: IntakeRecord, incoming: Incoming) -> tuple[Incoming, Reply | None]:
+        """Card, ID, phone numbers and secrets never go further than this (PRODUCT.md 4).
+
+        A receipt key typed where it is asked for (a 15-digit merchant number looks like a
+        card number) is the one exception.
+        """
+        if incoming.kind not in ("text", "command") or not incoming.text:
+            return incoming, None
+        if (
+            incoming.kind == "text"
+            and not incoming.found
+            and _answers_key_question(record.state, incoming.text)
+        ):
+            return incoming, None
+        redaction = redact(incoming.text)
+        findings = redaction.findings | incoming.found
+        if not findings:
+            return incoming, None
+        warning = Reply(
+            "sensitive_warning",
+            {
+                "secret": Finding.SECRET in findings,
+                "findings": sorted(finding.value for finding in findings),
+            },
+        )
+        return replace(incoming, text=redaction.text), warning
+
+    def reads_slip(self, chat: ChatRef) -> bool:
+        """Whether a photo from this chat would be read now (saves OCR on other photos)."""
+        with self.db.transaction() as session:
+            row = session.execute(
+                select(Conversation.state, Conversation.consented_at).where(
+                    Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
+                )
+            ).first()
+        # Before consent (a story waiting for "Agree") nothing is read or kept.
+        return row is not None and row.state in READS_SLIPS and row.consented_at is not None
+
+    def render(
+        self, replies: list[Reply], locale: str, quoted: str | None = None
+    ) -> list[Outgoing]:
+        """Messages within Telegram's limit (see Renderer.render_parts for `quoted`)."""
+        return [
+            part for reply in replies for part in self.renderer.render_parts(reply, locale, quoted)
+        ]
+
+    def notice(self, template: str, language_code: str | None) -> list[Outgoing]:
+        """A message outside any conversation step (flood notice), in the sender's language."""
+        return self.render([Reply(template)], locale_for(language_code, self.default_locale))
+
+    def error_reply(self, language_code: str | None) -> list[Outgoing]:
+        """What the merchant sees when handling failed: never silence, never a traceback."""
+        return self.render([Reply("error")], locale_for(language_code, self.default_locale))
+
+    def _dispatch(
+        self,
+        ops: CaseOps,
+        row: Conversation,
+        record: IntakeRecord,
+        incoming: Incoming,
+        warning: Reply | None = None,
+    ) -> list[Reply]:
+        desk = ConversationDesk(ops, row)
+        now = ops.now
+        live = None
+        if incoming.kind in ("text", "photo"):  # button presses never go to people
+            live = self._live_case(ops, row)
+            if record.consented_at is not None or live is not None:
+                # Before consent a message is read in memory only (PRODUCT 2.1, PIPL).
+                self._note_merchant_message(ops, row, live, incoming)
+        if warning is not None:  # never used as an answer; the question is asked again
+            return [warning, *self.flow.replay(record, now, desk)]
+        event: Event | None
+        if incoming.kind == "command":
+            if incoming.command.lower() in ("status", "case"):
+                return self._status(ops, row, incoming.command.lower(), incoming.text)
+            if incoming.command.lower() == "forget":
+                buttons = rows(Button("forget_yes", "g:yes"), Button("forget_no", "g:no"))
+                return [Reply("forget_confirm", {}, buttons)]
+            event = event_from_command(incoming.command, incoming.text)
+            if event is None:
+                return [Reply("unknown_command")]
+        elif incoming.kind == "button":
+            if incoming.text.startswith("k:"):
+                return self._case_button(ops, row, record, incoming.text)
+            if incoming.text in ("g:yes", "g:no"):
+                return self._forget(ops, row, record, incoming.text == "g:yes")
+            event = event_from_button(incoming.text)
+            if event is None:
+                return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
+        elif incoming.kind == "text":
+            if record.state not in BY_STATE:
+                told = None
+                if live is None:
+                    # "还是没到账" on a resolved case reopens it; a new story starts a new one.
+                    reopens = self._reopenable(ops, row)
+                    told = self.flow.tell(record, incoming.text, now, desk, about_case=reopens)
+                if told is not None:
+                    return told
+                if record.state != CONFIRMING_SLIP:
+                    return self._free_text(ops, row, live)
+            event = Event("answer", {"value": incoming.text, "pressed": False})
+        elif incoming.kind == "photo":
+            if record.consented_at is None and live is None:  # nothing kept before consent
+                return [Reply("photo_received", {"state": IDLE, "attached": False})]
+            attached = bool(incoming.file_id)
+            if attached:
+                row.photo_file_ids = [*(row.photo_file_ids or []), incoming.file_id][-5:]
+            if attached and live is not None:
+                live.photo_file_ids = [*(live.photo_file_ids or []), incoming.file_id][-5:]
+            if record.state not in READS_SLIPS:
+                return [Reply("photo_received", {"state": record.state, "attached": attached})]
+            event = Event(
+                "read_slip",
+                {"slip": incoming.slip, "problem": incoming.slip_problem, "attached": attached},
+            )
+        elif incoming.kind == "records" and self.records is not None:
+            event = Event("lookup", {"result": incoming.lookup, "by": self.records.config.name})
+        else:
+            return [Reply("non_text")]
+        replies = self.flow.handle(record, event, now, desk)
+        for duplicate in (e for e in ops.events if e.kind == "duplicate"):
+            # A merchant hears only of their own cases; a match with another merchant's case
+            # (the same reference number) is for support alone (the card and the notice).
+            other = Cases(ops.session).by_number(duplicate.text or "")
+            if other is not None and (other.channel, other.chat_id) == (row.channel, row.chat_id):
+                replies.append(
+                    Reply(
+                        "possible_duplicate",
+                        {"case_number": record.case_number, "other": duplicate.text},
+                    )
+                )
+        return replies
+
+    def _forget(
+        self, ops: CaseOps, row: Conversation, record: IntakeRecord, confirmed: bool
+    ) -> list[Reply]:
+        """/forget, confirmed: erase the merchant's data and start them afresh."""
+        if not confirmed:
+            return [Reply("forget_kept")]
+        count = forget_chat(ops.session, row.channel, row.chat_id, ops.now)
+        reset_conversation(row)
+        fresh = IntakeRecord(locale=record.locale)
+        for name in vars(fresh):
+            setattr(record, name, getattr(fresh, name))
+        log.info("merchant data erased cases=%d", count)
+        return [Reply("forgotten", {"cases": count})]
+
+    # -- the merchant and their cases --------------------------------------------------------
+
+    def _live_case(self, ops: CaseOps, row: Conversation) -> Case | None:
+        case = ops.latest_case(row.channel, row.chat_id)
+        return case if case is not None and case.status in WITH_PEOPLE else None
+
+    def _note_merchant_message(
+        self, ops: CaseOps, row: Conversation, live: Case | None, incoming: Incoming
+    ) -> None:
+        """Keep the transcript, and pass messages on a live case to support."""
+        text = incoming.text if incoming.kind == "text" else "[photo]"
+        ops.transcript(live, row.channel, row.chat_id, "merchant", text)
+        if live is None:
+            return
+        live.last_merchant_message_at = ops.now
+        ops.arm(live, SLA_REPLY, ops.now + timedelta(hours=self.case_policy.sla_reply_hours))
+        ops.events.append(
+            SupportEvent(
+                "merchant_message",
+                live.id,
+                text=incoming.text if incoming.kind == "text" else None,
+                photo_file_id=incoming.file_id or None,
+            )
+        )
+
+    def _reopenable(self, ops: CaseOps, row: Conversation) -> bool:
+        latest = ops.latest_case(row.channel, row.chat_id)
+        return latest is not None and can_reopen(
+            case_record(latest), ops.now, self.case_policy.reopen_window
+        )
+
+    def _free_text(self, ops: CaseOps, row: Conversation, live: Case | None) -> list[Reply]:
+        if live is not None:
+            return [Reply("relayed", {"case_number": live.number})]
+        latest = ops.latest_case(row.channel, row.chat_id)
+        if latest is not None and can_reopen(
+            case_record(latest), ops.now, self.case_policy.reopen_window
+        ):
+            ops.fire(latest, "reopen", actor="merchant", reason="merchant wrote again")
+            # A reopened case goes to people, whether or not they saw it before.
+            latest.escalation_reason = latest.escalation_reason or "reopened"
+            ops.fire(latest, "escalate", actor="merchant", reason="reopened")
+            ops.events.append(
+                SupportEvent("merchant_message", latest.id, text=_last_text(ops, latest))
+            )
+            return [Reply("reopened", {"case_number": latest.number})]
+        return [Reply("off_topic", {"state": row.state})]
+
+    def _status(self, ops: CaseOps, row: Conversation, command: str, args: str) -> list[Reply]:
+        cases = Cases(ops.session)
+        if command == "case":
+            case = cases.by_number(args.strip().upper()) if args.strip() else None
+            if case is None or (case.channel, case.chat_id) != (row.channel, row.chat_id):
+                return [Reply("case_not_found", {"number": args.strip()[:32]})]
+            return [Reply("case_detail", {"case": _case_view(case)})]
+        mine = ops.session.scalars(
+            select(Case)
+            .where(Case.channel == row.channel, Case.chat_id == row.chat_id)
+            .order_by(Case.id.desc())
+            .limit(10)
+        ).all()
+        return [Reply("status_list", {"cases": [_case_view(case) for case in mine]})]
+
+    def _case_button(
+        self, ops: CaseOps, row: Conversation, record: IntakeRecord, data: str
+    ) -> list[Reply]:
+        """Merchant buttons about a case (follow-up answers, rating): checked to be theirs."""
+        parts = data.split(":")
+        case = Cases(ops.session).by_number(parts[2]) if len(parts) >= 3 else None
+        if case is None or (case.channel, case.chat_id) != (row.channel, row.chat_id):
+            return [Reply("stale_button")]
+        verb = parts[1]
+        if verb == "rate" and len(parts) == 4 and parts[3] in {"1", "2", "3", "4", "5"}:
+            if case.status not in (CaseState.RESOLVED, CaseState.CLOSED) or case.rating is not None:
+                return [Reply("stale_button")]
+            case.rating = int(parts[3])
+            return [Reply("thanks_rating", {"rating": case.rating})]
+        if verb == "yes" and case.status in (CaseState.OPEN, CaseState.WAITING):
+            ops.fire(case, "resolve", actor="merchant", reason="arrived at follow-up")
+            return [_rating_reply("arrived", case.number)]
+        if verb == "no" and case.status in (CaseState.OPEN, CaseState.WAITING):
+            step, reply = self._climb(ops, row, case)
+            if step.diagnosis.outcome is not Outcome.OVERDUE:
+                return [reply]
+            ops.fire(case, "escalate", actor="merchant", reason="still missing at follow-up")
+            case.escalation_reason = "followup"
+            return [
+                reply,
+                Reply("person_requested", {"case_number": case.number, "reason": "followup"}),
+            ]
+        if verb == "next" and case.status not in (CaseState.RESOLVED, CaseState.CLOSED):
+            return [self._climb(ops, row, case)[1]]
+        return [Reply("stale_button")]
+
+    def _climb(self, ops: CaseOps, row: Conversation, case: Case) -> tuple[Climb, Reply]:
+        """'Still missing' about a case, outside its conversation: the next rung."""
+        facts = Facts.from_answers(case.facts)
+        desk = ConversationDesk(ops, row)
+        step = climb(facts, desk.ladder(case.number), ops.now, self.flow.policy)
+        before = desk.climbed(case.number, step)
+        incidents = active_incidents(ops.session)
+        reply = still_missing_reply(
+            case.number, facts, step, before, ops.now, incidents, case_buttons=True
+        )
+        return step, reply
+
+    # -- timers ------------------------------------------------------------------------------
+
+    def followup_message(self, session: Session, case: Case) -> list[Outgoing]:
+        """The "has it arrived?" question for a due follow-up."""
+        reply = Reply(
+            "followup_question",
+            {"case": _case_view(case)},
+            rows(
+                Button("yes_arrived", f"k:yes:{case.number}"),
+                Button("no_missing", f"k:no:{case.number}"),
+            ),
+        )
+        return self.render([reply], case.locale)
+
+    def due_timers(self, session: Session, now: datetime, limit: int = 50) -> list[Timer]:
+        """Pending timers that are due, locked so only one worker fires each."""
+        query = (
+            select(Timer)
+            .where(Timer.done_at.is_(None), Timer.due_at <= now)
+            .order_by(Timer.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(session.scalars(query))
+
+
+def answers_key(db: Database, chat: ChatRef, text: str) -> bool:
+    """Whether `text` answers the receipt-key question the chat is on now, so that redaction
+    at the webhook's door lets it through as `_screen` does (read outside the update's turn:
+    a rare race makes it a needless warning, never a kept secret, since `_screen` runs too)."""
+    with db.transaction() as session:
+        state = session.scalar(
+            select(Conversation.state).where(
+                Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
+            )
+        )
+    return state is not None and _answers_key_question(state, text)
+
+
+def _answers_key_question(state: str, text: str) -> bool:
+    question = BY_STATE.get(state)
+    if question is None or question.field not in KEY_FIELDS or question.parse is None:
+        return False
+    try:
+        question.parse(text, datetime.now(UTC))
+    except InvalidAnswer:
+        return False
+    return True
+
+
+def _rating_reply(template: str, number: str) -> Reply:
+    buttons = rows(*(Button(f"rating.{n}", f"k:rate:{number}:{n}") for n in range(1, 6)), per_row=5)
+    return Reply(template, {"case_number": number}, buttons)
+
+
+def _last_text(ops: CaseOps, case: Case) -> str | None:
+    from bot.storage.models import TranscriptLine
+
+    line = ops.session.scalars(
+        select(TranscriptLine)
+        .where(TranscriptLine.chat_id == case.chat_id, TranscriptLine.author == "merchant")
+        .order_by(TranscriptLine.id.desc())
+        .limit(1)
+    ).first()
+    return line.text if line else None
+
+
+def _case_view(case: Case) -> dict[str, Any]:
+    """What templates may show of a case (facts are already masked where needed)."""
+    return {
+        "number": case.number,
+        "status": case.status,
+        "outcome": case.outcome,
+        "amount": case.amount,
+        "trade_date": case.trade_date,
+        "due_date": case.due_date,
+        "due_estimated": case.due_estimated,
+        "created_at": case.created_at,
+        "owner_name": case.owner_name,
+        "duplicate_of": case.duplicate_of,
+        "ladder": list(case.ladder or []),
+        "records_lookup": (case.facts or {}).get("records_lookup"),
+    }
+
+
+#: Key in the conversation row's answers JSON for the slip's pending values and mode.
+SLIP_KEY = "_slip"
+#: Key of which answers came from a slip or a story rather than their question (flows.readings).
+ORIGINS_KEY = "_from"
+
+
+def _record_of(row: Conversation) -> IntakeRecord:
+    answers = dict(row.answers or {})
+    slip = answers.pop(SLIP_KEY, None) or {}
+    origins = answers.pop(ORIGINS_KEY, None) or {}
+    return IntakeRecord(
+        state=row.state,
+        locale=row.locale,
+        answers=answers,
+        pending_slip=slip.get("pending"),
+        open_only=bool(slip.get("open_only")),
+        pending_source=slip.get("source") or SLIP,
+        fresh=bool(slip.get("fresh")),
+        origins=dict(origins),
+        failures=row.failures,
+        revising=row.revising,
+        consented_at=row.consented_at,
+        person_requested=row.person_requested,
+        case_number=row.case_number,
+    )
+
+
+def _store(row: Conversation, record: IntakeRecord, now: datetime) -> None:
+    row.state = record.state
+    row.locale = record.locale
+    row.answers = dict(record.answers)
+    if record.pending_slip is not None or record.open_only:
+        row.answers[SLIP_KEY] = {
+            "pending": record.pending_slip,
+            "open_only": record.open_only,
+            "source": record.pending_source,
+            "fresh": record.fresh,
+        }
+    if record.origins:
+        row.answers[ORIGINS_KEY] = dict(record.origins)
+    row.failures = record.failures
+    row.revising = record.revising
+    row.consented_at = record.consented_at
+    if record.person_requested and record.person_requested != row.person_requested:
+        row.person_requested_at = now
+    row.person_requested = record.person_requested
+    row.case_number = record.case_number
+    row.updated_at = now

@@ -1,0 +1,1 @@
+"""What operators watch: logs (redacted), the access line, Prometheus metrics, deadline probes."""

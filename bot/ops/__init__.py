@@ -1,0 +1,1 @@
+"""Operators' tools: the `posbot` command line, reports and charts, diagrams, terminal tables."""

@@ -1,0 +1,1 @@
+"""Human support: cases and their audit, incident notices, and the support group's desk."""
