@@ -9,19 +9,23 @@ Precision comes first, because a wrong fact sent on to the acquirer costs more t
 - a fact is taken only when its words say it plainly; words that are negated ("不是微信", "没有
   超时"), asked ("是D+1吗") or hedged ("是不是被风控了") give nothing;
 - the words of a fact are found here, but each value is read by the parser of the question that
-  would otherwise ask for it (flows.answers through flows.questions), never by a second parser;
+  would otherwise ask for it (through flows.questions), never by a second parser;
 - when the text gives two different values for one fact ("刷卡失败了又刷了一次成功了"), or a value
   that reads two ways ("3/4"), nothing is taken and the field is listed in `ambiguous`, so the
   bot asks;
 - amounts are read for what they are: next to 手续费 or 余额 they are nobody's business here,
   after 到了/到账/入账 they are what arrived (`received_amount`), never the sale amount.
+
+Where a phrase stands (its clause, a negation or doubt over it, whose date it is) is
+`flows.story_clauses`; the words themselves are `flows.story_words`. The reader stays one class in
+one module over 500 lines: each fact's reading claims words that the later ones must not take
+again, so they are read in one order over one shared record of what is claimed.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -34,9 +38,26 @@ from flows.banks import BankDirectory
 from flows.facts import (
     Received,
 )
-from flows.questions import BY_FIELD, Question, WantsFreeText, parse_answer, tailored
+from flows.questions import BY_FIELD, Question, tailored
 from flows.redaction import redact_text
 from flows.settlement_calendar import Cycle
+from flows.story_clauses import (
+    ANOTHER_BANK,
+    DOUBTED_BY_A_QUESTION,
+    NEAR,
+    NOT_TAKEN,
+    Clause,
+    Coverage,
+    Found,
+    clause_of,
+    clauses,
+    date_spans,
+    hedged,
+    inside,
+    negated,
+    pressed,
+    typed,
+)
 
 __all__ = ["Ambiguity", "Intent", "Story", "read_story"]
 
@@ -94,181 +115,6 @@ class Story:
         )
 
 
-# =============================================================================== normalizing
-
-
-@dataclass(frozen=True)
-class _Clause:
-    start: int
-    end: int
-
-
-def _clauses(s: str) -> list[_Clause]:
-    bounds = [0]
-    for match in words.CLAUSE_BREAK.finditer(s):
-        bounds.extend((match.start(), match.end()))
-    bounds.append(len(s))
-    return [
-        _Clause(bounds[i], bounds[i + 1])
-        for i in range(0, len(bounds), 2)
-        if bounds[i + 1] > bounds[i]
-    ]
-
-
-def _clause_of(clauses: list[_Clause], pos: int) -> _Clause:
-    index = bisect.bisect_right([clause.start for clause in clauses], pos) - 1
-    if index >= 0 and clauses[index].start <= pos < clauses[index].end:
-        return clauses[index]
-    return _Clause(pos, pos)
-
-
-# =============================================================================== negation, doubt
-
-
-def _window_before(s: str, clause: _Clause, start: int, width: int) -> str:
-    """Up to `width` characters before `start`: within the clause, after the last space, and
-    after any phrase whose negation is its own ("没到账 刷了" does not negate 刷了)."""
-    begin = max(clause.start, start - width)
-    space = s.rfind(" ", begin, start)
-    if space >= 0:
-        begin = space + 1
-    for phrase in words.NEGATIVE_PHRASES.finditer(s, max(clause.start, begin - 8), start):
-        if phrase.end() > begin:
-            begin = phrase.end()
-    return s[begin:start]
-
-
-def _negated(s: str, clause: _Clause, start: int) -> bool:
-    if words.ZH_NEGATION.search(_window_before(s, clause, start, 4)):
-        return True
-    previous = s[max(clause.start, start - 40) : start].split()[-3:]
-    return bool(words.EN_NEGATION.search(" ".join(previous)))
-
-
-def _hedged(s: str, clause: _Clause, start: int, end: int, *, negative: bool = False) -> bool:
-    """Asked or one of two; "还是没到" is no alternative, so negative words skip that check."""
-    before = s[max(clause.start, start - 6) : start]
-    after = s[end : min(clause.end, end + 4)]
-    if words.HEDGE_BEFORE.search(before) or words.HEDGE_AFTER.search(after):
-        return True
-    alternative = words.ALTERNATIVE_BEFORE.search(before) or words.ALTERNATIVE_AFTER.search(after)
-    return bool(alternative) and not negative
-
-
-@dataclass(frozen=True)
-class _Found:
-    field: str
-    value: Any
-    start: int
-    end: int
-
-
-# =============================================================================== dates
-
-
-def _date_spans(s: str, now: datetime) -> Iterator[tuple[int, int, dict[str, Any] | None]]:
-    """Every stretch the date parser reads whole, longest first from each start.
-
-    Yields (start, end, answer); answer None when the stretch reads two ways (3/4). The date
-    parser is tried at most `words.MAX_DATE_PARSES` times per message, so a pasted wall of
-    numbers costs milliseconds, not seconds; dates past that budget are simply not read.
-    """
-    # "|" is no date word: a stretch read as a date never runs across "到现在" or "至今".
-    masked = words.UNTIL_NOW.sub(lambda m: "|" * len(m.group()), s)
-    pos = 0
-    budget = words.MAX_DATE_PARSES
-    while budget > 0:
-        match = words.DATE_START.search(masked, pos)
-        if match is None:
-            return
-        start = match.start()
-        best: tuple[int, dict[str, Any] | None] | None = None
-        for end in range(min(len(masked), start + words.MAX_DATE_SPAN), match.end() - 1, -1):
-            piece = masked[start:end]
-            if piece != piece.rstrip() or not piece.strip():
-                continue
-            if end < len(masked) and _mid_word(masked[end - 1], masked[end]):
-                continue  # "2026-12-0" of "2026-12-05" is never the whole date
-            budget -= 1
-            if budget < 0:
-                return
-            try:
-                answer = _typed(BY_FIELD["when"], piece, now)
-            except InvalidAnswer as error:
-                if error.reason == "ambiguous":
-                    best = (end, None)
-                    break
-                continue
-            except _NOT_TAKEN:
-                continue
-            best = (end, answer)
-            break
-        if best is None:
-            pos = match.end()
-            continue
-        end, answer = best
-        if answer is not None and _reads_two_ways(masked[start:end], now):
-            answer = None
-        yield start, end, answer
-        pos = end
-
-
-class _Coverage:
-    """Which characters some reading already claimed; checks cost the span, not the message."""
-
-    def __init__(self, size: int) -> None:
-        self.marks = bytearray(size + 1)
-
-    def covers(self, start: int, end: int) -> bool:
-        return any(self.marks[start:end])
-
-    def add(self, start: int, end: int) -> None:
-        self.marks[start:end] = b"\x01" * (end - start)
-
-
-# Fields whose words in a yes/no question are asked, not told: "被风控了吗" is no notice. (A
-# date or amount in a question is still what the merchant means: "昨天的5000到了吗".)
-_DOUBTED_BY_A_QUESTION = frozenset({"account", "records", "terminal", "cycle", "card_type"})
-
-# A directory bank's short name starting another bank's name: 中信 in 中信百信银行.
-_ANOTHER_BANK = re.compile(r"[\u4e00-\u9fff]{1,4}银行")
-
-#: Characters around an amount searched for the words that say whose it is.
-_NEAR = 24
-
-
-def _mid_word(last: str, following: str) -> bool:
-    return last.isascii() and following.isascii() and last.isalnum() and following.isalnum()
-
-
-def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(start <= pos < end for start, end in spans)
-
-
-def _reads_two_ways(piece: str, now: datetime) -> bool:
-    """3/4 is 3 March or 4 April; 4/12 too. 11/28 and 28/11 are one date."""
-    for match in words.MONTH_DAY_PAIR.finditer(piece):
-        a, b = int(match["a"]), int(match["b"])
-        if a != b and 1 <= a <= 12 and 1 <= b <= 12:
-            return True
-    return False
-
-
-# =============================================================================== helpers
-
-_NOT_TAKEN = (WantsFreeText, ValueError)
-
-
-def _typed(question: Question, text: str, now: datetime) -> Any:
-    """As if the merchant had typed `text` in answer to the question (one validation path)."""
-    return parse_answer(question, text, pressed=False, now=now)
-
-
-def _pressed(question: Question, choice: str, now: datetime) -> Any:
-    """As if the merchant had pressed `choice`: the deployment must offer it."""
-    return parse_answer(question, choice, pressed=True, now=now)
-
-
 class _Reader:
     """One pass over one message; collects candidate values per field, then decides."""
 
@@ -279,24 +125,24 @@ class _Reader:
         self.now = now
         self.banks = banks
         self.questions = tailored(cycles, banks)
-        self.clauses = _clauses(self.s)
-        self.found: list[_Found] = []
+        self.clauses = clauses(self.s)
+        self.found: list[Found] = []
         self.ambiguous: list[Ambiguity] = []
-        self.received_amounts: list[_Found] = []
-        self.received_days: list[_Found] = []
-        self.used = _Coverage(len(self.s))
-        self.payment_clauses: dict[_Clause, bool] = {}
+        self.received_amounts: list[Found] = []
+        self.received_days: list[Found] = []
+        self.used = Coverage(len(self.s))
+        self.payment_clauses: dict[Clause, bool] = {}
 
     # ------------------------------------------------------------------ plumbing
-    def clause(self, pos: int) -> _Clause:
-        return _clause_of(self.clauses, pos)
+    def clause(self, pos: int) -> Clause:
+        return clause_of(self.clauses, pos)
 
     def ask(self, field: str, start: int, end: int, reason: str) -> None:
         words_seen = redact_text(self.s[start:end].strip())  # shown and kept: never a card
         self.ambiguous.append(Ambiguity(field, words_seen, reason))
 
     def take(self, field: str, value: Any, start: int, end: int) -> None:
-        self.found.append(_Found(field, value, start, end))
+        self.found.append(Found(field, value, start, end))
 
     def overlaps_used(self, start: int, end: int) -> bool:
         return self.used.covers(start, end)
@@ -306,20 +152,20 @@ class _Reader:
 
     def choice(self, field: str, value: str, start: int, end: int) -> None:
         try:
-            self.take(field, _pressed(self.question(field), str(value), self.now), start, end)
+            self.take(field, pressed(self.question(field), str(value), self.now), start, end)
         except InvalidAnswer:
             self.ask(field, start, end, "not_offered")
 
     def stated(self, match: re.Match[str], *, negative: bool = False) -> bool:
         """Said, not denied or asked; `negative` words carry their own negation ("没到账")."""
         clause = self.clause(match.start())
-        if not negative and _negated(self.s, clause, match.start()):
+        if not negative and negated(self.s, clause, match.start()):
             return False
-        return not _hedged(self.s, clause, match.start(), match.end(), negative=negative)
+        return not hedged(self.s, clause, match.start(), match.end(), negative=negative)
 
     # ------------------------------------------------------------------ facts
     def cues(self, cues: tuple[words.Cue, ...]) -> None:
-        taken = _Coverage(len(self.s))
+        taken = Coverage(len(self.s))
         for cue in cues:
             for match in cue.pattern.finditer(self.s):
                 if taken.covers(*match.span()):
@@ -327,12 +173,12 @@ class _Reader:
                 if self.overlaps_used(*match.span()):
                     continue  # inside a name ("乐刷") or a key
                 clause = self.clause(match.start())
-                if not cue.negative and _negated(self.s, clause, match.start()):
+                if not cue.negative and negated(self.s, clause, match.start()):
                     continue
-                asked = cue.field in _DOUBTED_BY_A_QUESTION and self.yes_no_question(
+                asked = cue.field in DOUBTED_BY_A_QUESTION and self.yes_no_question(
                     clause, match.end()
                 )
-                if asked or _hedged(self.s, clause, *match.span(), negative=cue.negative):
+                if asked or hedged(self.s, clause, *match.span(), negative=cue.negative):
                     self.ask(cue.field, *match.span(), "hedged")  # "微信还是支付宝": ask
                     continue
                 taken.add(*match.span())
@@ -340,7 +186,7 @@ class _Reader:
 
     def outcomes(self) -> None:
         """成功/失败/超时 ...: the records when a records word precedes them, else the terminal."""
-        taken = _Coverage(len(self.s))
+        taken = Coverage(len(self.s))
         for cue in words.OUTCOME_CUES:
             for match in cue.pattern.finditer(self.s):
                 start, end = match.span()
@@ -362,9 +208,9 @@ class _Reader:
                     continue
                 if words.NOT_PAYMENT_RESULT.search(self.s[max(clause.start, start - 4) : start]):
                     continue
-                if not cue.negative and _negated(self.s, clause, start):
+                if not cue.negative and negated(self.s, clause, start):
                     continue
-                if _hedged(self.s, clause, start, end, negative=cue.negative):
+                if hedged(self.s, clause, start, end, negative=cue.negative):
                     self.ask(cue.field, start, end, "hedged")  # "刷卡成功了吗"
                     continue
                 if self.yes_no_question(clause, end):
@@ -377,7 +223,7 @@ class _Reader:
             if not overlaps and self.stated(match):
                 self.ask("records", match.start(), match.end(), "void_or_refund")
 
-    def yes_no_question(self, clause: _Clause, end: int) -> bool:
+    def yes_no_question(self, clause: Clause, end: int) -> bool:
         """The words up to `end` are asked about ("被风控拦截了吗"), not told: the question ends
         their own phrase (no space between), close after them."""
         text = self.s[clause.start : min(len(self.s), clause.end + 1)]
@@ -391,7 +237,7 @@ class _Reader:
             return
         self.cues(words.METHOD_CUES)
 
-    def records_earlier(self, clause: _Clause, start: int) -> bool:
+    def records_earlier(self, clause: Clause, start: int) -> bool:
         """A records word earlier in the sentence and no terminal word here: "App上能看到这笔，
         状态是交易成功" is the App's success, but a comma is too weak to be sure."""
         sentence_start = max(
@@ -417,8 +263,8 @@ class _Reader:
                 question = self.question(field_name)
                 for candidate in dict.fromkeys(candidates):
                     try:
-                        key = _typed(question, candidate, self.now)
-                    except (InvalidAnswer, *_NOT_TAKEN):
+                        key = typed(question, candidate, self.now)
+                    except (InvalidAnswer, *NOT_TAKEN):
                         continue
                     end = value.start("v") + len(candidate)
                     self.take(field_name, key, match.start(), end)
@@ -439,7 +285,7 @@ class _Reader:
             key=len,
             reverse=True,
         )
-        taken = _Coverage(len(self.s))
+        taken = Coverage(len(self.s))
         for other in words.OTHER_BANK.finditer(self.s):
             head = words.NOT_IN_NAME.split(other["head"])[-1]
             start = other.start("suffix") - len(head)
@@ -471,19 +317,19 @@ class _Reader:
                 if (
                     not name.isascii()
                     and not name.endswith("行")
-                    and _ANOTHER_BANK.match(self.s, end)
+                    and ANOTHER_BANK.match(self.s, end)
                 ):
                     self.ask("bank", start, end + 6, "not_in_directory")  # 中信百信银行
                     continue
                 clause = self.clause(start)
-                before = self.s[max(clause.start, start - _NEAR) : start]
+                before = self.s[max(clause.start, start - NEAR) : start]
                 mine = re.search(r"结算|settlement|my|我的", before)
                 if words.CUSTOMER.search(before) and not mine:
                     continue
-                near = self.s[max(clause.start, start - _NEAR) : min(clause.end, end + _NEAR)]
+                near = self.s[max(clause.start, start - NEAR) : min(clause.end, end + NEAR)]
                 if words.CONTACTED.search(near) and not re.search(r"结算|settlement|卡|card", near):
                     continue  # "打了工行客服电话": any bank may be called
-                if _negated(self.s, clause, start):
+                if negated(self.s, clause, start):
                     continue
                 value = question.parse(name, self.now) if question.parse else None
                 if value is not None:
@@ -495,7 +341,7 @@ class _Reader:
             ((alias, name) for name, names in words.ACQUIRERS for alias in names),
             key=lambda pair: -len(pair[0]),
         )
-        taken = _Coverage(len(self.s))
+        taken = Coverage(len(self.s))
         for alias, name in aliases:
             pattern = (
                 rf"(?<![a-z]){re.escape(alias)}(?![a-z])" if alias.isascii() else re.escape(alias)
@@ -504,7 +350,7 @@ class _Reader:
                 if taken.covers(*match.span()):
                     continue
                 taken.add(*match.span())
-                if _negated(self.s, self.clause(match.start()), match.start()):
+                if negated(self.s, self.clause(match.start()), match.start()):
                     continue
                 self.used.add(*match.span())
                 if question.parse is not None:
@@ -513,8 +359,8 @@ class _Reader:
     # ------------------------------------------------------------------ dates
     def dates(self) -> None:
         sms = self.notice()
-        loose: list[_Found] = []
-        for start, end, answer in _date_spans(self.s, self.now):
+        loose: list[Found] = []
+        for start, end, answer in date_spans(self.s, self.now):
             if self.overlaps_used(start, end):
                 continue
             self.used.add(start, end)
@@ -533,11 +379,11 @@ class _Reader:
             elif role is None:
                 continue
             elif role == "received":
-                self.received_days.append(_Found("received_day", answer["day"], start, end))
+                self.received_days.append(Found("received_day", answer["day"], start, end))
             elif role == "sale":
                 self.take("when", answer, start, end)
             else:
-                loose.append(_Found("when", answer, start, end))
+                loose.append(Found("when", answer, start, end))
         dated = any(found.field == "when" for found in self.found)
         alone = len(loose) == 1 and self.only_date(loose[0])
         if loose and not dated and (words.PAYMENT_WORDS.search(self.s) or alone):
@@ -562,7 +408,7 @@ class _Reader:
         )
         if words.PAYMENT_WORDS.search(span) or words.OF_THE_PAYMENT.match(self.s, end):
             return "sale"
-        if words.PAYMENT_OF.search(self.s, max(clause.start, start - _NEAR), start):
+        if words.PAYMENT_OF.search(self.s, max(clause.start, start - NEAR), start):
             return "sale"
         kinds = (
             ("missing", words.RECEIVED_CUES[0].pattern),
@@ -571,9 +417,9 @@ class _Reader:
             ("sale", words.AMOUNT_LIKE),
         )
         # Cues count only near the date; windows keep a long message linear.
-        after_near, before_near = after[: 2 * _NEAR], before[-2 * _NEAR :]
+        after_near, before_near = after[: 2 * NEAR], before[-2 * NEAR :]
         after_hits = [(m.start(), kind) for kind, p in kinds for m in p.finditer(after_near)]
-        near_after = [hit for hit in after_hits if hit[0] <= (_NEAR if span.isascii() else 8)]
+        near_after = [hit for hit in after_hits if hit[0] <= (NEAR if span.isascii() else 8)]
         before_hits = [
             (len(before_near) - m.end(), kind) for kind, p in kinds for m in p.finditer(before_near)
         ]
@@ -582,14 +428,12 @@ class _Reader:
         missing = [
             m.span()
             for m in nothing.finditer(
-                self.s, max(clause.start, start - 3 * _NEAR), min(clause.end, end + 3 * _NEAR)
+                self.s, max(clause.start, start - 3 * NEAR), min(clause.end, end + 3 * NEAR)
             )
         ]
-        near_after = [
-            h for h in near_after if not _inside(end + h[0], missing) or h[1] == "missing"
-        ]
+        near_after = [h for h in near_after if not inside(end + h[0], missing) or h[1] == "missing"]
         near_before = [
-            h for h in near_before if not _inside(start - h[0] - 1, missing) or h[1] == "missing"
+            h for h in near_before if not inside(start - h[0] - 1, missing) or h[1] == "missing"
         ]
         hits = near_before or near_after if span.isascii() else near_after or near_before
         if not hits:
@@ -604,10 +448,10 @@ class _Reader:
                 end + min(d for d, k in hits if k == "arrival") if hits is near_after else start
             )
             expected = words.EXPECTED.search(self.s[min(start, position) : max(end, position)])
-            return None if expected or _negated(self.s, clause, position) else "received"
+            return None if expected or negated(self.s, clause, position) else "received"
         return "sale"
 
-    def only_date(self, found: _Found) -> bool:
+    def only_date(self, found: Found) -> bool:
         """A message that is just a date answers the date question ("昨天下午3点")."""
         rest = self.s[: found.start] + self.s[found.end :]
         return not words.JUST_NOW.search(self.s[found.start : found.end]) and not re.sub(
@@ -618,7 +462,7 @@ class _Reader:
     def amounts(self) -> None:
         several = words.SEVERAL_PAYMENTS.search(self.s)
         hotlines = {bank.hotline for bank in self.banks.banks} | words.HOTLINES
-        sales: list[_Found] = []
+        sales: list[Found] = []
         for match in words.AMOUNT.finditer(self.s):
             start, end = match.span()
             num_start, num_end = match.span("num")
@@ -631,9 +475,9 @@ class _Reader:
             # The words that say whose amount it is stand next to it: a short window keeps a
             # long message linear.
             head = num_start if not match["pre"] else start
-            before = self.s[max(clause.start, head - _NEAR) : head]
+            before = self.s[max(clause.start, head - NEAR) : head]
             after = self.s[
-                num_start + len(number) : min(clause.end, num_start + len(number) + _NEAR)
+                num_start + len(number) : min(clause.end, num_start + len(number) + NEAR)
             ]
             marked = bool(match["pre"] or match["unit"])
             if not marked and words.NOT_AMOUNT_AFTER.match(after):
@@ -647,7 +491,7 @@ class _Reader:
             said_received = words.RECEIVED_BEFORE.search(before)
             is_received = bool(said_received or words.RECEIVED_AFTER.match(after))
             is_sale = bool(words.SALE_BEFORE.search(before))
-            if said_received and _negated(self.s, clause, clause.start + said_received.start()):
+            if said_received and negated(self.s, clause, clause.start + said_received.start()):
                 is_received, is_sale = False, True  # "没收到 1500": the payment not arrived
             if self.notice():
                 is_received = True
@@ -667,19 +511,19 @@ class _Reader:
                     self.ask("amount", start, end, "approximate")
                 continue
             try:
-                value = _typed(self.question("amount"), text, self.now)
-            except (InvalidAnswer, *_NOT_TAKEN):
+                value = typed(self.question("amount"), text, self.now)
+            except (InvalidAnswer, *NOT_TAKEN):
                 continue
             if is_received:
-                self.received_amounts.append(_Found("received_amount", value, start, end))
+                self.received_amounts.append(Found("received_amount", value, start, end))
             else:
-                sales.append(_Found("amount", value, start, end))
+                sales.append(Found("amount", value, start, end))
         if several:
             self.ask("amount", several.start(), several.end(), "several_values")
             return
         self.found.extend(sales)
 
-    def about_payment(self, clause: _Clause) -> bool:
+    def about_payment(self, clause: Clause) -> bool:
         if clause not in self.payment_clauses:
             self.payment_clauses[clause] = bool(
                 words.PAYMENT_WORDS.search(self.s, clause.start, clause.end)
@@ -695,7 +539,7 @@ class _Reader:
     def decide(self) -> Story:
         facts: dict[str, Any] = {}
         sources: dict[str, str] = {}
-        by_field: dict[str, list[_Found]] = {}
+        by_field: dict[str, list[Found]] = {}
         for found in self.found:
             by_field.setdefault(found.field, []).append(found)
         asked = {ambiguity.field for ambiguity in self.ambiguous}
@@ -735,7 +579,7 @@ class _Reader:
     def intents(self, facts: dict[str, Any], received_amount: str | None) -> set[Intent]:
         intents: set[Intent] = set()
         for match in words.INTENT_PERSON.finditer(self.s):
-            if not _negated(self.s, self.clause(match.start()), match.start()) and not re.search(
+            if not negated(self.s, self.clause(match.start()), match.start()) and not re.search(
                 r"(?:不用|不要|不需要)\s*$", self.s[: match.start()]
             ):
                 intents.add(Intent.PERSON)
@@ -757,12 +601,12 @@ class _Reader:
             intents.add(Intent.STILL_MISSING)
         elif "received" not in facts:
             for match in words.INTENT_ARRIVED.finditer(self.s):
-                if not _negated(self.s, self.clause(match.start()), match.start()):
+                if not negated(self.s, self.clause(match.start()), match.start()):
                     intents.add(Intent.ARRIVED)
         return intents
 
 
-def _single(found: list[_Found], reader: _Reader, field: str) -> Any:
+def _single(found: list[Found], reader: _Reader, field: str) -> Any:
     values = {str(item.value) for item in found}
     if len(values) == 1:
         return found[0].value
