@@ -1,27 +1,26 @@
 """Delivery to merchants through a database outbox: nothing decided is lost to a crash or a fault.
 
 Messages are queued in the same transaction as the state change that decided them, then sent in
-order, per chat. Telegram's 429 is honoured (retried after `retry_after`), timeouts and 5xx are
-retried a bounded number of times with backoff, 400s are dropped with a log line, and 403 (the
-merchant blocked the bot) marks the merchant unreachable instead of retrying forever. A row is
-claimed ("sending") before the HTTP call, so two workers never send it twice; a worker that dies
-mid-call leaves a stale claim that the drain re-queues (at-least-once for that one message).
+order, per chat, by the channel's `Send` (Telegram's is `bot.channels.telegram.delivery`, which also
+says what each of its errors means: `SendFailed`). Telegram's 429 is honoured (retried after
+`retry_after`), timeouts and 5xx are retried a bounded number of times with backoff, 400s are
+dropped with a log line, and 403 (the merchant blocked the bot) marks the merchant unreachable
+instead of retrying forever. A row is claimed ("sending") before the HTTP call, so two workers never
+send it twice; a worker that dies mid-call leaves a stale claim that the drain re-queues
+(at-least-once for that one message).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.conversation.rendering import Outgoing
 from bot.storage.db import Database, DatabaseUnavailable
@@ -44,6 +43,30 @@ RECORD_RETRY = 2.0
 
 #: A queued message claimed for sending: (row id, attempts so far, payload).
 Claimed = tuple[int, int, dict[str, Any]]
+#: The channel's client (python-telegram-bot's Bot), handed through to its Send untouched.
+Bot = Any
+
+
+class SendFailed(Exception):
+    """Why one message did not go, in the outbox's terms.
+
+    retry_after: the channel asked to wait `seconds` (Telegram's 429); unreachable: the merchant
+    blocked the bot; rejected: this message can never go (skipped); transient: a timeout or 5xx.
+    """
+
+    def __init__(
+        self,
+        kind: Literal["retry_after", "unreachable", "rejected", "transient"],
+        reason: str,
+        seconds: float | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.kind, self.reason, self.seconds = kind, reason, seconds
+
+
+#: Sends one queued message (text, and a keyboard as rows of (label, data)) to a chat, or
+#: raises SendFailed.
+Send = Callable[[Bot, int, dict[str, Any]], Awaitable[None]]
 
 
 # Statements that run for every reply, built once (building one costs more than running it).
@@ -109,15 +132,6 @@ def enqueue(
     ]
 
 
-def _markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
-    rows: list[list[list[str]]] = payload.get("keyboard") or []
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
-
-
 @dataclass
 class Delivery:
     sent: int = 0
@@ -128,9 +142,10 @@ class Delivery:
 class Outbox:
     """Sends queued messages; one per process, shared by every handler."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime], send: Send) -> None:
         self.db = db
         self.clock = clock
+        self.send = send
         self._locks: dict[int, asyncio.Lock] = {}
         self._retries: set[asyncio.Task[None]] = set()
 
@@ -253,29 +268,24 @@ class Outbox:
         release: list[int] = []
         for index, (row_id, attempts, payload) in enumerate(claimed):
             try:
-                await bot.send_message(
-                    chat_id,
-                    str(payload["text"]),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=_markup(payload),
-                )
-            except RetryAfter as error:
-                delay = error.retry_after
-                seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-                failed[row_id] = ("pending", "429", seconds)
-                self._retry_later(bot, chat_id, seconds)
-                delivery.pending = stop = True
-            except Forbidden as error:
-                failed[row_id] = ("unreachable", str(error), None)
-                delivery.unreachable = stop = True
-            except BadRequest as error:  # this message can never go: skip it
-                failed[row_id] = ("failed", str(error), None)
-                log.error("outbox message rejected: %s", error)
-            except NetworkError as error:  # timeouts and 5xx: transient
-                seconds = min(2.0**attempts / 2, MAX_INLINE_RETRY)
-                failed[row_id] = ("pending", type(error).__name__, seconds)
-                self._retry_later(bot, chat_id, seconds)
-                delivery.pending = stop = True
+                await self.send(bot, chat_id, payload)
+            except SendFailed as failure:
+                if failure.kind == "retry_after":
+                    seconds = failure.seconds or 1.0
+                    failed[row_id] = ("pending", "429", seconds)
+                    self._retry_later(bot, chat_id, seconds)
+                    delivery.pending = stop = True
+                elif failure.kind == "unreachable":
+                    failed[row_id] = ("unreachable", failure.reason, None)
+                    delivery.unreachable = stop = True
+                elif failure.kind == "rejected":  # this message can never go: skip it
+                    failed[row_id] = ("failed", failure.reason, None)
+                    log.error("outbox message rejected: %s", failure.reason)
+                else:  # transient: timeouts and 5xx
+                    seconds = min(2.0**attempts / 2, MAX_INLINE_RETRY)
+                    failed[row_id] = ("pending", failure.reason, seconds)
+                    self._retry_later(bot, chat_id, seconds)
+                    delivery.pending = stop = True
             else:
                 sent.append(row_id)
             if stop:

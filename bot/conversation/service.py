@@ -16,16 +16,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.conversation.inbox import take_update
 from bot.conversation.outbox import Claimed, enqueue
 from bot.conversation.privacy import forget_chat, reset_conversation
 from bot.conversation.rendering import Outgoing, Renderer
+from bot.conversation.rows import Conversations
 from bot.storage.db import Database
 from bot.storage.models import Case, Conversation, Timer
-from bot.storage.repository import Cases, Conversations, take_update
 from bot.support.cases import (
     SLA_REPLY,
     CaseOps,
     CasePolicy,
+    Cases,
     ConversationDesk,
     SupportEvent,
     case_record,

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import Case, CaseEvent, Conversation, Timer, TranscriptLine
-from bot.storage.repository import Cases
+from bot.storage.models import Case, CaseCounter, CaseEvent, Conversation, Timer, TranscriptLine
 from bot.support.incidents import active_incidents
 from flows.case import (
     WITH_PEOPLE,
@@ -41,6 +41,38 @@ SLA_UNCLAIMED = "sla_unclaimed"
 SLA_REPLY = "sla_reply"
 #: When on the morning after the grace day the merchant is asked "has it arrived?".
 FOLLOWUP_TIME = time(10, 0)
+
+
+class Cases:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_number(self, day: date) -> str:
+        """PB-YYYYMMDD-NNNN from a per-day counter row, safe under concurrent workers."""
+        counters = cast(Table, CaseCounter.__table__)
+        bump = (  # a plain UPDATE: the ORM's version evaluates it against loaded objects
+            update(counters)
+            .where(counters.c.day == day)
+            .values(last=counters.c.last + 1)
+            .returning(counters.c.last)
+        )
+        value = self.session.connection().execute(bump).scalar_one_or_none()
+        if value is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(CaseCounter(day=day, last=1))
+                value = 1
+            except IntegrityError:
+                value = self.session.connection().execute(bump).scalar_one()
+        return f"PB-{day:%Y%m%d}-{value:04d}"
+
+    def add(self, case: Case) -> Case:
+        self.session.add(case)
+        self.session.flush()
+        return case
+
+    def by_number(self, number: str) -> Case | None:
+        return self.session.scalars(select(Case).where(Case.number == number)).one_or_none()
 
 
 def case_record(case: Case) -> CaseRecord:

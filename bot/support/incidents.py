@@ -19,9 +19,8 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from telegram import Bot
 
-from bot.conversation.outbox import Outbox, enqueue
+from bot.conversation.outbox import Bot, Outbox, enqueue
 from bot.conversation.rendering import Outgoing
 from bot.storage.db import Database
 from bot.storage.models import Case, IncidentNotice

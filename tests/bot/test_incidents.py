@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from bot.channels.telegram.delivery import send_message
 from bot.conversation.outbox import Outbox
 from bot.conversation.service import ChatRef, Incoming
 from bot.storage.models import Case, IncidentNotice, OutboxMessage
@@ -30,7 +31,7 @@ MORNING_TO_EVENING = parse_incident("2026-11-24 08:00 2026-11-24 18:00 拉卡拉
 
 
 def desk_for(parts: Components) -> IncidentDesk:
-    return IncidentDesk(parts.service, Outbox(parts.db, parts.service.clock), "zh")
+    return IncidentDesk(parts.service, Outbox(parts.db, parts.service.clock, send_message), "zh")
 
 
 def once_for(parts: Components) -> Once:

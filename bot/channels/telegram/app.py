@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.channels.telegram.delivery import send_message
 from bot.channels.telegram.handlers import TelegramHandlers
 from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
@@ -41,7 +42,7 @@ def build_application(
 ) -> Application:
     """The PTB application talking to `TELEGRAM_API_URL` (Telegram, or a local Bot API server)."""
     api = settings.telegram_api_url
-    outbox = Outbox(service.db, service.clock)
+    outbox = Outbox(service.db, service.clock, send_message)
     support = SupportDesk(settings, service, outbox)
     flood = FloodGate(settings.flood_per_minute, 60.0, settings.flood_per_day)
     handlers = TelegramHandlers(service, outbox, support, flood)
