@@ -28,6 +28,7 @@ from telegram.ext import ContextTypes
 
 from bot.channels.telegram.keyboards import keyboard
 from bot.config import Settings
+from bot.conversation.inbox import take_update
 from bot.conversation.outbox import Outbox, enqueue
 from bot.conversation.privacy import purge_inbox
 from bot.conversation.rendering import Outgoing
@@ -35,7 +36,6 @@ from bot.conversation.service import ConversationService, _case_view, _rating_re
 from bot.extras import installed
 from bot.storage.db import CALL_TIMEOUT
 from bot.storage.models import Case, TranscriptLine
-from bot.storage.repository import take_update
 from bot.support.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent, case_stats
 from bot.support.incidents import BULK_SECONDS, IncidentDesk, Once
 from flows.case import OPEN_STATES, WITH_PEOPLE, CaseState
