@@ -95,7 +95,7 @@ class Console:
     def slip_photo(self, path: str) -> Incoming:
         """`/slip <path>`: a photo on this machine, read as one sent in Telegram would be."""
         photo = Incoming("photo")
-        if not self.service.reads_slip(self.chat):
+        if not self.service.db.run(lambda session: self.service.reads_slip(session, self.chat)):
             return photo  # the service says why it is not read now
         file = Path(path.strip()).expanduser()
         try:

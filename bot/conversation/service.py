@@ -261,14 +261,13 @@ class ConversationService:
         )
         return replace(incoming, text=redaction.text), warning
 
-    def reads_slip(self, chat: ChatRef) -> bool:
+    def reads_slip(self, session: Session, chat: ChatRef) -> bool:
         """Whether a photo from this chat would be read now (saves OCR on other photos)."""
-        with self.db.transaction() as session:
-            row = session.execute(
-                select(Conversation.state, Conversation.consented_at).where(
-                    Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
-                )
-            ).first()
+        row = session.execute(
+            select(Conversation.state, Conversation.consented_at).where(
+                Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
+            )
+        ).first()
         # Before consent (a story waiting for "Agree") nothing is read or kept.
         return row is not None and row.state in READS_SLIPS and row.consented_at is not None
 

@@ -81,8 +81,10 @@ class TelegramHandlers:
         if chat is None or message is None:
             return
         incoming = incoming_of(message)
-        if incoming.kind == "photo" and await self.service.db.offload(
-            self.service.reads_slip, chat
+        # As the update's own transaction: a lost connection is retried, then an outage (the
+        # webhook leaves the update to its redelivery), never a failed update counted done.
+        if incoming.kind == "photo" and await self.service.db.run_async(
+            lambda session: self.service.reads_slip(session, chat)
         ):
             incoming = await self.slips.read(context.bot, message, incoming)
         result = await self.reply(context, chat, incoming, update.update_id)
