@@ -22,8 +22,8 @@ from bot.monitoring.metrics import ERRORS
 from bot.storage.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
+    from bot.channels.telegram.support_group import SupportDesk
     from bot.conversation.outbox import Outbox
-    from bot.support.desk import SupportDesk
 
 log = logging.getLogger(__name__)
 
