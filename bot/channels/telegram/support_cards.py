@@ -22,9 +22,10 @@ from telegram.error import TelegramError
 
 from bot.channels.telegram.keyboards import keyboard
 from bot.config import Settings
+from bot.conversation.case_views import case_view
 from bot.conversation.outbox import Outbox
 from bot.conversation.rendering import Outgoing
-from bot.conversation.service import ConversationService, _case_view
+from bot.conversation.service import ConversationService
 from bot.storage.models import Case, TranscriptLine
 from bot.support.cases import SupportEvent
 from bot.support.incidents import IncidentDesk
@@ -218,7 +219,7 @@ class SupportCards:
             .limit(10)
         ).all()
         return {
-            "case": _case_view(case),
+            "case": case_view(case),
             "facts": case.facts or {},
             "reason": case.escalation_reason,
             "transcript": [{"author": line.author, "text": line.text} for line in reversed(lines)],

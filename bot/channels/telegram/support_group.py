@@ -26,11 +26,11 @@ from telegram.ext import ContextTypes
 
 from bot.channels.telegram.keyboards import keyboard
 from bot.channels.telegram.support_cards import Acted, SupportCards
+from bot.conversation.case_views import case_view, rating_reply
 from bot.conversation.inbox import take_update
 from bot.conversation.outbox import enqueue
 from bot.conversation.privacy import purge_inbox
 from bot.conversation.rendering import Outgoing
-from bot.conversation.service import _case_view, _rating_reply
 from bot.extras import installed
 from bot.storage.db import CALL_TIMEOUT
 from bot.storage.models import Case
@@ -159,9 +159,9 @@ class SupportDesk(SupportCards):
                     agent_id=user.id,
                     agent_name=user.first_name,
                 ):
-                    acted.notice = self._render("support_not_now", {"case": _case_view(case)})
+                    acted.notice = self._render("support_not_now", {"case": case_view(case)})
             elif case.status not in WITH_PEOPLE:
-                acted.notice = self._render("case_closed_notice", {"case": _case_view(case)})
+                acted.notice = self._render("case_closed_notice", {"case": case_view(case)})
             elif command == "resolve":
                 ops.fire(case, "resolve", actor=f"agent:{user.id}", reason=args or None)
                 case.resolution_note = args or None
@@ -171,7 +171,7 @@ class SupportDesk(SupportCards):
                             "resolved_by_agent",
                             {"case_number": case.number, "note": args, "agent": agent},
                         ),
-                        _rating_reply("rate_request", case.number),
+                        rating_reply("rate_request", case.number),
                     ],
                     case.locale,
                 )
@@ -239,7 +239,7 @@ class SupportDesk(SupportCards):
             ).all()
             return [
                 (
-                    self._render("merchant_unreachable", {"case": _case_view(case)}),
+                    self._render("merchant_unreachable", {"case": case_view(case)}),
                     case.support_thread_id,
                     case.support_card_message_id,
                 )
@@ -289,7 +289,7 @@ class SupportDesk(SupportCards):
             )
             answer = self._render(
                 "support_done" if done else "support_not_now",
-                {"case": _case_view(case), "verb": verb},
+                {"case": case_view(case), "verb": verb},
             )
             to_merchant: list[Outgoing] = []
             if done and verb == "resolve":
@@ -300,7 +300,7 @@ class SupportDesk(SupportCards):
                             "resolved_by_agent",
                             {"case_number": case.number, "note": "", "agent": agent},
                         ),
-                        _rating_reply("rate_request", case.number),
+                        rating_reply("rate_request", case.number),
                     ],
                     case.locale,
                 )
@@ -342,7 +342,7 @@ class SupportDesk(SupportCards):
         ).all()
         return [
             {
-                **_case_view(case),
+                **case_view(case),
                 "age_minutes": int((now - case.created_at).total_seconds() // 60),
             }
             for case in cases
@@ -412,7 +412,7 @@ class SupportDesk(SupportCards):
                             self._render(
                                 "sla_unclaimed",
                                 {
-                                    "case": _case_view(case),
+                                    "case": case_view(case),
                                     "minutes": self.settings.sla_unclaimed_minutes,
                                 },
                             ),
@@ -437,7 +437,7 @@ class SupportDesk(SupportCards):
                             self._render(
                                 "sla_reply",
                                 {
-                                    "case": _case_view(case),
+                                    "case": case_view(case),
                                     "hours": self.settings.sla_reply_hours,
                                 },
                             ),
