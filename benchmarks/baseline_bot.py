@@ -33,7 +33,8 @@ from bot.deployment import resolve
 from flows.answers import InvalidAnswer
 from flows.diagnosis import diagnose
 from flows.facts import Facts
-from flows.intake import asked_on_the_way, summary_reply
+from flows.intake_core import asked_on_the_way
+from flows.intake_replies import summary_reply
 from flows.questions import RECEIPT_FIELDS, SKIP, Question, applicable, parse_answer
 from flows.replies import Button, Reply, rows
 

@@ -50,7 +50,7 @@ INTAKE = [
     ("press", "a:cycle:t1"),
     ("press", "a:account:none"),
     # Not due yet, a card payment: the bank, the acquirer's name and the receipt keys are not
-    # asked (flows.intake.asked_on_the_way; benchmarks/baseline_bot.py asks the same).
+    # asked (flows.intake_core.asked_on_the_way; benchmarks/baseline_bot.py asks the same).
     ("press", "x:confirm"),
 ]
 

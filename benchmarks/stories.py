@@ -41,7 +41,10 @@ from stories_corpus import (
 
 from flows.banks import DEFAULT_BANKS
 from flows.diagnosis import Policy
-from flows.intake import CONFIRMING_SLIP, REVIEWING, SUMMARIZED, Event, IntakeFlow, IntakeRecord
+from flows.intake import IntakeFlow
+from flows.intake_core import IntakeRecord
+from flows.intake_events import Event
+from flows.intake_table import CONFIRMING_SLIP, REVIEWING, SUMMARIZED
 from flows.questions import BY_STATE
 from flows.settlement_calendar import WorkCalendar
 from flows.story import Story, read_story

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
         le=3650,  # as in the deployment file: ten years
         validation_alias=AliasChoices("POSBOT_RETENTION_DAYS", "retention_days"),
     )
+    #: Telegram gives up on an update it could not deliver after 24 hours; a done update id is
+    #: kept twice as long, then forgotten (`purge_inbox`).
+    inbox_retention_hours: int = Field(
+        default=48,
+        ge=24,
+        le=8760,
+        validation_alias=AliasChoices("POSBOT_INBOX_RETENTION_HOURS", "inbox_retention_hours"),
+    )
     default_locale: str = Field(
         default="zh", validation_alias=AliasChoices("POSBOT_DEFAULT_LOCALE", "default_locale")
     )

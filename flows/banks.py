@@ -1,6 +1,6 @@
 """Settlement banks and payment platforms the bot may name, with their published hotlines.
 
-The numbers are the public customer-service lines listed in DOMAIN.md (re-check them yearly).
+The numbers are the banks' public customer-service lines (re-check them yearly).
 Acquirers' own numbers are deliberately absent: the merchant must read them off the receipt,
 the terminal, the official app or the contract, because numbers found by web search can be fake.
 """
@@ -118,7 +118,7 @@ _TAIL = re.compile(
 class BankDirectory:
     """The settlement banks one deployment knows: hotlines, names to match, which are buttons.
 
-    The built-in :data:`DEFAULT_BANKS` is DOMAIN.md's list; an operator's deployment file may
+    The built-in :data:`DEFAULT_BANKS` lists the national banks; an operator's deployment file may
     add banks or change hotlines (``bot/deployment.py`` builds the directory, flows only read it).
     """
 

@@ -618,7 +618,7 @@ def redact_text(text: str) -> str:
 
 def mask_card(number: str) -> str:
     """A card number as a POS slip prints it: at most its first six and last four digits shown,
-    e.g. "6222021234567890123" -> "622202*********0123" (DOMAIN.md).
+    e.g. "6222021234567890123" -> "622202*********0123".
 
     The one card masker: slips read by OCR, and card numbers found in names read off a slip.
     Spaces, dashes and full-width digits are accepted, stars already printed stay stars and

@@ -222,6 +222,7 @@ class FakeBotApi:
         self._message_ids: dict[int, int] = {}
         self._users: dict[int, JSONDict] = {}
         self._faults: list[_Fault] = []
+        self._hooks: list[tuple[str, Callable[[Call], bool]]] = []
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -351,6 +352,17 @@ class FakeBotApi:
                 delay=delay,
             )
         )
+
+    def when_called(self, method: str, action: Callable[[Call], bool]) -> None:
+        """Run `action` on the next calls of `method`, after the call took effect and before
+        the bot hears back, until it returns True (then it is spent). Puts a fault at an
+        exact point: "the relay was sent, and then the database went away"."""
+        self._hooks.append((method.lower(), action))
+
+    def _run_hooks(self, call: Call) -> None:
+        for hook in list(self._hooks):
+            if hook[0] == call.method.lower() and hook[1](call):
+                self._hooks.remove(hook)
 
     def _take_fault(self, method: str) -> _Fault | None:
         for fault in self._faults:
@@ -845,6 +857,7 @@ class FakeBotApi:
             result = await handler(call)
         except FakeBotApiError as exc:
             return self._error(exc.status, exc.description, exc.retry_after)
+        self._run_hooks(call)
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod

@@ -10,8 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.conversation.lookups import look_up
+from bot.conversation.messages import ChatRef, Incoming, Result
 from bot.conversation.rendering import Outgoing
-from bot.conversation.service import ChatRef, ConversationService, Incoming, Result
+from bot.conversation.service import ConversationService
 from bot.conversation.slip_reading import problem_before_reading, read_photo
 
 #: Buttons that do not make a keyboard a choice: with only these, bare digits are an answer.
@@ -95,7 +96,7 @@ class Console:
     def slip_photo(self, path: str) -> Incoming:
         """`/slip <path>`: a photo on this machine, read as one sent in Telegram would be."""
         photo = Incoming("photo")
-        if not self.service.reads_slip(self.chat):
+        if not self.service.db.run(lambda session: self.service.reads_slip(session, self.chat)):
             return photo  # the service says why it is not read now
         file = Path(path.strip()).expanduser()
         try:

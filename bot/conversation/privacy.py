@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.models import (
@@ -22,7 +23,7 @@ from bot.storage.models import (
     TranscriptLine,
 )
 from flows.case import CaseState
-from flows.intake import IDLE
+from flows.intake_table import IDLE
 
 #: Where an erased case's merchant used to be.
 ERASED_CHANNEL = "erased"
@@ -89,10 +90,42 @@ class PurgeReport:
     transcript_lines: int
     cases: int
     conversations: int
+    inbox_updates: int = 0
 
 
-def purge(session: Session, older_than: timedelta, now: datetime) -> PurgeReport:
-    """Retention: old transcripts go, finished cases and idle conversations lose personal data."""
+#: Done inbox rows deleted per statement: a small batch never nears the statement timeout,
+#: whatever backlog a first purge finds (the worker's timer takes one batch per tick).
+INBOX_BATCH = 5_000
+
+
+def purge_inbox(session: Session, before: datetime, limit: int = INBOX_BATCH) -> int:
+    """Forget update ids processed before `before` (`Settings.inbox_retention_hours`: Telegram
+    no longer redelivers them), at most `limit` of them; returns how many. Pending updates are
+    never touched: they are still to be run. The one place the inbox is purged, from
+    `posbot purge` and from every worker's timer loop."""
+    inbox = cast(Table, InboxUpdate.__table__)
+    oldest = (
+        select(InboxUpdate.update_id)
+        .where(InboxUpdate.status == "done", InboxUpdate.processed_at < before)
+        .limit(limit)
+    )
+    removed = session.connection().execute(
+        delete(inbox).where(inbox.c.update_id.in_(oldest.scalar_subquery()))
+    )
+    return int(removed.rowcount or 0)
+
+
+def purge(
+    session: Session, older_than: timedelta, now: datetime, inbox_kept: timedelta | None = None
+) -> PurgeReport:
+    """Retention: old transcripts go, finished cases and idle conversations lose personal data,
+    and (`inbox_kept`) update ids Telegram no longer redelivers are forgotten."""
+    inbox_updates = 0
+    if inbox_kept is not None:
+        while batch := purge_inbox(session, now - inbox_kept):
+            inbox_updates += batch
+            if batch < INBOX_BATCH:
+                break
     cutoff = now - older_than
     old_lines = list(session.scalars(select(TranscriptLine).where(TranscriptLine.at < cutoff)))
     for line in old_lines:
@@ -113,7 +146,12 @@ def purge(session: Session, older_than: timedelta, now: datetime) -> PurgeReport
     rows = list(session.scalars(select(Conversation).where(Conversation.updated_at < cutoff)))
     for row in rows:
         reset_conversation(row)
-    return PurgeReport(transcript_lines=lines, cases=len(cases), conversations=len(rows))
+    return PurgeReport(
+        transcript_lines=lines,
+        cases=len(cases),
+        conversations=len(rows),
+        inbox_updates=inbox_updates,
+    )
 
 
 #: The longest age `posbot purge --older-than` takes: the longest retention there is (3650 days).

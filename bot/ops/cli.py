@@ -303,13 +303,13 @@ def records_fake(
 @click.option("--out", default="-", help="File to write (default: stdout).")
 def diagram(flow: str, fmt: str, out: str) -> None:
     """A state diagram, generated from the flow's transition table (or the advice table)."""
-    from flows import advice, case, intake
+    from flows import advice, case, intake_table
     from flows.diagram import dot, mermaid
 
     table = (
         (case.TRANSITIONS, case.STATES, case.INITIAL)
         if flow == "case"
-        else (intake.TRANSITIONS, intake.STATES, intake.IDLE)
+        else (intake_table.TRANSITIONS, intake_table.STATES, intake_table.IDLE)
     )
     if flow == "advice":
         if fmt != "mermaid":

@@ -129,7 +129,8 @@ def _plain(value: Any) -> Any:
     help="Age such as 180d or 12h (default: POSBOT_RETENTION_DAYS days).",
 )
 def purge(age: timedelta | None) -> None:
-    """Delete old transcripts and the personal fields of old finished cases."""
+    """Delete old transcripts and the personal fields of old finished cases, and forget the
+    ids of updates processed longer ago than POSBOT_INBOX_RETENTION_HOURS."""
     from datetime import UTC
 
     from bot.conversation.privacy import purge as purge_data
@@ -141,12 +142,19 @@ def purge(age: timedelta | None) -> None:
         age = timedelta(days=parts.settings.retention_days)
     try:
         with parts.db.transaction() as session:
-            report = purge_data(session, age, datetime.now(UTC))
+            report = purge_data(
+                session,
+                age,
+                datetime.now(UTC),
+                timedelta(hours=parts.settings.inbox_retention_hours),
+            )
     finally:
         parts.db.dispose()
     click.echo(
         f"purged: {report.transcript_lines} transcript lines, {report.cases} cases "
-        f"anonymised, {report.conversations} conversations reset (older than {age})"
+        f"anonymised, {report.conversations} conversations reset (older than {age}), "
+        f"{report.inbox_updates} processed update ids forgotten "
+        f"(older than {parts.settings.inbox_retention_hours}h)"
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, time, timedelta, tzinfo
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,6 +41,15 @@ from flows.incidents import (
 from flows.redaction import redact_text
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI
+
+T = TypeVar("T")
+
+
+class Once(Protocol):
+    """Runs an update's work in one transaction with its inbox mark; None when the update had
+    already taken effect (`SupportDesk.once`)."""
+
+    async def __call__(self, work: Callable[[Session], T], within: float = ...) -> T | None: ...
 
 
 class Service(Protocol):
@@ -110,11 +119,12 @@ class IncidentDesk:
 
     # -- /incident ---------------------------------------------------------------------------
 
-    async def command(self, bot: Bot, actor: str, args: str) -> list[Outgoing]:
-        """`/incident <from> <to> <text>` or `/incident end <id>`: the group's answer."""
+    async def command(self, bot: Bot, actor: str, args: str, once: Once) -> list[Outgoing] | None:
+        """`/incident <from> <to> <text>` or `/incident end <id>`: the group's answer (None:
+        the update had already taken effect)."""
         head, _, rest = args.strip().partition(" ")
         if head.lower() == "end":
-            return await self.db.offload(self.end, rest, actor)
+            return await once(lambda session: self.end(session, rest, actor))
         try:
             draft = parse_incident(args, self.service.clock(), self.tz)
         except InvalidIncident as error:
@@ -130,47 +140,49 @@ class IncidentDesk:
             )
         # Thousands of cases may be in range: decide and queue them in a worker thread, with
         # more time than one merchant's update gets.
-        incident, existed, chats = await self.db.offload(
-            self.post, draft, actor, within=BULK_SECONDS
-        )
+        posted = await once(lambda session: self.post(session, draft, actor), BULK_SECONDS)
+        if posted is None:
+            return None
+        incident, existed, chats = posted
         self.outbox.deliver_later(bot, chats)
         log.info("incident %d posted, %d case(s) notified", incident.id, len(chats))
         return self._render(
             "incident_posted", {"incident": incident, "existed": existed, "notified": len(chats)}
         )
 
-    def post(self, draft: IncidentDraft, actor: str) -> tuple[Incident, bool, list[int]]:
+    def post(
+        self, session: Session, draft: IncidentDraft, actor: str
+    ) -> tuple[Incident, bool, list[int]]:
         """Store the incident (an identical active one is reused) and queue its case notices,
-        all in one transaction; returns it, whether it existed, and one chat id per notice."""
+        all in the caller's transaction; returns it, whether it existed, and one chat id per
+        notice."""
         now = self.service.clock()
         text = redact_text(draft.text)
-        with self.db.transaction() as session:
-            # Locked: the timer loop's `notify` may be telling the same incident's cases.
-            row = session.scalars(
-                select(IncidentRow)
-                .where(
-                    IncidentRow.ended_at.is_(None),
-                    IncidentRow.starts_at == draft.starts,
-                    IncidentRow.ends_at == draft.ends,
-                    IncidentRow.text == text,
-                )
-                .limit(1)
-                .with_for_update()
-            ).first()
-            existed = row is not None
-            if row is None:
-                row = IncidentRow(
-                    starts_at=draft.starts,
-                    ends_at=draft.ends,
-                    text=text,
-                    created_by=actor,
-                    created_at=now,
-                )
-                session.add(row)
-                session.flush()
-            incident = record_of(row)
-            chats = self._notify(session, incident, now)
-        return incident, existed, chats
+        # Locked: the timer loop's `notify` may be telling the same incident's cases.
+        row = session.scalars(
+            select(IncidentRow)
+            .where(
+                IncidentRow.ended_at.is_(None),
+                IncidentRow.starts_at == draft.starts,
+                IncidentRow.ends_at == draft.ends,
+                IncidentRow.text == text,
+            )
+            .limit(1)
+            .with_for_update()
+        ).first()
+        existed = row is not None
+        if row is None:
+            row = IncidentRow(
+                starts_at=draft.starts,
+                ends_at=draft.ends,
+                text=text,
+                created_by=actor,
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()
+        incident = record_of(row)
+        return incident, existed, self._notify(session, incident, now)
 
     def notify(self) -> list[int]:
         """Queue each active incident's notice for the open cases in its range not told yet
@@ -236,53 +248,51 @@ class IncidentDesk:
 
     # -- /incident end, /incidents -----------------------------------------------------------
 
-    def end(self, given: str, actor: str) -> list[Outgoing]:
+    def end(self, session: Session, given: str, actor: str) -> list[Outgoing]:
         """End an incident: the summary stops showing it (notices already queued still go)."""
         incident_id = parse_incident_id(given)
         now = self.service.clock()
         incident: Incident | None = None
-        with self.db.transaction() as session:
-            row = session.get(IncidentRow, incident_id) if incident_id is not None else None
-            if row is None:
-                status = "unknown"
-            elif row.ended_at is not None:
-                status = "already"
-            else:
-                row.ended_at, row.ended_by, status = now, actor, "ended"
-            if row is not None:
-                incident = record_of(row)
+        row = session.get(IncidentRow, incident_id) if incident_id is not None else None
+        if row is None:
+            status = "unknown"
+        elif row.ended_at is not None:
+            status = "already"
+        else:
+            row.ended_at, row.ended_by, status = now, actor, "ended"
+        if row is not None:
+            incident = record_of(row)
         return self._render(
             "incident_ended", {"status": status, "incident": incident, "given": given.strip()[:20]}
         )
 
-    def listing(self) -> list[Outgoing]:
+    def listing(self, session: Session) -> list[Outgoing]:
         """Active incidents, and those ended in the last days, for `/incidents`."""
         since = self.service.clock() - RECENTLY_ENDED
-        with self.db.transaction() as session:
-            counts = dict(
-                session.execute(
-                    select(IncidentNotice.incident_id, func.count()).group_by(
-                        IncidentNotice.incident_id
-                    )
-                ).all()
-            )
-            active = session.scalars(
-                select(IncidentRow)
-                .where(IncidentRow.ended_at.is_(None))
-                .order_by(IncidentRow.starts_at)
-                .limit(LIST_LIMIT)
+        counts = dict(
+            session.execute(
+                select(IncidentNotice.incident_id, func.count()).group_by(
+                    IncidentNotice.incident_id
+                )
             ).all()
-            ended = session.scalars(
-                select(IncidentRow)
-                .where(IncidentRow.ended_at.is_not(None), IncidentRow.ended_at >= since)
-                .order_by(IncidentRow.ended_at.desc())
-                .limit(LIST_LIMIT)
-            ).all()
-            view = {
-                "active": [self._view(row, counts) for row in active],
-                "ended": [self._view(row, counts) for row in ended],
-                "recent_days": RECENTLY_ENDED.days,
-            }
+        )
+        active = session.scalars(
+            select(IncidentRow)
+            .where(IncidentRow.ended_at.is_(None))
+            .order_by(IncidentRow.starts_at)
+            .limit(LIST_LIMIT)
+        ).all()
+        ended = session.scalars(
+            select(IncidentRow)
+            .where(IncidentRow.ended_at.is_not(None), IncidentRow.ended_at >= since)
+            .order_by(IncidentRow.ended_at.desc())
+            .limit(LIST_LIMIT)
+        ).all()
+        view = {
+            "active": [self._view(row, counts) for row in active],
+            "ended": [self._view(row, counts) for row in ended],
+            "recent_days": RECENTLY_ENDED.days,
+        }
         return self._render("incidents_list", view)
 
     @staticmethod

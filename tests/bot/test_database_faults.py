@@ -214,3 +214,34 @@ async def test_a_refused_database_answers_every_polling_chat_at_once(
                 for chat in chats:
                     (reply,) = api.sent_messages(chat, since=mark)
                     assert "请再发一次" in reply["text"]
+
+
+async def test_a_photo_whose_first_look_loses_the_connection_is_left_to_its_redelivery(
+    fresh_database: str,
+) -> None:
+    """Whether a photo is read is asked before its update's transaction: a connection lost
+    there is an outage too (503, the merchant told nothing), not a failed update counted done."""
+    chat = CHAT + 50  # the session's database is shared: a chat no other test leaves halfway
+    async with FakeBotApi() as api, httpx.AsyncClient(timeout=60) as client:
+        with DbProxy.to(fresh_database) as proxy:
+            async with serving(settings_for(api, proxy.url)) as url:
+                for each in (chat, chat + 1000):
+                    await play(api, client, url, each, TO_AMOUNT)
+                mark = api.mark()
+                photo = {
+                    **api.photo_update(chat, "slip-1", data=b"not a picture"),
+                    "update_id": next(_ids),
+                }
+                proxy.drop_when(b"SELECT conversations.state, conversations.consented_at", 3600)
+                assert (await post(client, url, photo)).status_code == 503
+                assert api.sent_messages(chat, since=mark) == []
+                proxy.accept()
+                assert (await post(client, url, photo)).status_code == 200  # runs it
+                assert (await post(client, url, photo)).status_code == 200  # once only
+                lone = {
+                    **api.photo_update(chat + 1000, "slip-2", data=b"not a picture"),
+                    "update_id": next(_ids),
+                }
+                assert (await post(client, url, lone)).status_code == 200
+                assert texts(api, chat) == texts(api, chat + 1000)
+                assert stored(fresh_database, chat)[:2] == stored(fresh_database, chat + 1000)[:2]

@@ -13,9 +13,9 @@ After every update the harness checks:
 * a private message (not an edit) or button press gets at least one message back in that chat,
   a button press is answered exactly once; nothing is sent to any other private chat;
 * a group the bot does not serve and a channel get no message at all;
-* every stored conversation is in one of `flows.intake.STATES` and points only at a case of its
-  own chat; every case with people on it has a card in the support group;
-* a card, mobile or ID number a merchant typed is neither sent on nor stored (PRODUCT.md 4).
+* every stored conversation is in one of `flows.intake_table.STATES` and points only at a case
+  of its own chat; every case with people on it has a card in the support group;
+* a card, mobile or ID number a merchant typed is neither sent on nor stored.
 
 Example counts come from the environment (POSBOT_FUZZ_EXAMPLES; more under HYPOTHESIS_PROFILE=ci).
 Bugs it found are kept as regression tests at the end; a newly found one is pinned with
@@ -54,7 +54,7 @@ from bot.channels.telegram.handlers import TelegramHandlers
 from bot.config import Settings
 from bot.storage.models import Case, Conversation, OutboxMessage, TranscriptLine
 from bot.wiring import Components
-from flows.intake import STATES
+from flows.intake_table import STATES
 from flows.questions import BY_STATE
 from tests.bot.helpers import Clock, components
 from tests.recording_request import (
@@ -233,7 +233,7 @@ LANGUAGES = [None, "zh-hans", "zh", "en", "ru", "", "zh-TW", "pt-br"]
 #: Questions whose typed answers skip redaction when they parse (service._answers_current_key).
 RECEIPT_KEYS = ("reference", "terminal_id", "merchant_id", "voucher", "order_no")
 
-#: Numbers that must never be stored or sent on (PRODUCT.md 4), in the forms merchants type.
+#: Numbers that must never be stored or sent on, in the forms merchants type.
 CARD = "6222021234567890123"
 MOBILE = "13912345678"
 ID_NUMBER = "11010519491231002X"

@@ -8,14 +8,9 @@ from typing import Any
 from flows.diagnosis import Climb, Diagnosis, Outcome, Policy
 from flows.facts import Facts
 from flows.incidents import Incident
-from flows.intake import (
-    Event,
-    FollowUp,
-    IntakeFlow,
-    IntakeRecord,
-    event_from_button,
-    event_from_command,
-)
+from flows.intake import IntakeFlow
+from flows.intake_core import FollowUp, IntakeRecord
+from flows.intake_events import Event, event_from_button, event_from_command
 from flows.receipt import SlipFields
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI, DueDate, WorkCalendar

@@ -33,7 +33,7 @@ from flows.facts import (
     SlipType,
     TerminalResult,
 )
-from flows.intake import still_missing_reply, summary_reply
+from flows.intake_replies import still_missing_reply, summary_reply
 from flows.records_lookup import Found, RecordStatus, evidence
 from flows.settlement_calendar import SHANGHAI
 from flows.text import utf16_len

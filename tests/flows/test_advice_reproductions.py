@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from bot.conversation.rendering import Renderer
-from flows.intake import SUMMARIZED
+from flows.intake_table import SUMMARIZED
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI
 from tests.flows.dialogue import Dialogue

@@ -129,3 +129,9 @@ def test_any_data_decodes_or_is_none_without_raising(data: str) -> None:
     callback = decode(data)
     if callback is not None:
         assert encode(callback) == data
+
+
+def test_every_action_button_has_a_trigger() -> None:
+    from flows.intake_events import ACTION_TRIGGERS
+
+    assert set(ACTION_TRIGGERS) == ACTIONS

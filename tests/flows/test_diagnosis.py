@@ -1,4 +1,4 @@
-"""The guide's decision paths, one row per outcome and signal (PRODUCT.md 2.4)."""
+"""The guide's decision paths, one row per outcome and signal (the advice's decision table)."""
 
 from __future__ import annotations
 

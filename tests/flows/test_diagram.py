@@ -7,7 +7,8 @@ from pathlib import Path
 
 from flows import case
 from flows.diagram import dot, edges, mermaid
-from flows.intake import IDLE, STATES, TRANSITIONS, build_machine
+from flows.intake import build_machine
+from flows.intake_table import IDLE, STATES, TRANSITIONS
 
 README = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 

@@ -7,7 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from flows.intake import STATES, TRANSITIONS, IntakeFlow, build_machine
+from flows.intake import IntakeFlow, build_machine
+from flows.intake_table import STATES, TRANSITIONS
 from flows.replies import CALLBACK_DATA_LIMIT
 from flows.settlement_calendar import SHANGHAI
 from tests.flows.dialogue import POLICY, Dialogue

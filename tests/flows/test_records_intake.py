@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from flows.intake import Event, IntakeFlow
+from flows.intake import IntakeFlow
+from flows.intake_events import Event
 from flows.records_lookup import Found, NotFound, RecordStatus, Unavailable, Unreachable
 from tests.flows.dialogue import POLICY, Dialogue
 

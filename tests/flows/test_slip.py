@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.facts import CardType, SlipType
-from flows.intake import CONFIRMING_SLIP, READS_SLIPS, STATES, event_from_button
+from flows.intake_events import event_from_button
+from flows.intake_table import CONFIRMING_SLIP, READS_SLIPS, STATES
 from flows.readings import SLIP as FROM_SLIP
 from flows.readings import items
 from flows.receipt import SlipFields

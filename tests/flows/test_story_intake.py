@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from flows.intake import CONFIRMING_SLIP, IDLE, REVIEWING, SUMMARIZED, IntakeFlow, IntakeRecord
+from flows.intake import IntakeFlow
+from flows.intake_core import IntakeRecord
+from flows.intake_table import CONFIRMING_SLIP, IDLE, REVIEWING, SUMMARIZED
 from flows.readings import ANSWER, SLIP, STORY, merge
 from flows.receipt import SlipFields
 from tests.flows.dialogue import POLICY, Dialogue

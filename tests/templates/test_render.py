@@ -23,7 +23,8 @@ from flows.facts import (
     TerminalResult,
 )
 from flows.incidents import Incident, InvalidIncident
-from flows.intake import IntakeRecord, still_missing_reply, summary_reply
+from flows.intake_core import IntakeRecord
+from flows.intake_replies import still_missing_reply, summary_reply
 from flows.receipt import SlipFields
 from flows.records_lookup import (
     Found,

@@ -16,14 +16,15 @@ from bot.channels.telegram.keyboards import keyboard
 from bot.channels.telegram.slips import SlipPhotos, picture_of
 from bot.channels.telegram.throttle import FloodGate
 from bot.conversation.lookups import look_up
+from bot.conversation.messages import ChatRef, Incoming, Result
 from bot.conversation.rendering import Outgoing
-from bot.conversation.service import ChatRef, ConversationService, Incoming, Result
+from bot.conversation.service import ConversationService
 from bot.monitoring.metrics import ERRORS
 from bot.storage.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
+    from bot.channels.telegram.support_group import SupportDesk
     from bot.conversation.outbox import Outbox
-    from bot.support.desk import SupportDesk
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,10 @@ class TelegramHandlers:
         if chat is None or message is None:
             return
         incoming = incoming_of(message)
-        if incoming.kind == "photo" and await self.service.db.offload(
-            self.service.reads_slip, chat
+        # As the update's own transaction: a lost connection is retried, then an outage (the
+        # webhook leaves the update to its redelivery), never a failed update counted done.
+        if incoming.kind == "photo" and await self.service.db.run_async(
+            lambda session: self.service.reads_slip(session, chat)
         ):
             incoming = await self.slips.read(context.bot, message, incoming)
         result = await self.reply(context, chat, incoming, update.update_id)

@@ -1,18 +1,21 @@
 """The support group: case cards, forum topics, relay both ways, agent actions, timers.
 
 Everything an agent does is checked against the support group's membership (or the configured
-agent ids) on every command and button. Database work happens in short transactions; Telegram
-calls happen after they commit.
+agent ids) on every command and button. Each update of the group is one transaction, off the
+event loop, that also takes the update in the inbox (`take_update`, as merchants' updates do):
+its case change, its messages queued for the merchant and the mark that it was processed commit
+together, so a redelivery after a lost connection neither repeats it nor loses it. Telegram
+calls happen after the commit, from what that transaction read (`CardView`), so a connection
+lost between the two costs neither the reply nor the group's notice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time as clock_time
-from collections.abc import Sequence
-from datetime import date
-from typing import Any
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,22 +25,27 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram.keyboards import keyboard
-from bot.config import Settings
-from bot.conversation.outbox import Outbox, enqueue
+from bot.channels.telegram.support_cards import Acted, SupportCards
+from bot.conversation.case_views import case_view, rating_reply
+from bot.conversation.inbox import take_update
+from bot.conversation.outbox import enqueue
+from bot.conversation.privacy import purge_inbox
 from bot.conversation.rendering import Outgoing
-from bot.conversation.service import ConversationService, _case_view, _rating_reply
 from bot.extras import installed
-from bot.storage.models import Case, TranscriptLine
-from bot.support.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, SupportEvent, case_stats
-from bot.support.incidents import BULK_SECONDS, IncidentDesk
+from bot.storage.db import CALL_TIMEOUT
+from bot.storage.models import Case
+from bot.support.cases import FOLLOWUP, SLA_REPLY, SLA_UNCLAIMED, case_stats
+from bot.support.incidents import BULK_SECONDS, Once
+from flows.callbacks import AgentAction, decode
 from flows.case import OPEN_STATES, WITH_PEOPLE, CaseState
 from flows.redaction import redact_text
-from flows.replies import Button, Reply, rows
-from flows.report import report_period
+from flows.replies import Reply
+from flows.report import ReportNumbers, report_period
 from flows.settlement_calendar import SHANGHAI
 from flows.text import storable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 AGENT_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 #: How long a membership answer from Telegram is trusted before asking again.
@@ -46,225 +54,8 @@ MEMBERSHIP_TTL = 60.0
 REPORT_MAX_DAYS = 3660
 
 
-class SupportDesk:
-    """Adapts case events and support-group updates to Telegram."""
-
-    def __init__(self, settings: Settings, service: ConversationService, outbox: Outbox) -> None:
-        self.settings = settings
-        self.service = service
-        self.outbox = outbox
-        self.db = service.db
-        self.chat_id: int = settings.support_chat_id or 0  # 0: no support group configured
-        self.locale = settings.default_locale
-        self._is_forum: bool | None = None
-        self._members: dict[int, tuple[bool, float]] = {}
-        self.incidents = IncidentDesk(service, outbox, self.locale)
-
-    # -- rendering ---------------------------------------------------------------------------
-
-    def _render(
-        self,
-        template: str,
-        context: dict[str, Any],
-        locale: str | None = None,
-        buttons: tuple[tuple[Button, ...], ...] = (),
-        quoted: str | None = None,
-    ) -> list[Outgoing]:
-        """The message in as many parts as Telegram needs (`quoted`: see render_parts)."""
-        reply = Reply(template, context, buttons)
-        return self.service.render([reply], locale or self.locale, quoted)
-
-    def _card_buttons(self, case: Case) -> tuple[tuple[Button, ...], ...]:
-        return rows(
-            Button("claim", f"s:claim:{case.id}"),
-            Button("unclaim", f"s:unclaim:{case.id}"),
-            Button("resolve", f"s:resolve:{case.id}"),
-            per_row=3,
-        )
-
-    def topic_name(self, case: Case) -> str:
-        status = self.service.renderer.label(self.locale, f"status.{case.status}")
-        return f"{case.number} · {status}"[:128]
-
-    # -- merchant -> support -----------------------------------------------------------------
-
-    async def forum(self, bot: Bot) -> bool:
-        if self._is_forum is None and self.chat_id:
-            chat = await bot.get_chat(self.chat_id)
-            self._is_forum = bool(chat.is_forum)
-        return bool(self._is_forum)
-
-    async def publish(self, bot: Bot, events: Sequence[SupportEvent]) -> None:
-        """Tell the support group what happened; failures are logged, never raised."""
-        if not self.chat_id:
-            if events:
-                log.warning(
-                    "no POSBOT_SUPPORT_CHAT_ID: %d support event(s) not posted", len(events)
-                )
-            return
-        for event in events:
-            try:
-                await self._publish_one(bot, event)
-            except TelegramError as error:
-                log.error(
-                    "support event failed kind=%s case_id=%s error=%s",
-                    event.kind,
-                    event.case_id,
-                    type(error).__name__,
-                )
-
-    async def _publish_one(self, bot: Bot, event: SupportEvent) -> None:
-        def load(session: Session) -> tuple[dict[str, Any], str, int | None, int | None, bool]:
-            case = session.get(Case, event.case_id)
-            if case is None:
-                return {}, "", None, None, False
-            return (
-                self._card_context(session, case),
-                case.number,
-                case.support_thread_id,
-                case.support_card_message_id,
-                case.escalated_at is not None,
-            )
-
-        view, number, thread, card, escalated = await self.db.run_async(load)
-        if not view:
-            return
-        target: dict[str, Any] = {}
-        if thread is None and card is None:
-            if not escalated:  # support never had this case: only a duplicate is worth a line
-                if event.kind != "duplicate":
-                    return
-            else:
-                await self.post_card(bot, event.case_id)
-                if event.kind == "escalated":
-                    return
-                thread, card = await self.db.run_async(
-                    lambda session: self._card_place(session, event.case_id)
-                )
-        if thread:
-            target = {"message_thread_id": thread}
-        elif card:
-            target = {"reply_to_message_id": card}
-        if event.kind == "merchant_message":
-            if event.photo_file_id:
-                (caption,) = self._render("support_relay", {"number": number, "text": None})
-                await bot.send_photo(
-                    self.chat_id,
-                    event.photo_file_id,
-                    caption=caption.text,
-                    parse_mode=ParseMode.HTML,
-                    **target,
-                )
-            if event.text:
-                # Each part of a long message carries the case number.
-                relay = self._render(
-                    "support_relay", {"number": number, "text": event.text}, quoted="text"
-                )
-                await self._send(bot, relay, **target)
-        elif event.kind in ("changed", "duplicate"):
-            if thread and await self.forum(bot):
-                await bot.edit_forum_topic(self.chat_id, thread, name=view["topic"])
-            message = self._render(
-                "support_change", {"case": view["case"], "what": event.kind, "detail": event.text}
-            )
-            await self._send(bot, message, **target)
-
-    @staticmethod
-    def _card_place(session: Session, case_id: int) -> tuple[int | None, int | None]:
-        """Where a case's card is: its forum topic, or the card message."""
-        case = session.get(Case, case_id)
-        assert case is not None
-        return case.support_thread_id, case.support_card_message_id
-
-    def _card_context(self, session: Any, case: Case) -> dict[str, Any]:
-        lines = session.scalars(
-            select(TranscriptLine)
-            .where(TranscriptLine.channel == case.channel, TranscriptLine.chat_id == case.chat_id)
-            .order_by(TranscriptLine.id.desc())
-            .limit(10)
-        ).all()
-        return {
-            "case": _case_view(case),
-            "facts": case.facts or {},
-            "reason": case.escalation_reason,
-            "transcript": [{"author": line.author, "text": line.text} for line in reversed(lines)],
-            "topic": self.topic_name(case),
-        }
-
-    async def post_card(self, bot: Bot, case_id: int) -> None:
-        """The case card: in a new forum topic where topics are enabled, else with buttons."""
-
-        def load(session: Session) -> tuple[dict[str, Any], list[Outgoing], list[str]] | None:
-            case = session.get(Case, case_id)
-            if case is None:
-                return None
-            context = self._card_context(session, case)
-            card = self._render("support_card", context, buttons=self._card_buttons(case))
-            return context, card, list(case.photo_file_ids or [])
-
-        loaded = await self.db.run_async(load)
-        if loaded is None:
-            return
-        context, card, photos = loaded
-        thread_id = None
-        if await self.forum(bot):
-            topic = await bot.create_forum_topic(self.chat_id, context["topic"])
-            thread_id = topic.message_thread_id
-        sent = await self._send(bot, card, message_thread_id=thread_id)
-        for file_id in photos[-3:]:
-            await bot.send_photo(
-                self.chat_id,
-                file_id,
-                message_thread_id=thread_id,
-                reply_to_message_id=None if thread_id else sent.message_id,
-            )
-
-        def store(session: Session) -> None:
-            case = session.get(Case, case_id)
-            assert case is not None
-            case.support_thread_id = thread_id
-            case.support_card_message_id = sent.message_id
-
-        await self.db.run_async(store)
-
-    async def _send(self, bot: Bot, messages: list[Outgoing], **kwargs: Any) -> Message:
-        """Every part, in order; returns the last (the one with the buttons)."""
-        sent: list[Message] = []
-        for message in messages:
-            sent.append(
-                await bot.send_message(
-                    self.chat_id,
-                    message.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(message),
-                    **kwargs,
-                )
-            )
-        return sent[-1]
-
-    # -- authority ---------------------------------------------------------------------------
-
-    async def is_agent(self, bot: Bot, user_id: int | None) -> bool:
-        """Configured agent ids, or a member of the support group (asked, then cached briefly)."""
-        if user_id is None:
-            return False
-        if user_id in self.settings.agent_ids:
-            return True
-        cached = self._members.get(user_id)
-        if cached is not None and clock_time.monotonic() - cached[1] < MEMBERSHIP_TTL:
-            return cached[0]
-        try:
-            member = await bot.get_chat_member(self.chat_id, user_id)
-            allowed = member.status in AGENT_STATUSES or (
-                member.status == ChatMemberStatus.RESTRICTED
-                and bool(getattr(member, "is_member", False))
-            )
-        except TelegramError:
-            allowed = False
-        self._members[user_id] = (allowed, clock_time.monotonic())
-        return allowed
-
-    # -- support group updates ---------------------------------------------------------------
+class SupportDesk(SupportCards):
+    """The support group's updates (agents' replies, buttons, commands) and the timer loop."""
 
     def _case_for(self, session: Any, message: Message) -> Case | None:
         if message.message_thread_id and message.is_topic_message:
@@ -295,24 +86,41 @@ class SupportDesk:
                 self._render("support_refused", {})[0].text, parse_mode=ParseMode.HTML
             )
             return
+        once = self.once(update)
+        answer: list[Outgoing] | None = self._render("support_usage", {})
         if command == "cases":
-            cases = await self.db.offload(self.open_cases)
-            await self._reply(message, self._render("cases_list", {"cases": cases}))
+            cases = await once(self.open_cases)
+            answer = None if cases is None else self._render("cases_list", {"cases": cases})
         elif command == "stats":
-            await self._reply(message, self._render("stats", await self.db.offload(self.stats)))
-        elif command in ("incident", "incidents"):
-            answer = (
-                await self.incidents.command(context.bot, f"agent:{user.id}", args)
-                if command == "incident"
-                else await self.db.offload(self.incidents.listing)
-            )
-            await self._reply(message, answer)
+            numbers = await once(case_stats)
+            answer = None if numbers is None else self._render("stats", numbers)
+        elif command == "incident":
+            answer = await self.incidents.command(context.bot, f"agent:{user.id}", args, once)
+        elif command == "incidents":
+            answer = await once(self.incidents.listing)
         elif command == "report":
-            await self._send_report(message, args.strip())
+            answer = await self._send_report(message, args.strip(), once)
         elif command in ("resolve", "ask", "claim", "unclaim", ""):
-            await self._case_command(context.bot, message, user, command, args.strip())
-        else:
-            await self._reply(message, self._render("support_usage", {}))
+            answer = await self._case_command(context.bot, message, user, command, args, once)
+        if answer:  # None or empty: the update had taken effect already, or said nothing
+            await self._reply(message, answer)
+
+    def once(self, update: Update) -> Once:
+        """Runs a piece of the update's work in one transaction with its inbox mark (as the
+        merchants' `ConversationService.handle_update` does): None, without running it, when
+        the update had already taken effect (a redelivery after a commit whose answer was lost).
+        """
+
+        async def run(work: Callable[[Session], T], within: float = CALL_TIMEOUT) -> T | None:
+            def attempt(session: Session) -> T | None:
+                if not take_update(session, update.update_id, self.chat_id, self.service.clock()):
+                    log.info("update_id=%s already processed: skipped", update.update_id)
+                    return None
+                return work(session)
+
+            return await self.db.run_async(attempt, within=within)
+
+        return run
 
     def _thread_of(self, message: Message) -> int | None:
         if message.message_thread_id and message.is_topic_message:
@@ -328,23 +136,20 @@ class SupportDesk:
             )
 
     async def _case_command(
-        self, bot: Bot, message: Message, user: Any, command: str, args: str
-    ) -> None:
+        self, bot: Bot, message: Message, user: Any, command: str, args: str, once: Once
+    ) -> list[Outgoing] | None:
+        """An agent's reply in a case's topic (or to its card), or a command about that case;
+        returns what to answer in the group."""
         now = self.service.clock()
         agent = self.settings.support_team_name or user.first_name
-        known = await self.db.run_async(
-            lambda session: self._case_for(session, message) is not None
-        )
-        if not known:
-            if command:  # a case command outside a case's topic or card
-                await self._reply(message, self._render("support_usage", {}))
-            return
+        args = args.strip()
 
-        def act(session: Session) -> tuple[list[Outgoing], list[SupportEvent], int]:
-            to_merchant: list[Outgoing] = []
-            notice: list[Outgoing] = []
+        def act(session: Session) -> Acted:
             case = self._case_for(session, message)
-            assert case is not None
+            if case is None:
+                return Acted(known=False)
+            acted = Acted(merchant_chat=case.chat_id)
+            to_merchant: list[Outgoing] = []
             ops = self.service.ops(session, now)
             if command in ("claim", "unclaim"):
                 if not ops.fire(
@@ -354,9 +159,9 @@ class SupportDesk:
                     agent_id=user.id,
                     agent_name=user.first_name,
                 ):
-                    notice = self._render("support_not_now", {"case": _case_view(case)})
+                    acted.notice = self._render("support_not_now", {"case": case_view(case)})
             elif case.status not in WITH_PEOPLE:
-                notice = self._render("case_closed_notice", {"case": _case_view(case)})
+                acted.notice = self._render("case_closed_notice", {"case": case_view(case)})
             elif command == "resolve":
                 ops.fire(case, "resolve", actor=f"agent:{user.id}", reason=args or None)
                 case.resolution_note = args or None
@@ -366,7 +171,7 @@ class SupportDesk:
                             "resolved_by_agent",
                             {"case_number": case.number, "note": args, "agent": agent},
                         ),
-                        _rating_reply("rate_request", case.number),
+                        rating_reply("rate_request", case.number),
                     ],
                     case.locale,
                 )
@@ -394,13 +199,21 @@ class SupportDesk:
                     quoted="text",
                 )
             enqueue(session, case.chat_id, to_merchant, now, case.id)
-            return notice, ops.events, case.chat_id
+            acted.to_merchant = bool(to_merchant)
+            acted.events = [event for event in ops.events if event.kind != "escalated"]
+            acted.views = self.card_views(session, acted.events)
+            return acted
 
-        notice, events, merchant_chat = await self.db.run_async(act)
-        if notice:
-            await self._reply(message, notice)
-        await self._deliver(bot, merchant_chat, message)
-        await self.publish(bot, [e for e in events if e.kind != "escalated"])
+        acted = await once(act)
+        if acted is None:
+            return None
+        if not acted.known:  # a case command outside a case's topic or card; chatter: nothing
+            return self._render("support_usage", {}) if command else []
+        if acted.notice:
+            await self._reply(message, acted.notice)
+        await self._deliver(bot, acted.merchant_chat, message)
+        await self.publish(bot, acted.events, acted.views)
+        return []
 
     async def _deliver(self, bot: Bot, chat_id: int, origin: Message | None) -> bool:
         """Flush the merchant's queued messages; a blocked bot is reported to support once."""
@@ -426,7 +239,7 @@ class SupportDesk:
             ).all()
             return [
                 (
-                    self._render("merchant_unreachable", {"case": _case_view(case)}),
+                    self._render("merchant_unreachable", {"case": case_view(case)}),
                     case.support_thread_id,
                     case.support_card_message_id,
                 )
@@ -451,13 +264,13 @@ class SupportDesk:
         if not await self.is_agent(context.bot, user.id):
             await query.answer(self._render("support_refused", {})[0].text, show_alert=True)
             return
-        parts = (query.data or "").split(":")
-        verb = parts[1] if len(parts) == 3 else ""
-        case_id = int(parts[2]) if len(parts) == 3 and parts[2].isdecimal() else None
+        pressed = decode(query.data or "")
+        verb = pressed.verb if isinstance(pressed, AgentAction) else ""
+        case_id = pressed.case_id if isinstance(pressed, AgentAction) else None
         origin = query.message if isinstance(query.message, Message) else None
         now = self.service.clock()
 
-        def act(session: Session) -> tuple[str, list[SupportEvent], list[Outgoing], int]:
+        def act(session: Session) -> Acted:
             case = session.get(Case, case_id) if case_id is not None else None
             if (
                 case is None
@@ -465,7 +278,7 @@ class SupportDesk:
                 or not self._button_belongs(case, origin, self.chat_id)
                 or verb not in ("claim", "unclaim", "resolve")
             ):
-                return self._render("support_stale", {})[0].text, [], [], 0
+                return Acted(notice=self._render("support_stale", {}))
             ops = self.service.ops(session, now)
             done = ops.fire(
                 case,
@@ -476,8 +289,8 @@ class SupportDesk:
             )
             answer = self._render(
                 "support_done" if done else "support_not_now",
-                {"case": _case_view(case), "verb": verb},
-            )[0].text
+                {"case": case_view(case), "verb": verb},
+            )
             to_merchant: list[Outgoing] = []
             if done and verb == "resolve":
                 agent = self.settings.support_team_name or user.first_name
@@ -487,18 +300,26 @@ class SupportDesk:
                             "resolved_by_agent",
                             {"case_number": case.number, "note": "", "agent": agent},
                         ),
-                        _rating_reply("rate_request", case.number),
+                        rating_reply("rate_request", case.number),
                     ],
                     case.locale,
                 )
             enqueue(session, case.chat_id, to_merchant, now, case.id)
-            return answer, ops.events, to_merchant, case.chat_id
+            return Acted(
+                notice=answer,
+                events=ops.events,
+                merchant_chat=case.chat_id,
+                to_merchant=bool(to_merchant),
+                views=self.card_views(session, ops.events),
+            )
 
-        answer, events, to_merchant, merchant_chat = await self.db.run_async(act)
-        await query.answer(answer[:200])
-        if to_merchant:
-            await self._deliver(context.bot, merchant_chat, origin)
-        await self.publish(context.bot, events)
+        acted = await self.once(update)(act)
+        if acted is None:
+            return
+        await query.answer(acted.notice[0].text[:200])
+        if acted.to_merchant:
+            await self._deliver(context.bot, acted.merchant_chat, origin)
+        await self.publish(context.bot, acted.events, acted.views)
 
     @staticmethod
     def _button_belongs(case: Case, message: Message, support_chat: int) -> bool:
@@ -511,46 +332,44 @@ class SupportDesk:
 
     # -- lists and numbers -------------------------------------------------------------------
 
-    def open_cases(self) -> list[dict[str, Any]]:
+    def open_cases(self, session: Session) -> list[dict[str, Any]]:
         now = self.service.clock()
-        with self.db.transaction() as session:
-            cases = session.scalars(
-                select(Case)
-                .where(Case.status.in_(sorted(OPEN_STATES)))
-                .order_by(Case.created_at)
-                .limit(50)
-            ).all()
-            return [
-                {
-                    **_case_view(case),
-                    "age_minutes": int((now - case.created_at).total_seconds() // 60),
-                }
-                for case in cases
-            ]
+        cases = session.scalars(
+            select(Case)
+            .where(Case.status.in_(sorted(OPEN_STATES)))
+            .order_by(Case.created_at)
+            .limit(50)
+        ).all()
+        return [
+            {
+                **case_view(case),
+                "age_minutes": int((now - case.created_at).total_seconds() // 60),
+            }
+            for case in cases
+        ]
 
-    def stats(self) -> dict[str, Any]:
-        with self.db.transaction() as session:
-            return case_stats(session)
-
-    async def _send_report(self, message: Message, args: str) -> None:
-        """/report [days]: the report's charts as one picture, drawn off the event loop."""
+    async def _send_report(self, message: Message, args: str, once: Once) -> list[Outgoing] | None:
+        """/report [days]: the report's charts as one picture, drawn off the event loop;
+        returns what to answer instead, if anything."""
         days = int(args) if args.isdecimal() else None
         if args and not (days and days <= REPORT_MAX_DAYS):
-            await self._reply(message, self._render("support_usage", {}))
-            return
+            return self._render("support_usage", {})
         if not installed("report"):
-            await self._reply(message, self._render("report_unavailable", {}))
-            return
+            return self._render("report_unavailable", {})
+        from bot.ops.report import load_numbers  # matplotlib: on demand
+
         today = self.service.clock().astimezone(SHANGHAI).date()
         start, end = report_period(today, None, days)
-        picture, caption = await asyncio.to_thread(self._report, start, end)
+        numbers = await once(lambda session: load_numbers(session, start, end))
+        if numbers is None:
+            return None
+        picture, caption = await asyncio.to_thread(self._report, numbers)
         await message.reply_photo(picture, caption=caption, parse_mode=ParseMode.HTML)
+        return []
 
-    def _report(self, start: date, end: date) -> tuple[bytes, str]:
-        from bot.ops.report import load_numbers, report_caption, report_png  # matplotlib: on demand
+    def _report(self, numbers: ReportNumbers) -> tuple[bytes, str]:
+        from bot.ops.report import report_caption, report_png
 
-        with self.db.transaction() as session:
-            numbers = load_numbers(session, start, end)
         renderer = self.service.renderer
         return (
             report_png(renderer, numbers, self.locale),
@@ -593,7 +412,7 @@ class SupportDesk:
                             self._render(
                                 "sla_unclaimed",
                                 {
-                                    "case": _case_view(case),
+                                    "case": case_view(case),
                                     "minutes": self.settings.sla_unclaimed_minutes,
                                 },
                             ),
@@ -618,7 +437,7 @@ class SupportDesk:
                             self._render(
                                 "sla_reply",
                                 {
-                                    "case": _case_view(case),
+                                    "case": case_view(case),
                                     "hours": self.settings.sla_reply_hours,
                                 },
                             ),
@@ -653,12 +472,19 @@ class SupportDesk:
                 )
         return len(jobs)
 
+    def forget_updates(self, session: Session) -> int:
+        """One batch of the inbox's retention purge per tick (the index makes a tick with
+        nothing to forget one short lookup); `posbot purge` runs the same `purge_inbox`."""
+        kept = timedelta(hours=self.settings.inbox_retention_hours)
+        return purge_inbox(session, self.service.clock() - kept)
+
     async def run_forever(self, bot: Bot) -> None:
         """The timer loop: timers live in the database, so a restart simply picks them up."""
         while True:
             try:
                 await self.run_due(bot)
                 await self.outbox.drain(bot)
+                await self.db.run_async(self.forget_updates)
             except Exception:  # a bad tick must not stop the loop; the next one retries
                 log.exception("timer tick failed")
             await asyncio.sleep(self.settings.timer_interval_seconds)
