@@ -1348,7 +1348,7 @@ def test_forget_clears_the_merchants_answers_from_the_outbox(harness: Harness) -
 
 
 def test_the_webhook_inbox_does_not_keep_what_a_merchant_typed(harness: Harness) -> None:
-    from bot.channels.telegram.webhook import UpdateInbox
+    from bot.channels.telegram.update_inbox import UpdateInbox
     from bot.storage.models import InboxUpdate
 
     chat = harness.new_chat()

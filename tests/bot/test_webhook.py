@@ -209,7 +209,7 @@ async def test_an_update_stored_while_the_holder_takes_the_chat_is_run_at_once(
     when it lets go, not leave it for the periodic sweep half a minute later."""
     from sqlalchemy import create_engine, text
 
-    from bot.channels.telegram.webhook import UpdateInbox
+    from bot.channels.telegram.update_inbox import UpdateInbox
 
     engine = create_engine(postgres_url)
     with engine.begin() as connection:

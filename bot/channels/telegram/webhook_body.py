@@ -162,3 +162,15 @@ def _check_shape(data: dict[str, Any]) -> None:
         for key in ("text", "caption"):
             if not isinstance(message.get(key, ""), str):
                 raise BadUpdate(f"{where}{key} is not text")
+
+
+def chat_of(data: dict[str, Any]) -> int | None:
+    """The chat an update belongs to (the unit of ordering), from the raw JSON."""
+    for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        if isinstance(data.get(key), dict):
+            return data[key].get("chat", {}).get("id")
+    query = data.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message") or {}
+        return message.get("chat", {}).get("id") or query.get("from", {}).get("id")
+    return None
