@@ -79,6 +79,7 @@ class Intake(IntakeConditions, IntakeReplies):
         self.record.pending_source = SLIP
         self.record.fresh = False
         self.record.origins = {}
+        self.record.asked = []
 
     # -- the slip -----------------------------------------------------------------------------
 
@@ -97,6 +98,7 @@ class Intake(IntakeConditions, IntakeReplies):
         self.record.case_number = None
         self.record.open_only = False
         self.record.origins = {}
+        self.record.asked = []
         self.record.pending_slip = story_pending(story, {})
         self.record.pending_source = STORY
         self.record.fresh = True

@@ -588,12 +588,15 @@ def _case_view(case: Case) -> dict[str, Any]:
 SLIP_KEY = "_slip"
 #: Key of which answers came from a slip or a story rather than their question (flows.readings).
 ORIGINS_KEY = "_from"
+#: The questions shown on the way (what numbers the next one).
+ASKED_KEY = "_asked"
 
 
 def _record_of(row: Conversation) -> IntakeRecord:
     answers = dict(row.answers or {})
     slip = answers.pop(SLIP_KEY, None) or {}
     origins = answers.pop(ORIGINS_KEY, None) or {}
+    asked = answers.pop(ASKED_KEY, None) or []
     return IntakeRecord(
         state=row.state,
         locale=row.locale,
@@ -603,6 +606,7 @@ def _record_of(row: Conversation) -> IntakeRecord:
         pending_source=slip.get("source") or SLIP,
         fresh=bool(slip.get("fresh")),
         origins=dict(origins),
+        asked=list(asked),
         failures=row.failures,
         revising=row.revising,
         consented_at=row.consented_at,
@@ -624,6 +628,8 @@ def _store(row: Conversation, record: IntakeRecord, now: datetime) -> None:
         }
     if record.origins:
         row.answers[ORIGINS_KEY] = dict(record.origins)
+    if record.asked:
+        row.answers[ASKED_KEY] = list(record.asked)
     row.failures = record.failures
     row.revising = record.revising
     row.consented_at = record.consented_at
