@@ -10,8 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.conversation.lookups import look_up
+from bot.conversation.messages import ChatRef, Incoming, Result
 from bot.conversation.rendering import Outgoing
-from bot.conversation.service import ChatRef, ConversationService, Incoming, Result
+from bot.conversation.service import ConversationService
 from bot.conversation.slip_reading import problem_before_reading, read_photo
 
 #: Buttons that do not make a keyboard a choice: with only these, bare digits are an answer.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.conversation.messages import Incoming, Result
 from bot.conversation.rendering import Outgoing
-from bot.conversation.service import ConversationService, Incoming, Result
+from bot.conversation.service import ConversationService
 from flows.records_lookup import checking_reply
 
 

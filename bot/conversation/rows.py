@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Conversation
+from flows.intake_core import IntakeRecord
+from flows.readings import SLIP
 
 # Run for every update, so built once (building a statement costs more than running it).
 _CONVERSATION = (
@@ -50,3 +54,59 @@ class Conversations:
             assert existing is not None
             return existing
         return row
+
+
+#: Key in the conversation row's answers JSON for the slip's pending values and mode.
+SLIP_KEY = "_slip"
+#: Key of which answers came from a slip or a story rather than their question (flows.readings).
+ORIGINS_KEY = "_from"
+#: Key of the questions shown on the way (what numbers the next one).
+ASKED_KEY = "_asked"
+
+
+def record_of(row: Conversation) -> IntakeRecord:
+    answers = dict(row.answers or {})
+    slip = answers.pop(SLIP_KEY, None) or {}
+    origins = answers.pop(ORIGINS_KEY, None) or {}
+    asked = answers.pop(ASKED_KEY, None) or []
+    return IntakeRecord(
+        state=row.state,
+        locale=row.locale,
+        answers=answers,
+        pending_slip=slip.get("pending"),
+        open_only=bool(slip.get("open_only")),
+        pending_source=slip.get("source") or SLIP,
+        fresh=bool(slip.get("fresh")),
+        origins=dict(origins),
+        asked=list(asked),
+        failures=row.failures,
+        revising=row.revising,
+        consented_at=row.consented_at,
+        person_requested=row.person_requested,
+        case_number=row.case_number,
+    )
+
+
+def store_record(row: Conversation, record: IntakeRecord, now: datetime) -> None:
+    row.state = record.state
+    row.locale = record.locale
+    row.answers = dict(record.answers)
+    if record.pending_slip is not None or record.open_only:
+        row.answers[SLIP_KEY] = {
+            "pending": record.pending_slip,
+            "open_only": record.open_only,
+            "source": record.pending_source,
+            "fresh": record.fresh,
+        }
+    if record.origins:
+        row.answers[ORIGINS_KEY] = dict(record.origins)
+    if record.asked:
+        row.answers[ASKED_KEY] = list(record.asked)
+    row.failures = record.failures
+    row.revising = record.revising
+    row.consented_at = record.consented_at
+    if record.person_requested and record.person_requested != row.person_requested:
+        row.person_requested_at = now
+    row.person_requested = record.person_requested
+    row.case_number = record.case_number
+    row.updated_at = now

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.conversation.case_views import case_view, last_text, rating_reply
 from bot.conversation.inbox import take_update
-from bot.conversation.outbox import Claimed, enqueue
+from bot.conversation.messages import ChatRef, Incoming, Result, locale_for
+from bot.conversation.outbox import enqueue
 from bot.conversation.privacy import forget_chat, reset_conversation
 from bot.conversation.rendering import Outgoing, Renderer
-from bot.conversation.rows import Conversations
+from bot.conversation.rows import Conversations, record_of, store_record
 from bot.storage.db import Database
 from bot.storage.models import Case, Conversation, Timer
 from bot.support.cases import (
@@ -44,94 +46,20 @@ from flows.intake_events import Event, event_from_button, event_from_command
 from flows.intake_replies import still_missing_reply
 from flows.intake_table import CONFIRMING_SLIP, IDLE, READS_SLIPS, SUMMARIZED
 from flows.questions import BY_STATE, keys_wanted
-from flows.readings import SLIP
-from flows.receipt import SlipFields
-from flows.records_lookup import LookupKeys, LookupResult, keys_ready
+from flows.records_lookup import LookupKeys, keys_ready
 from flows.redaction import Finding, redact
 from flows.replies import Button, Reply, rows
-from flows.text import storable
 
 if TYPE_CHECKING:
     from bot.records.http import RecordsClient
 
 log = logging.getLogger(__name__)
 
-#: "records": the answer of a lookup the previous message asked for, handed back by the channel.
-Kind = Literal["text", "command", "button", "photo", "records", "other"]
-
-
-@dataclass(frozen=True)
-class ChatRef:
-    """Who wrote: the channel's chat id and the sender's language as the client reports it."""
-
-    channel: str
-    chat_id: int
-    user_id: int | None = None
-    language_code: str | None = None
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """A merchant's message, channel-neutral. `text` holds the text, command args or data."""
-
-    kind: Kind
-    text: str = ""
-    command: str = ""
-    #: A photo's file id, attached to the case; empty for what cannot be attached.
-    file_id: str = ""
-    #: What was read off a photographed slip, when it was read.
-    slip: SlipFields | None = None
-    #: Why a photo was not read: unavailable, too_large, not_an_image, unreadable,
-    #: download_failed (the flow says so, and asks its question again).
-    slip_problem: str | None = None
-    #: What was masked in `text` before it reached us (the webhook redacts at the door):
-    #: handled exactly as if the raw text had been found to hold it.
-    found: frozenset[Finding] = frozenset()
-    #: What the acquirer's records answered (kind "records").
-    lookup: LookupResult | None = None
-
-    def __post_init__(self) -> None:
-        # Every channel's text enters here: what no database can store (NUL, lone
-        # surrogates) goes now, before it can fail a transaction and cost the merchant a reply.
-        for name in ("text", "command", "file_id"):
-            object.__setattr__(self, name, storable(getattr(self, name)))
-
-
-@dataclass(frozen=True)
-class Result:
-    """What handling produced: messages for the merchant, events for the support group."""
-
-    messages: list[Outgoing]
-    events: list[SupportEvent]
-    #: The merchant's message held sensitive data: delete it from the chat where we may.
-    delete_incoming: bool = False
-    #: Outbox rows this handler claimed for sending right away (see `outbox.enqueue`).
-    claimed: list[Claimed] = field(default_factory=list)
-    #: Replies were queued behind older undelivered messages: flush the chat's outbox.
-    queued: bool = False
-    #: The update had already taken effect (a redelivery): nothing was done this time.
-    duplicate: bool = False
-    #: The keys are complete (or changed): the channel looks them up, off this transaction,
-    #: and hands the answer back as an `Incoming("records", lookup=...)`.
-    lookup: LookupKeys | None = None
-    #: The conversation's language after this message (for the "checking …" notice).
-    locale: str = "zh"
-
-
 #: Key in the answers of the keys last looked up (a lookup runs once per set of keys).
 LOOKUP_KEYS = "records_keys"
 
 #: Questions whose valid answers may look like card numbers to the redaction rules.
 KEY_FIELDS = frozenset({"merchant_id"})  # 15 characters, the length of some card numbers
-
-#: Cases on which merchant messages go to people.
-
-
-def locale_for(language_code: str | None, default: str) -> str:
-    """zh* means Chinese; any other language English; unknown means the deployment default."""
-    if not language_code:
-        return default
-    return "zh" if language_code.lower().startswith("zh") else "en"
 
 
 class ConversationService:
@@ -197,13 +125,13 @@ class ConversationService:
             locale_for(chat.language_code, self.default_locale),
             IDLE,
         )
-        record = _record_of(row)
+        record = record_of(row)
         before = record.state
         ops = self.ops(session, now)
         incoming, warning = self._screen(record, incoming)
         replies = self._dispatch(ops, row, record, incoming, warning)
         lookup = self._lookup_due(record)
-        _store(row, record, now)
+        store_record(row, record, now)
         messages = self.render(replies, record.locale)
         claimed = enqueue(session, chat.chat_id, messages, now, claim=True) if outbox else []
         # DEBUG: a webhook worker's log holds one line per request, uvicorn's access line.
@@ -428,7 +356,7 @@ class ConversationService:
             latest.escalation_reason = latest.escalation_reason or "reopened"
             ops.fire(latest, "escalate", actor="merchant", reason="reopened")
             ops.events.append(
-                SupportEvent("merchant_message", latest.id, text=_last_text(ops, latest))
+                SupportEvent("merchant_message", latest.id, text=last_text(ops, latest))
             )
             return [Reply("reopened", {"case_number": latest.number})]
         return [Reply("off_topic", {"state": row.state})]
@@ -439,14 +367,14 @@ class ConversationService:
             case = cases.by_number(args.strip().upper()) if args.strip() else None
             if case is None or (case.channel, case.chat_id) != (row.channel, row.chat_id):
                 return [Reply("case_not_found", {"number": args.strip()[:32]})]
-            return [Reply("case_detail", {"case": _case_view(case)})]
+            return [Reply("case_detail", {"case": case_view(case)})]
         mine = ops.session.scalars(
             select(Case)
             .where(Case.channel == row.channel, Case.chat_id == row.chat_id)
             .order_by(Case.id.desc())
             .limit(10)
         ).all()
-        return [Reply("status_list", {"cases": [_case_view(case) for case in mine]})]
+        return [Reply("status_list", {"cases": [case_view(case) for case in mine]})]
 
     def _case_button(
         self, ops: CaseOps, row: Conversation, pressed: CaseReply | Rating
@@ -463,7 +391,7 @@ class ConversationService:
         verb = pressed.verb
         if verb == "yes" and case.status in (CaseState.OPEN, CaseState.WAITING):
             ops.fire(case, "resolve", actor="merchant", reason="arrived at follow-up")
-            return [_rating_reply("arrived", case.number)]
+            return [rating_reply("arrived", case.number)]
         if verb == "no" and case.status in (CaseState.OPEN, CaseState.WAITING):
             step, reply = self._climb(ops, row, case)
             if step.diagnosis.outcome is not Outcome.OVERDUE:
@@ -503,7 +431,7 @@ class ConversationService:
         """The "has it arrived?" question for a due follow-up."""
         reply = Reply(
             "followup_question",
-            {"case": _case_view(case)},
+            {"case": case_view(case)},
             rows(
                 Button("yes_arrived", encode(CaseReply("yes", case.number))),
                 Button("no_missing", encode(CaseReply("no", case.number))),
@@ -545,96 +473,3 @@ def _answers_key_question(state: str, text: str) -> bool:
     except InvalidAnswer:
         return False
     return True
-
-
-def _rating_reply(template: str, number: str) -> Reply:
-    buttons = rows(
-        *(Button(f"rating.{n}", encode(Rating(number, n))) for n in range(1, 6)), per_row=5
-    )
-    return Reply(template, {"case_number": number}, buttons)
-
-
-def _last_text(ops: CaseOps, case: Case) -> str | None:
-    from bot.storage.models import TranscriptLine
-
-    line = ops.session.scalars(
-        select(TranscriptLine)
-        .where(TranscriptLine.chat_id == case.chat_id, TranscriptLine.author == "merchant")
-        .order_by(TranscriptLine.id.desc())
-        .limit(1)
-    ).first()
-    return line.text if line else None
-
-
-def _case_view(case: Case) -> dict[str, Any]:
-    """What templates may show of a case (facts are already masked where needed)."""
-    return {
-        "number": case.number,
-        "status": case.status,
-        "outcome": case.outcome,
-        "amount": case.amount,
-        "trade_date": case.trade_date,
-        "due_date": case.due_date,
-        "due_estimated": case.due_estimated,
-        "created_at": case.created_at,
-        "owner_name": case.owner_name,
-        "duplicate_of": case.duplicate_of,
-        "ladder": list(case.ladder or []),
-        "records_lookup": (case.facts or {}).get("records_lookup"),
-    }
-
-
-#: Key in the conversation row's answers JSON for the slip's pending values and mode.
-SLIP_KEY = "_slip"
-#: Key of which answers came from a slip or a story rather than their question (flows.readings).
-ORIGINS_KEY = "_from"
-#: The questions shown on the way (what numbers the next one).
-ASKED_KEY = "_asked"
-
-
-def _record_of(row: Conversation) -> IntakeRecord:
-    answers = dict(row.answers or {})
-    slip = answers.pop(SLIP_KEY, None) or {}
-    origins = answers.pop(ORIGINS_KEY, None) or {}
-    asked = answers.pop(ASKED_KEY, None) or []
-    return IntakeRecord(
-        state=row.state,
-        locale=row.locale,
-        answers=answers,
-        pending_slip=slip.get("pending"),
-        open_only=bool(slip.get("open_only")),
-        pending_source=slip.get("source") or SLIP,
-        fresh=bool(slip.get("fresh")),
-        origins=dict(origins),
-        asked=list(asked),
-        failures=row.failures,
-        revising=row.revising,
-        consented_at=row.consented_at,
-        person_requested=row.person_requested,
-        case_number=row.case_number,
-    )
-
-
-def _store(row: Conversation, record: IntakeRecord, now: datetime) -> None:
-    row.state = record.state
-    row.locale = record.locale
-    row.answers = dict(record.answers)
-    if record.pending_slip is not None or record.open_only:
-        row.answers[SLIP_KEY] = {
-            "pending": record.pending_slip,
-            "open_only": record.open_only,
-            "source": record.pending_source,
-            "fresh": record.fresh,
-        }
-    if record.origins:
-        row.answers[ORIGINS_KEY] = dict(record.origins)
-    if record.asked:
-        row.answers[ASKED_KEY] = list(record.asked)
-    row.failures = record.failures
-    row.revising = record.revising
-    row.consented_at = record.consented_at
-    if record.person_requested and record.person_requested != row.person_requested:
-        row.person_requested_at = now
-    row.person_requested = record.person_requested
-    row.case_number = record.case_number
-    row.updated_at = now

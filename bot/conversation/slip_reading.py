@@ -13,6 +13,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
+from bot.conversation.messages import Incoming
 from bot.conversation.ocr import (
     MAX_BYTES,
     OcrUnavailable,
@@ -21,7 +22,6 @@ from bot.conversation.ocr import (
     ocr_available,
     read_slip,
 )
-from bot.conversation.service import Incoming
 
 log = logging.getLogger(__name__)
 

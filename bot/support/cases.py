@@ -1,7 +1,7 @@
 """Case operations on the database: open, escalate, claim, resolve, follow-ups and SLA timers.
 
 Every lifecycle change goes through the case machine in `flows.case` and leaves an audit row.
-What support must be told is collected as events and sent by `bot.support.desk` after commit.
+What support must be told is collected as events and sent to the support group after commit.
 """
 
 from __future__ import annotations

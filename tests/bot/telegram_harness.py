@@ -10,7 +10,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.channels.telegram.app import build_application
-from bot.support.desk import SupportDesk
+from bot.channels.telegram.support_group import SupportDesk
 from bot.wiring import Components
 from tests.bot.helpers import Clock, components
 from tests.fake_bot_api import FakeBotApi

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from bot.conversation.messages import ChatRef, Incoming
 from bot.conversation.rendering import Renderer
-from bot.conversation.service import ChatRef, Incoming
 from bot.ops.cli import main
 from bot.ops.terminal_table import display_width, stats_table
 from bot.storage.models import Case

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.channels.telegram.webhook import UpdateInbox
-from bot.conversation.service import ChatRef, Incoming
+from bot.conversation.messages import ChatRef, Incoming
 from bot.storage import db as db_module
 from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.models import Conversation, InboxUpdate

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.conversation.messages import ChatRef, Incoming
 from bot.conversation.rendering import Outgoing
-from bot.conversation.service import ChatRef, Incoming
 from bot.deployment import example_file, load_file, resolve
 from bot.deployment_file import DeploymentError
 from bot.ops.cli import main

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.conversation.messages import ChatRef, Incoming
 from bot.conversation.outbox import STALE_CLAIM
-from bot.conversation.service import ChatRef, Incoming
 from bot.storage.models import OutboxMessage
 from tests.bot.helpers import Clock
 from tests.bot.telegram_harness import CHAT, running_bot, step

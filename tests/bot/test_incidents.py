@@ -12,8 +12,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.channels.telegram.delivery import send_message
+from bot.conversation.messages import ChatRef, Incoming
 from bot.conversation.outbox import Outbox
-from bot.conversation.service import ChatRef, Incoming
 from bot.storage.models import Case, IncidentNotice, OutboxMessage
 from bot.storage.models import Incident as IncidentRow
 from bot.support.incidents import IncidentDesk, Once, active_incidents

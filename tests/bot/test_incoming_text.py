@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.conversation.service import ChatRef, Incoming
+from bot.conversation.messages import ChatRef, Incoming
 from bot.storage.models import TranscriptLine
 from flows.text import storable, utf16_len
 from tests.bot.conftest import Factory

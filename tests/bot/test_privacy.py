@@ -138,7 +138,7 @@ async def test_forget_erases_the_merchant_after_confirmation(tmp_path: Path) -> 
 
 
 def test_purge_removes_old_personal_data(tmp_path: Path, make_components: Any) -> None:
-    from bot.conversation.service import ChatRef, Incoming
+    from bot.conversation.messages import ChatRef, Incoming
 
     clock = Clock()
     parts = make_components(f"sqlite:///{tmp_path}/p.sqlite3", clock)

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from bot.conversation.messages import ChatRef, Incoming
 from bot.conversation.rendering import Renderer
-from bot.conversation.service import ChatRef, Incoming
 from bot.ops import charts
 from bot.ops.cli import main
 from bot.ops.report import load_numbers, report_caption, report_html, report_png

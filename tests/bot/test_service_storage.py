@@ -6,7 +6,7 @@ from datetime import UTC, date
 
 from sqlalchemy import func, select
 
-from bot.conversation.service import ChatRef, Incoming
+from bot.conversation.messages import ChatRef, Incoming
 from bot.storage.models import Case, Conversation, OutboxMessage
 from tests.bot.conftest import Factory
 from tests.bot.helpers import Clock

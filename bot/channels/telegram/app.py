@@ -20,12 +20,13 @@ from bot.channels.telegram.delivery import send_message
 from bot.channels.telegram.handlers import TelegramHandlers
 from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
+from bot.channels.telegram.support_group import SupportDesk
 from bot.channels.telegram.throttle import FloodGate
 from bot.config import Settings
 from bot.conversation.outbox import Outbox
 from bot.conversation.rendering import Renderer
 from bot.conversation.service import ConversationService
-from bot.support.desk import SupportDesk
+from flows.callbacks import AgentAction, decode
 
 #: What the bot asks Telegram for, in polling and webhook mode alike.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -105,7 +106,7 @@ def build_application(
         """Support buttons count only in the support group; merchants' everywhere else."""
         chat, query = update.effective_chat, update.callback_query
         if chat is not None and query is not None and chat.id == settings.support_chat_id:
-            if (query.data or "").startswith("s:"):
+            if isinstance(decode(query.data or ""), AgentAction):
                 await support.on_button(update, context)
             else:
                 await query.answer()

@@ -16,14 +16,15 @@ from bot.channels.telegram.keyboards import keyboard
 from bot.channels.telegram.slips import SlipPhotos, picture_of
 from bot.channels.telegram.throttle import FloodGate
 from bot.conversation.lookups import look_up
+from bot.conversation.messages import ChatRef, Incoming, Result
 from bot.conversation.rendering import Outgoing
-from bot.conversation.service import ChatRef, ConversationService, Incoming, Result
+from bot.conversation.service import ConversationService
 from bot.monitoring.metrics import ERRORS
 from bot.storage.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
+    from bot.channels.telegram.support_group import SupportDesk
     from bot.conversation.outbox import Outbox
-    from bot.support.desk import SupportDesk
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from telegram import Bot, Message
 from telegram.error import TelegramError
 
+from bot.conversation.messages import Incoming
 from bot.conversation.ocr import SlipReader
-from bot.conversation.service import Incoming
 from bot.conversation.slip_reading import problem_before_reading, read_photo
 
 log = logging.getLogger(__name__)
