@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.conversation.case_views import case_view, last_text, rating_reply
+from bot.conversation.handoff_keys import take_keys
 from bot.conversation.inbox import take_update
 from bot.conversation.messages import ChatRef, Incoming, Result, locale_for
 from bot.conversation.outbox import enqueue
@@ -40,11 +41,12 @@ from flows.callbacks import CaseReply, Forget, Rating, decode, encode
 from flows.case import WITH_PEOPLE, CaseFlow, CaseState, can_reopen
 from flows.diagnosis import Climb, Outcome, climb
 from flows.facts import Facts
+from flows.handoff import keys_from_slip, keys_in_message
 from flows.intake import IntakeFlow
 from flows.intake_core import IntakeRecord
 from flows.intake_events import Event, event_from_button, event_from_command
 from flows.intake_replies import still_missing_reply
-from flows.intake_table import CONFIRMING_SLIP, IDLE, READS_SLIPS, SUMMARIZED
+from flows.intake_table import CONFIRMING_SLIP, IDLE, KEY_QUESTIONS, READS_SLIPS, SUMMARIZED
 from flows.questions import BY_STATE, keys_wanted
 from flows.records_lookup import LookupKeys, keys_ready
 from flows.redaction import Finding, redact
@@ -196,8 +198,14 @@ class ConversationService:
                 Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
             )
         ).first()
+        if row is None:
+            return False
         # Before consent (a story waiting for "Agree") nothing is read or kept.
-        return row is not None and row.state in READS_SLIPS and row.consented_at is not None
+        if row.state in READS_SLIPS and row.consented_at is not None:
+            return True
+        # With people, the photo the hand-off asked for: its keys go on the case.
+        latest = self.ops(session, self.clock()).latest_case(chat.channel, chat.chat_id)
+        return latest is not None and latest.status in WITH_PEOPLE
 
     def render(
         self, replies: list[Reply], locale: str, quoted: str | None = None
@@ -256,6 +264,12 @@ class ConversationService:
             if event is None:
                 return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
         elif incoming.kind == "text":
+            if live is not None and self._may_give_keys(record):
+                policy = self.flow.policy
+                facts = live.facts or {}
+                keys = keys_in_message(incoming.text, facts, now, policy.banks, policy.cycles)
+                if keys:
+                    return self._take_keys(ops, record, live, keys, desk)
             if record.state not in BY_STATE:
                 told = None
                 if live is None:
@@ -275,6 +289,13 @@ class ConversationService:
                 row.photo_file_ids = [*(row.photo_file_ids or []), incoming.file_id][-5:]
             if attached and live is not None:
                 live.photo_file_ids = [*(live.photo_file_ids or []), incoming.file_id][-5:]
+            keys = keys_from_slip(incoming.slip, now) if incoming.slip is not None else {}
+            if live is not None and keys:
+                # The photo the hand-off asked for: its keys go on the case right away; during
+                # the intake the slip is still confirmed as any other.
+                taken = self._take_keys(ops, record, live, keys, desk, from_slip=True)
+                if record.state not in READS_SLIPS:
+                    return taken
             if record.state not in READS_SLIPS:
                 return [Reply("photo_received", {"state": record.state, "attached": attached})]
             event = Event(
@@ -298,6 +319,26 @@ class ConversationService:
                     )
                 )
         return replies
+
+    def _may_give_keys(self, record: IntakeRecord) -> bool:
+        """Outside the intake, or at a question that does not itself ask for a key (there the
+        intake takes it as the answer)."""
+        field = self.flow.current_field(record)
+        return field is None or field not in KEY_QUESTIONS
+
+    def _take_keys(
+        self,
+        ops: CaseOps,
+        record: IntakeRecord,
+        live: Case,
+        keys: dict[str, str],
+        desk: ConversationDesk,
+        from_slip: bool = False,
+    ) -> list[Reply]:
+        noted = take_keys(ops, record, live, keys, from_slip)
+        if record.state in BY_STATE or record.state == CONFIRMING_SLIP:
+            return [noted, *self.flow.replay(record, ops.now, desk)]  # the question still open
+        return [noted]
 
     def _forget(
         self, ops: CaseOps, row: Conversation, record: IntakeRecord, confirmed: bool

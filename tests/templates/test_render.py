@@ -362,6 +362,15 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         ],
         "followup_question": [{"case": case}, {"case": bare}],
         "relayed": [{"case_number": "PB-20261125-0001"}],
+        "keys_noted": [
+            {"case_number": "PB-20261125-0001", "keys": {"reference": "312345678901"}},
+            {
+                "case_number": "PB-20261125-0001",
+                "keys": {"reference": "312345678901", "terminal_id": "12345678"},
+                "from_slip": True,
+            },
+            {"case_number": "PB-1", "keys": {"order_no": "4200001234202612050123456789"}},
+        ],
         "possible_duplicate": [{"case_number": "PB-20261125-0002", "other": "PB-20261125-0001"}],
         "reopened": [{"case_number": "PB-20261125-0001"}],
         "status_list": [{"cases": [case, bare]}, {"cases": []}],
@@ -405,6 +414,12 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
             {"case": case, "what": "changed", "detail": "summary"},
             {"case": case, "what": "changed", "detail": "ladder"},
             {"case": bare, "what": "changed", "detail": "claim"},
+            {
+                "case": case,
+                "what": "changed",
+                "detail": "keys",
+                "facts": {"reference": "312345678901", "terminal_id": "12345678"},
+            },
         ],
         "support_refused": [{}],
         "forget_confirm": [{}],
