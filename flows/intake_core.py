@@ -66,6 +66,8 @@ class IntakeRecord:
     #: The questions shown on the way in this enquiry (whatever answered them since): what
     #: numbers the next one (`question_number`).
     asked: list[str] = field(default_factory=list)
+    #: The bank question is asked for the "still missing" ladder (its hotline), not the walk.
+    climbing: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class CaseDesk(Protocol):
 
     def ladder(self, case_number: str) -> tuple[str, ...]:
         """The rungs of the "still missing" ladder the merchant was given on this case."""
+        ...
+
+    def add_answers(self, case_number: str, answers: dict[str, Any]) -> None:
+        """Answers given after the summary (the bank, asked at the ladder's bank rung)."""
         ...
 
     def climbed(self, case_number: str, climb: Climb) -> Outcome | None:
@@ -228,6 +234,8 @@ class IntakeBase:
         self._after_summary: list[Reply] = []
         self._slip_answers: dict[str, Any] | None = None
         self._story: Story | None = None
+        #: Entering the summary says nothing (the ladder's rung follows instead).
+        self._quiet = False
 
     def _question(self) -> Question:
         return self.questions[self.state]

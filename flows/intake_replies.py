@@ -77,9 +77,12 @@ class IntakeReplies(IntakeBase):
                 "revising": revising,
                 "optional": question.optional,
                 "choices": question.choices,
-                # Changing one answer is no step of the walk: no number then.
-                "number": None if revising else self._number(question),
+                # Changing one answer is no step of the walk: no number then; nor the bank
+                # asked at the ladder's bank rung, after the summary.
+                "number": None if revising or self.record.climbing else self._number(question),
             }
+            if question.field == "bank":
+                context["ladder"] = self.record.climbing
             if question.field == "acquirer":
                 # Asked on the way only for a wallet payment: who gave the collection code.
                 context["wallet"] = self.record.answers.get("method") in ("wechat", "alipay")
@@ -105,7 +108,7 @@ class IntakeReplies(IntakeBase):
             self.record.revising = True
             self.record.open_only = False
             self.replies.append(self._review_reply())
-        elif self.state == SUMMARIZED:
+        elif self.state == SUMMARIZED and not self._quiet:
             facts = Facts.from_answers(self.record.answers)
             diagnosis = diagnose(facts, self.now, self.policy)
             self.replies.append(self._summary_reply(facts, diagnosis))

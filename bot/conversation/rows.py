@@ -62,6 +62,8 @@ SLIP_KEY = "_slip"
 ORIGINS_KEY = "_from"
 #: Key of the questions shown on the way (what numbers the next one).
 ASKED_KEY = "_asked"
+#: Key of the mark that the bank question is asked for the "still missing" ladder.
+CLIMBING_KEY = "_climbing"
 
 
 def record_of(row: Conversation) -> IntakeRecord:
@@ -69,6 +71,7 @@ def record_of(row: Conversation) -> IntakeRecord:
     slip = answers.pop(SLIP_KEY, None) or {}
     origins = answers.pop(ORIGINS_KEY, None) or {}
     asked = answers.pop(ASKED_KEY, None) or []
+    climbing = bool(answers.pop(CLIMBING_KEY, False))
     return IntakeRecord(
         state=row.state,
         locale=row.locale,
@@ -79,6 +82,7 @@ def record_of(row: Conversation) -> IntakeRecord:
         fresh=bool(slip.get("fresh")),
         origins=dict(origins),
         asked=list(asked),
+        climbing=climbing,
         failures=row.failures,
         revising=row.revising,
         consented_at=row.consented_at,
@@ -102,6 +106,8 @@ def store_record(row: Conversation, record: IntakeRecord, now: datetime) -> None
         row.answers[ORIGINS_KEY] = dict(record.origins)
     if record.asked:
         row.answers[ASKED_KEY] = list(record.asked)
+    if record.climbing:
+        row.answers[CLIMBING_KEY] = True
     row.failures = record.failures
     row.revising = record.revising
     row.consented_at = record.consented_at

@@ -39,7 +39,7 @@ from bot.support.incidents import active_incidents
 from flows.answers import InvalidAnswer
 from flows.callbacks import CaseReply, Forget, Rating, decode, encode
 from flows.case import WITH_PEOPLE, CaseFlow, CaseState, can_reopen
-from flows.diagnosis import Climb, Outcome, climb
+from flows.diagnosis import Outcome, climb, diagnose
 from flows.facts import Facts
 from flows.handoff import keys_from_slip, keys_in_message
 from flows.intake import IntakeFlow
@@ -257,7 +257,7 @@ class ConversationService:
         elif incoming.kind == "button":
             pressed = decode(incoming.text)
             if isinstance(pressed, CaseReply | Rating):
-                return self._case_button(ops, row, pressed)
+                return self._case_button(ops, row, record, pressed)
             if isinstance(pressed, Forget):
                 return self._forget(ops, row, record, pressed.confirmed)
             event = event_from_button(incoming.text)
@@ -418,7 +418,7 @@ class ConversationService:
         return [Reply("status_list", {"cases": [case_view(case) for case in mine]})]
 
     def _case_button(
-        self, ops: CaseOps, row: Conversation, pressed: CaseReply | Rating
+        self, ops: CaseOps, row: Conversation, record: IntakeRecord, pressed: CaseReply | Rating
     ) -> list[Reply]:
         """Merchant buttons about a case (follow-up answers, rating): checked to be theirs."""
         case = Cases(ops.session).by_number(pressed.case_number)
@@ -434,13 +434,13 @@ class ConversationService:
             ops.fire(case, "resolve", actor="merchant", reason="arrived at follow-up")
             return [rating_reply("arrived", case.number)]
         if verb == "no" and case.status in (CaseState.OPEN, CaseState.WAITING):
-            step, reply = self._climb(ops, row, case)
-            if step.diagnosis.outcome is not Outcome.OVERDUE:
-                return [reply]
+            outcome, replies = self._climb(ops, row, record, case)
+            if outcome is not Outcome.OVERDUE:
+                return replies
             ops.fire(case, "escalate", actor="merchant", reason="still missing at follow-up")
             case.escalation_reason = "followup"
             return [
-                reply,
+                *replies,
                 Reply(
                     "person_requested",
                     {
@@ -451,20 +451,26 @@ class ConversationService:
                 ),
             ]
         if verb == "next" and case.status not in (CaseState.RESOLVED, CaseState.CLOSED):
-            return [self._climb(ops, row, case)[1]]
+            return self._climb(ops, row, record, case)[1]
         return [Reply("stale_button")]
 
-    def _climb(self, ops: CaseOps, row: Conversation, case: Case) -> tuple[Climb, Reply]:
-        """'Still missing' about a case, outside its conversation: the next rung."""
+    def _climb(
+        self, ops: CaseOps, row: Conversation, record: IntakeRecord, case: Case
+    ) -> tuple[Outcome, list[Reply]]:
+        """'Still missing' about a case, outside its conversation: the next rung (the bank's
+        hotline with a bank never asked: the conversation asks it first, as in the intake)."""
         facts = Facts.from_answers(case.facts)
         desk = ConversationDesk(ops, row)
+        if record.case_number == case.number and self.flow.bank_first(record, ops.now, desk):
+            outcome = diagnose(facts, ops.now, self.flow.policy).outcome
+            return outcome, self.flow.handle(record, Event("still_missing"), ops.now, desk)
         step = climb(facts, desk.ladder(case.number), ops.now, self.flow.policy)
         before = desk.climbed(case.number, step)
         incidents = active_incidents(ops.session)
         reply = still_missing_reply(
             case.number, facts, step, before, ops.now, incidents, case_buttons=True
         )
-        return step, reply
+        return step.diagnosis.outcome, [reply]
 
     # -- timers ------------------------------------------------------------------------------
 

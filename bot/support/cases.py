@@ -342,6 +342,13 @@ class ConversationDesk:
         case = self._existing(case_number)
         return tuple(case.ladder or ()) if case is not None else ()
 
+    def add_answers(self, case_number: str, answers: dict[str, Any]) -> None:
+        case = self._existing(case_number)
+        if case is None:
+            return
+        case.facts = {**(case.facts or {}), **answers}
+        case.updated_at = self.ops.now
+
     def climbed(self, case_number: str, climb: Climb) -> Outcome | None:
         case = self._existing(case_number)
         if case is None:

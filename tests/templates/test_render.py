@@ -294,6 +294,13 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
     samples.setdefault("off_topic", []).extend(
         [{"state": "idle"}, {"state": "summarized"}, {"state": "confirming_story"}]
     )
+    for number in (1, 12):  # the number this merchant is at (flows.intake_core)
+        samples["ask_amount"].append(
+            {"current": None, "revising": False, "optional": False, "number": number}
+        )
+    samples["ask_bank"].append(  # at the ladder's bank rung, after the summary
+        {"current": None, "revising": False, "optional": False, "ladder": True, "number": None}
+    )
     for choices in (("t1", "unsure"), ("d1", "d0", "unsure")):  # a deployment's own cycles
         samples["ask_cycle"].append(
             {"current": None, "revising": False, "optional": False, "choices": choices}
