@@ -615,6 +615,10 @@ def _single(found: list[Found], reader: _Reader, field: str) -> Any:
     return None
 
 
+#: Telegram's limit on one text message.
+MAX_STORY_CHARS = 4096
+
+
 def read_story(
     text: str,
     now: datetime,
@@ -624,8 +628,12 @@ def read_story(
     """Read one message for facts and intents; never raises on any text.
 
     `banks` and `cycles` are the deployment's: a bank or cycle it does not offer is asked, not
-    taken, exactly as a typed answer to its question would be refused.
+    taken, exactly as a typed answer to its question would be refused. A text longer than any
+    Telegram message (MAX_STORY_CHARS) gives nothing: it is no story a merchant typed, and reading
+    a megabyte would hold a database thread for seconds.
     """
+    if len(text) > MAX_STORY_CHARS:
+        text = ""
     reader = _Reader(text, now, banks, cycles)
     steps: tuple[Callable[[], None], ...] = (
         reader.keys,

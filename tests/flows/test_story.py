@@ -17,7 +17,7 @@ from flows.answers import SHANGHAI
 from flows.banks import DEFAULT_BANKS
 from flows.facts import Facts
 from flows.settlement_calendar import Cycle
-from flows.story import Intent, Story, read_story
+from flows.story import MAX_STORY_CHARS, Intent, Story, read_story
 
 # Saturday afternoon: 昨天 is Friday 12-04, 前天 Thursday 12-03, 上周五 Friday 11-27.
 NOW = datetime(2026, 12, 5, 15, 0, tzinfo=SHANGHAI)
@@ -601,3 +601,12 @@ def test_every_fact_found_was_planted(parts: list[tuple[Any, str, str, str]]) ->
     )
     planted = set().union(*(plants for (_, plants), *_ in parts))
     assert _flat(read(text)) <= planted, text
+
+
+def test_a_text_longer_than_any_telegram_message_gives_nothing() -> None:
+    story = "我昨天下午刷了一笔5000块的，到现在还没到账。"
+    assert read(story).facts  # the same story, within the limit, is read
+    padded = story + " " * (MAX_STORY_CHARS - len(story))
+    assert read(padded).facts
+    assert read(padded + " ").facts == {}
+    assert read(padded + " ").intents == frozenset()
