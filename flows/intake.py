@@ -80,6 +80,8 @@ class Intake(IntakeConditions, IntakeReplies):
         self.record.pending_source = SLIP
         self.record.fresh = False
         self.record.origins = {}
+        self.record.asked = []
+        self.record.climbing = False
 
     # -- the slip -----------------------------------------------------------------------------
 
@@ -98,6 +100,8 @@ class Intake(IntakeConditions, IntakeReplies):
         self.record.case_number = None
         self.record.open_only = False
         self.record.origins = {}
+        self.record.asked = []
+        self.record.climbing = False
         self.record.pending_slip = story_pending(story, {})
         self.record.pending_source = STORY
         self.record.fresh = True
@@ -202,6 +206,21 @@ class Intake(IntakeConditions, IntakeReplies):
         pending.pop(event.kwargs.get("field", ""), None)
         self.record.pending_slip = pending
         self.announce(event)
+
+    def climb_to_bank(self, event: EventData) -> None:
+        self.record.climbing = True
+
+    def stop_climbing(self, event: EventData) -> None:
+        self.record.climbing = False
+
+    def bank_for_ladder(self, event: EventData) -> None:
+        """The bank answered for the ladder: on the case too; the rung follows (recheck), not
+        the summary again."""
+        self.record.climbing = False
+        self._quiet = True
+        if self.record.case_number:
+            bank = self.record.answers.get("bank")
+            self.desk.add_answers(self.record.case_number, {"bank": bank})
 
     def only_open_next(self, event: EventData) -> None:
         self.record.open_only = True
@@ -483,6 +502,13 @@ class IntakeFlow:
         if record.state in (IDLE, SUMMARIZED) and has_content(story):
             return self.handle(record, Event("tell", {"story": story}), now, desk)
         return None
+
+    def bank_first(self, record: IntakeRecord, now: datetime, desk: CaseDesk) -> bool:
+        """At the summary, the next "Still missing" asks the bank first (the bank rung): for a
+        press outside the conversation (the follow-up's buttons), to come here instead."""
+        if record.state != SUMMARIZED:
+            return False
+        return Intake(record, now, self.policy, desk, self.questions).bank_rung_open()
 
     def replay(self, record: IntakeRecord, now: datetime, desk: CaseDesk) -> list[Reply]:
         """What the current state says on entry, again (after a hint or a stale button)."""

@@ -9,6 +9,8 @@ import dataclasses
 
 from transitions import EventData
 
+from flows.diagnosis import climb
+from flows.facts import Facts
 from flows.intake_core import IntakeBase, story_pending
 from flows.intake_table import KEY_QUESTIONS, asking_state
 from flows.questions import (
@@ -149,6 +151,25 @@ class IntakeConditions(IntakeBase):
     def cycle_missing(self, event: EventData) -> bool:
         question = BY_FIELD["cycle"]
         return question.applies(self.record.answers) and not self.record.answers.get("cycle")
+
+    def climbing(self, event: EventData) -> bool:
+        return self.record.climbing
+
+    def bank_rung_needs_bank(self, event: EventData) -> bool:
+        return self.bank_rung_open()
+
+    def bank_rung_open(self) -> bool:
+        """The next press of "Still missing" gives "call your bank's hotline", and the bank was
+        never asked (it was not overdue at the summary): without it the step has no number."""
+        number = self.record.case_number
+        if number is None or self.record.answers.get("bank") is not None:
+            return False
+        try:
+            facts = Facts.from_answers(self.record.answers)
+        except (KeyError, ValueError, TypeError):
+            return False
+        step = climb(facts, self.desk.ladder(number), self.now, self.policy).step
+        return step is not None and step.key == "call_bank"
 
     def story_pending(self, event: EventData) -> bool:
         return self.record.pending_source == STORY and self.record.pending_slip is not None

@@ -25,7 +25,9 @@ from flows.facts import Facts
 from flows.incidents import Incident
 from flows.intake_table import IDLE
 from flows.questions import (
+    BY_FIELD,
     BY_STATE,
+    QUESTIONS,
     Question,
     WantsFreeText,
     parse_answer,
@@ -61,6 +63,11 @@ class IntakeRecord:
     fresh: bool = False
     #: Which source gave the answers that came from a reading rather than their question.
     origins: dict[str, str] = field(default_factory=dict)
+    #: The questions shown on the way in this enquiry (whatever answered them since): what
+    #: numbers the next one (`question_number`).
+    asked: list[str] = field(default_factory=list)
+    #: The bank question is asked for the "still missing" ladder (its hotline), not the walk.
+    climbing: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,10 @@ class CaseDesk(Protocol):
         """The rungs of the "still missing" ladder the merchant was given on this case."""
         ...
 
+    def add_answers(self, case_number: str, answers: dict[str, Any]) -> None:
+        """Answers given after the summary (the bank, asked at the ladder's bank rung)."""
+        ...
+
     def climbed(self, case_number: str, climb: Climb) -> Outcome | None:
         """Record a press of "still missing" (the rung given, today's outcome); returns the
         outcome the case had before, so a change can be said."""
@@ -112,6 +123,49 @@ def asked_on_the_way(
     if not walked(question, answers, policy.keys_first, policy.lookup_keys):
         return False
     return question.field != "bank" or calls_bank(answers, now, policy)
+
+
+def walk_order(keys_first: bool) -> tuple[str, ...]:
+    """The order the intake walks its questions in: with a records lookup the reference
+    number comes right after the date and amount (keys first)."""
+    fields = [question.field for question in QUESTIONS if question.field != "reference"]
+    if keys_first:
+        fields.insert(fields.index("amount") + 1, "reference")
+    else:
+        fields.insert(fields.index("acquirer") + 1, "reference")
+    return tuple(fields)
+
+
+def question_number(
+    name: str, asked: Sequence[str], answers: Mapping[str, Any], now: datetime, policy: Policy
+) -> int:
+    """The number `name` shows: one more than the questions this merchant was asked before it
+    on the way. Counted in walk order, not in time, so /back shows the number a question had,
+    and a question a story or a slip made unnecessary leaves no gap.
+
+    An asked question still counts when a later answer made it moot (the card type, once the
+    records failed: it was asked), but not when an earlier answer changed since took it off
+    the way (the card type, after going back to say it was WeChat Pay): each is judged on the
+    answers before it, as when it was asked."""
+    order = walk_order(policy.keys_first)
+    place = order.index(name)
+    return 1 + sum(
+        1
+        for other in dict.fromkeys(asked)
+        if other in order
+        and order.index(other) < place
+        and _on_the_way_then(other, order, answers, now, policy)
+    )
+
+
+def _on_the_way_then(
+    name: str, order: Sequence[str], answers: Mapping[str, Any], now: datetime, policy: Policy
+) -> bool:
+    earlier = set(order[: order.index(name)])
+    known = {k: v for k, v in answers.items() if k in earlier or k not in order}
+    if name == "reference" and policy.keys_first and "method" not in known:
+        return True  # keys first: asked before the way of paying is known
+    return asked_on_the_way(BY_FIELD[name], known, now, policy)
 
 
 def story_pending(story: Story, answers: Mapping[str, Any], exclude: str = "") -> dict[str, Any]:
@@ -180,6 +234,8 @@ class IntakeBase:
         self._after_summary: list[Reply] = []
         self._slip_answers: dict[str, Any] | None = None
         self._story: Story | None = None
+        #: Entering the summary says nothing (the ladder's rung follows instead).
+        self._quiet = False
 
     def _question(self) -> Question:
         return self.questions[self.state]

@@ -21,7 +21,7 @@ from flows.diagnosis import (
 )
 from flows.facts import Facts, visible_fields
 from flows.incidents import Incident, affecting
-from flows.intake_core import IntakeBase
+from flows.intake_core import IntakeBase, question_number
 from flows.intake_table import (
     CHOOSING_NEXT,
     CONFIRMING_SLIP,
@@ -71,12 +71,18 @@ class IntakeReplies(IntakeBase):
             correcting = self.record.pending_slip is not None
             source = self.record.pending_slip if correcting else self.record.answers
             current = (source or {}).get(question.field)
+            revising = self.record.revising or correcting
             context: dict[str, Any] = {
                 "current": current,
-                "revising": self.record.revising or correcting,
+                "revising": revising,
                 "optional": question.optional,
                 "choices": question.choices,
+                # Changing one answer is no step of the walk: no number then; nor the bank
+                # asked at the ladder's bank rung, after the summary.
+                "number": None if revising or self.record.climbing else self._number(question),
             }
+            if question.field == "bank":
+                context["ladder"] = self.record.climbing
             if question.field == "acquirer":
                 # Asked on the way only for a wallet payment: who gave the collection code.
                 context["wallet"] = self.record.answers.get("method") in ("wechat", "alipay")
@@ -102,11 +108,19 @@ class IntakeReplies(IntakeBase):
             self.record.revising = True
             self.record.open_only = False
             self.replies.append(self._review_reply())
-        elif self.state == SUMMARIZED:
+        elif self.state == SUMMARIZED and not self._quiet:
             facts = Facts.from_answers(self.record.answers)
             diagnosis = diagnose(facts, self.now, self.policy)
             self.replies.append(self._summary_reply(facts, diagnosis))
             self.replies.extend(self._after_summary)
+
+    def _number(self, question: Question) -> int:
+        """Count this question as asked, and number it (flows.intake_core.question_number)."""
+        if question.field not in self.record.asked:
+            self.record.asked.append(question.field)
+        return question_number(
+            question.field, self.record.asked, self.record.answers, self.now, self.policy
+        )
 
     def _keys_buttons(self, question: Question) -> tuple[tuple[Button, ...], ...]:
         if not self._keys_unconfirmed(question) or not self.record.answers.get("reference"):

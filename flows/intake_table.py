@@ -69,8 +69,11 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("welcome", [IDLE, SUMMARIZED],   IDLE),
     _t("welcome", [*ASKING, CONFIRMING_SLIP, REVIEWING], None, after="resume"),
     _t("begin",   [IDLE, SUMMARIZED],   _s("when"), before="start_over"),
+    # The bank asked for the ladder's bank rung (below): leaving it returns to the summary.
+    _t("cancel",  _s("bank"), SUMMARIZED, conditions="climbing", before="stop_climbing"),
     _t("cancel",  [*ASKING, CONFIRMING_SLIP, REVIEWING], IDLE, before="drop_answers"),
     # A photo of the slip: what was read waits for "is this right?"; nothing read, re-ask.
+    _t("read_slip", _s("bank"), None, conditions="climbing", after="announce"),
     _t("read_slip", SLIP_SOURCES, None, unless="slip_has_answers", after="report_unread_slip"),
     _t("read_slip", SLIP_SOURCES, CONFIRMING_SLIP, before="hold_slip"),
     # A story typed at the welcome or after a summary: what was understood waits for "is this
@@ -87,8 +90,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     # other questions too (confirmed first), the answer said in other words, cancel, restart.
     _t("answer", ASKING, None, conditions="story_wants_person", unless="answer_is_valid",
        after="record_person_request"),
-    _t("answer", ASKING, CONFIRMING_SLIP, conditions="tells_more", unless="correcting_slip",
-       before="hold_story"),
+    _t("answer", ASKING, CONFIRMING_SLIP, conditions="tells_more",
+       unless=["correcting_slip", "climbing"], before="hold_story"),
     _t("answer", ASKING, CHOOSING_NEXT, conditions="story_answers_it",
        unless=["answer_is_valid", "correcting_slip"], before="take_story_answer"),
     _t("answer", ASKING, IDLE, conditions="story_cancels", unless="answer_is_valid",
@@ -96,6 +99,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("answer", ASKING, _s("when"), conditions="story_restarts", unless="answer_is_valid",
        before="start_over"),
     _t("answer", ASKING, None, unless="answer_is_valid", after="reject_answer"),
+    # The bank, asked at the ladder's bank rung: the rung follows with its hotline.
+    _t("answer", _s("bank"), SUMMARIZED, conditions="climbing",
+       before=[ACCEPT, "bank_for_ladder"], after="recheck"),
     _t("answer", SLIP_STATES, CONFIRMING_SLIP, conditions="correcting_slip",
        before="correct_slip_value"),
     _t("answer", ASKING, REVIEWING, conditions="revising", before=ACCEPT),
@@ -134,6 +140,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("answer", _s("slip_type"),   CHOOSING_NEXT,     before=ACCEPT),
     # Back: while changing a field it returns to the review (or the slip's confirmation);
     # otherwise to the previous question.
+    _t("back", _s("bank"),        SUMMARIZED, conditions="climbing", before="stop_climbing"),
     _t("back", SLIP_STATES,      CONFIRMING_SLIP, conditions="correcting_slip"),
     _t("back", ASKING,           REVIEWING, conditions="revising"),
     _t("back", _s("when"),        IDLE),
@@ -204,6 +211,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("keys_ok", _s("reference"), CHOOSING_NEXT, before="only_open_next"),
     # After the summary.
     _t("arrived",       SUMMARIZED, None, after="note_arrived"),
+    # At the rung "call your bank's hotline", a bank never asked is asked first (its hotline).
+    _t("still_missing", SUMMARIZED, _s("bank"), conditions="bank_rung_needs_bank",
+       before="climb_to_bank"),
     _t("still_missing", SUMMARIZED, None, after="recheck"),
     _t("follow_up",     SUMMARIZED, None, after="schedule_check_back"),
     # Anytime.

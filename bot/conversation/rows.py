@@ -60,12 +60,18 @@ class Conversations:
 SLIP_KEY = "_slip"
 #: Key of which answers came from a slip or a story rather than their question (flows.readings).
 ORIGINS_KEY = "_from"
+#: Key of the questions shown on the way (what numbers the next one).
+ASKED_KEY = "_asked"
+#: Key of the mark that the bank question is asked for the "still missing" ladder.
+CLIMBING_KEY = "_climbing"
 
 
 def record_of(row: Conversation) -> IntakeRecord:
     answers = dict(row.answers or {})
     slip = answers.pop(SLIP_KEY, None) or {}
     origins = answers.pop(ORIGINS_KEY, None) or {}
+    asked = answers.pop(ASKED_KEY, None) or []
+    climbing = bool(answers.pop(CLIMBING_KEY, False))
     return IntakeRecord(
         state=row.state,
         locale=row.locale,
@@ -75,6 +81,8 @@ def record_of(row: Conversation) -> IntakeRecord:
         pending_source=slip.get("source") or SLIP,
         fresh=bool(slip.get("fresh")),
         origins=dict(origins),
+        asked=list(asked),
+        climbing=climbing,
         failures=row.failures,
         revising=row.revising,
         consented_at=row.consented_at,
@@ -96,6 +104,10 @@ def store_record(row: Conversation, record: IntakeRecord, now: datetime) -> None
         }
     if record.origins:
         row.answers[ORIGINS_KEY] = dict(record.origins)
+    if record.asked:
+        row.answers[ASKED_KEY] = list(record.asked)
+    if record.climbing:
+        row.answers[CLIMBING_KEY] = True
     row.failures = record.failures
     row.revising = record.revising
     row.consented_at = record.consented_at

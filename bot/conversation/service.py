@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.conversation.case_views import case_view, last_text, rating_reply
+from bot.conversation.handoff_keys import take_keys
 from bot.conversation.inbox import take_update
 from bot.conversation.messages import ChatRef, Incoming, Result, locale_for
 from bot.conversation.outbox import enqueue
@@ -38,13 +39,14 @@ from bot.support.incidents import active_incidents
 from flows.answers import InvalidAnswer
 from flows.callbacks import CaseReply, Forget, Rating, decode, encode
 from flows.case import WITH_PEOPLE, CaseFlow, CaseState, can_reopen
-from flows.diagnosis import Climb, Outcome, climb
+from flows.diagnosis import Outcome, climb, diagnose
 from flows.facts import Facts
+from flows.handoff import keys_from_slip, keys_in_message
 from flows.intake import IntakeFlow
 from flows.intake_core import IntakeRecord
 from flows.intake_events import Event, event_from_button, event_from_command
 from flows.intake_replies import still_missing_reply
-from flows.intake_table import CONFIRMING_SLIP, IDLE, READS_SLIPS, SUMMARIZED
+from flows.intake_table import CONFIRMING_SLIP, IDLE, KEY_QUESTIONS, READS_SLIPS, SUMMARIZED
 from flows.questions import BY_STATE, keys_wanted
 from flows.records_lookup import LookupKeys, keys_ready
 from flows.redaction import Finding, redact
@@ -196,8 +198,14 @@ class ConversationService:
                 Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
             )
         ).first()
+        if row is None:
+            return False
         # Before consent (a story waiting for "Agree") nothing is read or kept.
-        return row is not None and row.state in READS_SLIPS and row.consented_at is not None
+        if row.state in READS_SLIPS and row.consented_at is not None:
+            return True
+        # With people, the photo the hand-off asked for: its keys go on the case.
+        latest = self.ops(session, self.clock()).latest_case(chat.channel, chat.chat_id)
+        return latest is not None and latest.status in WITH_PEOPLE
 
     def render(
         self, replies: list[Reply], locale: str, quoted: str | None = None
@@ -249,13 +257,19 @@ class ConversationService:
         elif incoming.kind == "button":
             pressed = decode(incoming.text)
             if isinstance(pressed, CaseReply | Rating):
-                return self._case_button(ops, row, pressed)
+                return self._case_button(ops, row, record, pressed)
             if isinstance(pressed, Forget):
                 return self._forget(ops, row, record, pressed.confirmed)
             event = event_from_button(incoming.text)
             if event is None:
                 return [Reply("stale_button"), *self.flow.replay(record, now, desk)]
         elif incoming.kind == "text":
+            if live is not None and self._may_give_keys(record):
+                policy = self.flow.policy
+                facts = live.facts or {}
+                keys = keys_in_message(incoming.text, facts, now, policy.banks, policy.cycles)
+                if keys:
+                    return self._take_keys(ops, record, live, keys, desk)
             if record.state not in BY_STATE:
                 told = None
                 if live is None:
@@ -275,6 +289,13 @@ class ConversationService:
                 row.photo_file_ids = [*(row.photo_file_ids or []), incoming.file_id][-5:]
             if attached and live is not None:
                 live.photo_file_ids = [*(live.photo_file_ids or []), incoming.file_id][-5:]
+            keys = keys_from_slip(incoming.slip, now) if incoming.slip is not None else {}
+            if live is not None and keys:
+                # The photo the hand-off asked for: its keys go on the case right away; during
+                # the intake the slip is still confirmed as any other.
+                taken = self._take_keys(ops, record, live, keys, desk, from_slip=True)
+                if record.state not in READS_SLIPS:
+                    return taken
             if record.state not in READS_SLIPS:
                 return [Reply("photo_received", {"state": record.state, "attached": attached})]
             event = Event(
@@ -298,6 +319,26 @@ class ConversationService:
                     )
                 )
         return replies
+
+    def _may_give_keys(self, record: IntakeRecord) -> bool:
+        """Outside the intake, or at a question that does not itself ask for a key (there the
+        intake takes it as the answer)."""
+        field = self.flow.current_field(record)
+        return field is None or field not in KEY_QUESTIONS
+
+    def _take_keys(
+        self,
+        ops: CaseOps,
+        record: IntakeRecord,
+        live: Case,
+        keys: dict[str, str],
+        desk: ConversationDesk,
+        from_slip: bool = False,
+    ) -> list[Reply]:
+        noted = take_keys(ops, record, live, keys, from_slip)
+        if record.state in BY_STATE or record.state == CONFIRMING_SLIP:
+            return [noted, *self.flow.replay(record, ops.now, desk)]  # the question still open
+        return [noted]
 
     def _forget(
         self, ops: CaseOps, row: Conversation, record: IntakeRecord, confirmed: bool
@@ -377,7 +418,7 @@ class ConversationService:
         return [Reply("status_list", {"cases": [case_view(case) for case in mine]})]
 
     def _case_button(
-        self, ops: CaseOps, row: Conversation, pressed: CaseReply | Rating
+        self, ops: CaseOps, row: Conversation, record: IntakeRecord, pressed: CaseReply | Rating
     ) -> list[Reply]:
         """Merchant buttons about a case (follow-up answers, rating): checked to be theirs."""
         case = Cases(ops.session).by_number(pressed.case_number)
@@ -393,13 +434,13 @@ class ConversationService:
             ops.fire(case, "resolve", actor="merchant", reason="arrived at follow-up")
             return [rating_reply("arrived", case.number)]
         if verb == "no" and case.status in (CaseState.OPEN, CaseState.WAITING):
-            step, reply = self._climb(ops, row, case)
-            if step.diagnosis.outcome is not Outcome.OVERDUE:
-                return [reply]
+            outcome, replies = self._climb(ops, row, record, case)
+            if outcome is not Outcome.OVERDUE:
+                return replies
             ops.fire(case, "escalate", actor="merchant", reason="still missing at follow-up")
             case.escalation_reason = "followup"
             return [
-                reply,
+                *replies,
                 Reply(
                     "person_requested",
                     {
@@ -410,20 +451,26 @@ class ConversationService:
                 ),
             ]
         if verb == "next" and case.status not in (CaseState.RESOLVED, CaseState.CLOSED):
-            return [self._climb(ops, row, case)[1]]
+            return self._climb(ops, row, record, case)[1]
         return [Reply("stale_button")]
 
-    def _climb(self, ops: CaseOps, row: Conversation, case: Case) -> tuple[Climb, Reply]:
-        """'Still missing' about a case, outside its conversation: the next rung."""
+    def _climb(
+        self, ops: CaseOps, row: Conversation, record: IntakeRecord, case: Case
+    ) -> tuple[Outcome, list[Reply]]:
+        """'Still missing' about a case, outside its conversation: the next rung (the bank's
+        hotline with a bank never asked: the conversation asks it first, as in the intake)."""
         facts = Facts.from_answers(case.facts)
         desk = ConversationDesk(ops, row)
+        if record.case_number == case.number and self.flow.bank_first(record, ops.now, desk):
+            outcome = diagnose(facts, ops.now, self.flow.policy).outcome
+            return outcome, self.flow.handle(record, Event("still_missing"), ops.now, desk)
         step = climb(facts, desk.ladder(case.number), ops.now, self.flow.policy)
         before = desk.climbed(case.number, step)
         incidents = active_incidents(ops.session)
         reply = still_missing_reply(
             case.number, facts, step, before, ops.now, incidents, case_buttons=True
         )
-        return step, reply
+        return step.diagnosis.outcome, [reply]
 
     # -- timers ------------------------------------------------------------------------------
 

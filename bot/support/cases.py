@@ -7,6 +7,7 @@ What support must be told is collected as events and sent to the support group a
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -173,6 +174,19 @@ class CaseOps:
                 self.disarm(case, FOLLOWUP)
             self.events.append(SupportEvent("changed", case.id, text=trigger))
 
+    def add_keys(self, case: Case, keys: Mapping[str, str]) -> None:
+        """Trace keys the merchant gave after the hand-off (flows.handoff): into the case's
+        facts, so support sees the case complete; its card is re-rendered ("changed": keys)."""
+        if all((case.facts or {}).get(name) == value for name, value in keys.items()):
+            return
+        case.facts = {**(case.facts or {}), **keys}
+        if keys.get("reference"):
+            case.reference = keys["reference"]
+        case.updated_at = self.now
+        self.events.append(SupportEvent("changed", case.id, text="keys"))
+        if keys.get("reference") and case.duplicate_of is None:
+            self.flag_duplicate(case)
+
     def arm(self, case: Case, kind: str, due_at: datetime) -> None:
         """One pending timer of a kind per case: re-arming moves it."""
         self.disarm(case, kind)
@@ -327,6 +341,13 @@ class ConversationDesk:
     def ladder(self, case_number: str) -> tuple[str, ...]:
         case = self._existing(case_number)
         return tuple(case.ladder or ()) if case is not None else ()
+
+    def add_answers(self, case_number: str, answers: dict[str, Any]) -> None:
+        case = self._existing(case_number)
+        if case is None:
+            return
+        case.facts = {**(case.facts or {}), **answers}
+        case.updated_at = self.ops.now
 
     def climbed(self, case_number: str, climb: Climb) -> Outcome | None:
         case = self._existing(case_number)

@@ -28,6 +28,7 @@ class FakeDesk:
         self.incidents: list[Incident] = []
         self.ladders: dict[str, tuple[str, ...]] = {}
         self.outcomes: dict[str, Outcome] = {}
+        self.added: list[tuple[str, dict[str, Any]]] = []
 
     def open_case(
         self, facts: Facts, diagnosis: Diagnosis, answers: dict[str, Any], existing: str | None
@@ -64,6 +65,9 @@ class FakeDesk:
 
     def ladder(self, case_number: str) -> tuple[str, ...]:
         return self.ladders.get(case_number, ())
+
+    def add_answers(self, case_number: str, answers: dict[str, Any]) -> None:
+        self.added.append((case_number, answers))
 
     def climbed(self, case_number: str, climb: Climb) -> Outcome | None:
         before = self.outcomes.get(case_number)

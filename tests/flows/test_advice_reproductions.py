@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from bot.conversation.rendering import Renderer
+from flows.callbacks import Answer, encode
 from flows.intake_table import SUMMARIZED
 from flows.replies import Reply
 from flows.settlement_calendar import SHANGHAI
@@ -113,8 +114,12 @@ def test_4_still_missing_climbs_the_ladder_up_to_the_legal_route_and_a_person() 
     dialogue, summary = intake(terminal="noresult", records="cantcheck")  # C
     seen = [summary.context["diagnosis"].rungs]
     bodies = []
+    asked_bank = 0
     for _ in range(8):
         dialogue.press("x:missing")
+        if dialogue.last[0].template == "ask_bank":  # the bank rung: its hotline needs the bank
+            asked_bank += 1
+            dialogue.press(encode(Answer("bank", "icbc")))
         (reply,) = dialogue.last
         assert reply.template == "still_missing"
         bodies.append(texts(reply)["en"])
@@ -125,6 +130,8 @@ def test_4_still_missing_climbs_the_ladder_up_to_the_legal_route_and_a_person() 
     assert "12363" in "".join(bodies)
     assert "lawsuit" in "".join(bodies)
     assert "Talk to a person" in bodies[-1]
+    assert asked_bank == 1
+    assert "95588" in "".join(bodies)  # the bank's hotline, from the directory
 
 
 def test_4_help_names_the_query_paths() -> None:

@@ -267,6 +267,7 @@ def test_a_value_is_corrected_from_the_confirmation_and_returns_there() -> None:
         "revising": True,
         "optional": False,
         "choices": (),
+        "number": None,  # correcting one value is no step of the walk: no number
     }
     dialogue.say("很多钱")  # not an amount: re-asked, still correcting
     assert dialogue.templates() == ["invalid"]

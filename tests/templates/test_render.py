@@ -294,6 +294,13 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
     samples.setdefault("off_topic", []).extend(
         [{"state": "idle"}, {"state": "summarized"}, {"state": "confirming_story"}]
     )
+    for number in (1, 12):  # the number this merchant is at (flows.intake_core)
+        samples["ask_amount"].append(
+            {"current": None, "revising": False, "optional": False, "number": number}
+        )
+    samples["ask_bank"].append(  # at the ladder's bank rung, after the summary
+        {"current": None, "revising": False, "optional": False, "ladder": True, "number": None}
+    )
     for choices in (("t1", "unsure"), ("d1", "d0", "unsure")):  # a deployment's own cycles
         samples["ask_cycle"].append(
             {"current": None, "revising": False, "optional": False, "choices": choices}
@@ -362,6 +369,15 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         ],
         "followup_question": [{"case": case}, {"case": bare}],
         "relayed": [{"case_number": "PB-20261125-0001"}],
+        "keys_noted": [
+            {"case_number": "PB-20261125-0001", "keys": {"reference": "312345678901"}},
+            {
+                "case_number": "PB-20261125-0001",
+                "keys": {"reference": "312345678901", "terminal_id": "12345678"},
+                "from_slip": True,
+            },
+            {"case_number": "PB-1", "keys": {"order_no": "4200001234202612050123456789"}},
+        ],
         "possible_duplicate": [{"case_number": "PB-20261125-0002", "other": "PB-20261125-0001"}],
         "reopened": [{"case_number": "PB-20261125-0001"}],
         "status_list": [{"cases": [case, bare]}, {"cases": []}],
@@ -405,6 +421,12 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
             {"case": case, "what": "changed", "detail": "summary"},
             {"case": case, "what": "changed", "detail": "ladder"},
             {"case": bare, "what": "changed", "detail": "claim"},
+            {
+                "case": case,
+                "what": "changed",
+                "detail": "keys",
+                "facts": {"reference": "312345678901", "terminal_id": "12345678"},
+            },
         ],
         "support_refused": [{}],
         "forget_confirm": [{}],

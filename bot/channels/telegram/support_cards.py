@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import Bot, Message
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.channels.telegram.keyboards import keyboard
 from bot.config import Settings
@@ -97,8 +97,12 @@ class SupportCards:
         return self.service.render([reply], locale or self.locale, quoted)
 
     def _card_buttons(self, case: Case) -> tuple[tuple[Button, ...], ...]:
+        return self._buttons_of(case.id)
+
+    @staticmethod
+    def _buttons_of(case_id: int) -> tuple[tuple[Button, ...], ...]:
         return rows(
-            *(Button(verb, encode(AgentAction(verb, case.id))) for verb in AGENT_VERBS_IN_ORDER),
+            *(Button(verb, encode(AgentAction(verb, case_id))) for verb in AGENT_VERBS_IN_ORDER),
             per_row=3,
         )
 
@@ -199,10 +203,35 @@ class SupportCards:
         elif event.kind in ("changed", "duplicate"):
             if thread and await self.forum(bot):
                 await bot.edit_forum_topic(self.chat_id, thread, name=view["topic"])
+            if event.text == "keys" and card:
+                await self._refresh_card(bot, event.case_id, view, card)
             message = self._render(
-                "support_change", {"case": view["case"], "what": event.kind, "detail": event.text}
+                "support_change",
+                {
+                    "case": view["case"],
+                    "what": event.kind,
+                    "detail": event.text,
+                    "facts": view["facts"],
+                },
             )
             await self._send(bot, message, **target)
+
+    async def _refresh_card(self, bot: Bot, case_id: int, view: dict[str, Any], card: int) -> None:
+        """The card rendered again as the case is now, in place (the merchant gave what it
+        said was missing). A card too long for one message is left; the notice says it."""
+        parts = self._render("support_card", view, buttons=self._buttons_of(case_id))
+        if len(parts) != 1:
+            return
+        try:
+            await bot.edit_message_text(
+                parts[0].text,
+                chat_id=self.chat_id,
+                message_id=card,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(parts[0]),
+            )
+        except BadRequest as error:  # "message is not modified": the card already says it
+            log.info("card not edited: %s", error.message)
 
     @staticmethod
     def _card_place(session: Session, case_id: int) -> tuple[int | None, int | None]:
