@@ -9,10 +9,10 @@ the replies and persists the record. Nothing here sends, stores or renders anyth
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
 
-from transitions import EventData, Machine
+from transitions import EventData
 
 from flows.callbacks import Action, Answer, Rating, encode
 from flows.diagnosis import (
@@ -22,18 +22,17 @@ from flows.diagnosis import (
 )
 from flows.facts import Facts
 from flows.intake_conditions import IntakeConditions
-from flows.intake_core import CaseDesk, IntakeRecord, has_content, story_pending
+from flows.intake_core import CaseDesk, IntakeRecord, has_content
 from flows.intake_events import Event
-from flows.intake_replies import IntakeReplies, still_missing_reply
+from flows.intake_readings import IntakeReadings
+from flows.intake_replies import still_missing_reply
 from flows.intake_table import (
     CONFIRMING_SLIP,
     FAILURES_BEFORE_HELP,
     IDLE,
     LOCALES,
-    STATES,
     SUMMARIZED,
-    TRANSITIONS,
-    TYPED_KEY,
+    build_machine,
 )
 from flows.questions import (
     BY_STATE,
@@ -43,18 +42,19 @@ from flows.questions import (
     tailored,
     when_choice,
 )
-from flows.readings import ASK_KEY, SLIP, STORY, merge, took_answer
+from flows.readings import STORY, took_answer
 from flows.records_lookup import Found, LookupResult, NotFound, evidence, result_reply
 from flows.replies import Button, Reply, rows
 from flows.settlement_calendar import SHANGHAI
-from flows.story import Intent, Story, read_story
+from flows.story import Intent, read_story
 
 
-class Intake(IntakeConditions, IntakeReplies):
+class Intake(IntakeConditions, IntakeReadings):
     """The model the machine drives for one update; it records replies instead of sending.
 
-    Its conditions and replies are mixed in from `flows.intake_conditions` and
-    `flows.intake_replies`; the actions, which change the record, are here.
+    Its conditions, replies and the actions on slips and stories are mixed in from
+    `flows.intake_conditions`, `flows.intake_replies` and `flows.intake_readings`; the other
+    actions, which change the record, are here.
     """
 
     def start_over(self, event: EventData) -> None:
@@ -74,138 +74,6 @@ class Intake(IntakeConditions, IntakeReplies):
         self._forget_reading()
         self.record.open_only = False
         self.replies.append(Reply("cancelled"))
-
-    def _forget_reading(self) -> None:
-        self.record.pending_slip = None
-        self.record.pending_source = SLIP
-        self.record.fresh = False
-        self.record.origins = {}
-        self.record.asked = []
-        self.record.climbing = False
-
-    # -- the slip -----------------------------------------------------------------------------
-
-    def hold_slip(self, event: EventData) -> None:
-        self.record.pending_slip = dict(self._slip_answers or {})
-        self.record.pending_source = SLIP
-        self.record.fresh = False
-
-    def hold_new_story(self, event: EventData) -> None:
-        """A new enquiry told as a story: nothing of an earlier one carries over, and before
-        consent nothing else is kept (declining erases it, see drop_story)."""
-        story: Story = event.kwargs["story"]
-        self.record.answers = {}
-        self.record.revising = False
-        self.record.failures = 0
-        self.record.case_number = None
-        self.record.open_only = False
-        self.record.origins = {}
-        self.record.asked = []
-        self.record.climbing = False
-        self.record.pending_slip = story_pending(story, {})
-        self.record.pending_source = STORY
-        self.record.fresh = True
-
-    def add_to_story(self, event: EventData) -> None:
-        """More of the story before confirming: what the later message says wins."""
-        story: Story = event.kwargs["story"]
-        pending = dict(self.record.pending_slip or {})
-        more = story_pending(story, self.record.answers)
-        asked = [*pending.get(ASK_KEY, []), *more.pop(ASK_KEY, [])]
-        pending.update(more)
-        taken = {name for name in pending if not name.startswith("_")}
-        asked = [a for a in asked if a["field"] not in taken]
-        pending.pop(ASK_KEY, None)
-        if asked:
-            pending[ASK_KEY] = asked
-        self.record.pending_slip = pending
-
-    def hold_story(self, event: EventData) -> None:
-        """At a question: the story's value for it is the answer, the rest is confirmed first."""
-        story = self._story
-        assert story is not None
-        self._take_story_answer(story)
-        self.record.pending_slip = story_pending(story, self.record.answers)
-        self.record.pending_source = STORY
-        self.record.fresh = False
-
-    def take_story_answer(self, event: EventData) -> None:
-        assert self._story is not None
-        self._take_story_answer(self._story)
-        self.record.open_only = True
-
-    def _take_story_answer(self, story: Story) -> None:
-        name = self._question().field
-        if name not in story.facts:
-            return  # asked again once the rest is confirmed
-        self.record.answers[name] = story.facts[name]
-        took_answer(self.record.origins, name)
-        self.record.failures = 0
-        if name == "when":
-            self._check_age(date.fromisoformat(story.facts[name]["day"]))
-
-    def drop_story(self, event: EventData) -> None:
-        """Declined at the welcome: the story and anything read from it are erased."""
-        consented = self.record.consented_at is not None
-        self.record.answers = {}
-        self._forget_reading()
-        self.replies.append(Reply("story_discarded", {"consented": consented}))
-
-    def report_unread_slip(self, event: EventData) -> None:
-        """Nothing usable on the photo (or no reader here): say why, then ask as before."""
-        problem = event.kwargs.get("problem") or "nothing_read"
-        attached = bool(event.kwargs.get("attached"))
-        self.replies.append(Reply("slip_unread", {"problem": problem, "attached": attached}))
-        self.announce(event)
-
-    def apply_slip(self, event: EventData) -> None:
-        """The merchant confirmed a slip's or a story's values: they become answers through
-        the one merge (flows.readings); only open questions remain. Confirming a story told
-        before consent is the merchant's agreement to the privacy notice shown with it."""
-        pending = dict(self.record.pending_slip or {})
-        typed = pending.pop(TYPED_KEY, [])
-        merge(self.record.answers, self.record.origins, pending, self.record.pending_source, typed)
-        self.record.pending_slip = None
-        self.record.pending_source = SLIP
-        self.record.fresh = False
-        self.record.revising = False
-        self.record.open_only = True
-        self.record.failures = 0
-        if self.record.consented_at is None:
-            self.record.consented_at = self.now
-        if "when" in pending and self.record.answers.get("when") == pending["when"]:
-            self._check_age(date.fromisoformat(pending["when"]["day"]))
-
-    def drop_slip(self, event: EventData) -> None:
-        story = self.record.pending_source == STORY
-        self._forget_reading_only()
-        self.replies.append(
-            Reply("story_discarded" if story else "slip_discarded", {"consented": True})
-        )
-
-    def _forget_reading_only(self) -> None:
-        self.record.pending_slip = None
-        self.record.pending_source = SLIP
-        self.record.fresh = False
-
-    def correct_slip_value(self, event: EventData) -> None:
-        """A corrected value replaces the one read; Skip or "no receipt" removes it."""
-        pending = dict(self.record.pending_slip or {})
-        name = self._question().field
-        if self._parsed is None:
-            pending.pop(name, None)
-        else:
-            pending[name] = self._parsed
-        pending[TYPED_KEY] = sorted({*pending.get(TYPED_KEY, []), name})
-        self.record.pending_slip = pending
-        self.record.failures = 0
-
-    def remove_slip_value(self, event: EventData) -> None:
-        """A value no question asks for (card, batch, auth code) can only be removed."""
-        pending = dict(self.record.pending_slip or {})
-        pending.pop(event.kwargs.get("field", ""), None)
-        self.record.pending_slip = pending
-        self.announce(event)
 
     def climb_to_bank(self, event: EventData) -> None:
         self.record.climbing = True
@@ -406,21 +274,6 @@ class Intake(IntakeConditions, IntakeReplies):
                 },
             )
         )
-
-    # -- what each state says on entry --------------------------------------------------------
-
-
-def build_machine() -> Machine:
-    """The one machine for the intake; models are attached per update and detached after."""
-    return Machine(
-        model=None,
-        states=[{"name": name, "on_enter": "announce"} for name in STATES],
-        transitions=TRANSITIONS,
-        initial=IDLE,
-        auto_transitions=False,
-        send_event=True,
-        ignore_invalid_triggers=True,
-    )
 
 
 class IntakeFlow:

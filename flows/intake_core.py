@@ -288,3 +288,11 @@ class IntakeBase:
             self.replies.append(Reply("warn_old", {"days": TRACEABLE_DAYS}))
 
     # -- actions ------------------------------------------------------------------------------
+
+    def _forget_reading(self) -> None:
+        self.record.pending_slip = None
+        self.record.pending_source = SLIP
+        self.record.fresh = False
+        self.record.origins = {}
+        self.record.asked = []
+        self.record.climbing = False

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from transitions import Machine
+
 from flows.questions import (
     BY_FIELD,
     QUESTIONS,
@@ -222,3 +224,16 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("ask_person",   "*", None, after="record_person_request"),
 ]
 # fmt: on
+
+
+def build_machine() -> Machine:
+    """The one machine for the intake; models are attached per update and detached after."""
+    return Machine(
+        model=None,
+        states=[{"name": name, "on_enter": "announce"} for name in STATES],
+        transitions=TRANSITIONS,
+        initial=IDLE,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=True,
+    )

@@ -23,7 +23,7 @@ from bot.conversation.messages import ChatRef, Incoming, Result, locale_for
 from bot.conversation.outbox import enqueue
 from bot.conversation.privacy import forget_chat, reset_conversation
 from bot.conversation.rendering import Outgoing, Renderer
-from bot.conversation.rows import Conversations, record_of, store_record
+from bot.conversation.rows import Conversations, answers_key_question, record_of, store_record
 from bot.storage.db import Database
 from bot.storage.models import Case, Conversation, Timer
 from bot.support.cases import (
@@ -36,7 +36,6 @@ from bot.support.cases import (
     case_record,
 )
 from bot.support.incidents import active_incidents
-from flows.answers import InvalidAnswer
 from flows.callbacks import CaseReply, Forget, Rating, decode, encode
 from flows.case import WITH_PEOPLE, CaseFlow, CaseState, can_reopen
 from flows.diagnosis import Outcome, climb, diagnose
@@ -59,9 +58,6 @@ log = logging.getLogger(__name__)
 
 #: Key in the answers of the keys last looked up (a lookup runs once per set of keys).
 LOOKUP_KEYS = "records_keys"
-
-#: Questions whose valid answers may look like card numbers to the redaction rules.
-KEY_FIELDS = frozenset({"merchant_id"})  # 15 characters, the length of some card numbers
 
 
 class ConversationService:
@@ -175,7 +171,7 @@ class ConversationService:
         if (
             incoming.kind == "text"
             and not incoming.found
-            and _answers_key_question(record.state, incoming.text)
+            and answers_key_question(record.state, incoming.text)
         ):
             return incoming, None
         redaction = redact(incoming.text)
@@ -496,27 +492,3 @@ class ConversationService:
             .with_for_update(skip_locked=True)
         )
         return list(session.scalars(query))
-
-
-def answers_key(db: Database, chat: ChatRef, text: str) -> bool:
-    """Whether `text` answers the receipt-key question the chat is on now, so that redaction
-    at the webhook's door lets it through as `_screen` does (read outside the update's turn:
-    a rare race makes it a needless warning, never a kept secret, since `_screen` runs too)."""
-    with db.transaction() as session:
-        state = session.scalar(
-            select(Conversation.state).where(
-                Conversation.channel == chat.channel, Conversation.chat_id == chat.chat_id
-            )
-        )
-    return state is not None and _answers_key_question(state, text)
-
-
-def _answers_key_question(state: str, text: str) -> bool:
-    question = BY_STATE.get(state)
-    if question is None or question.field not in KEY_FIELDS or question.parse is None:
-        return False
-    try:
-        question.parse(text, datetime.now(UTC))
-    except InvalidAnswer:
-        return False
-    return True

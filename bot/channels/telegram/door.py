@@ -15,7 +15,7 @@ from typing import Any
 from telegram import Message
 
 from bot.conversation.messages import ChatRef
-from bot.conversation.service import answers_key
+from bot.conversation.rows import answers_key
 from bot.storage.db import Database
 from flows.redaction import Finding, redact, redact_text
 
