@@ -1,4 +1,5 @@
-"""Persistence: SQLAlchemy 2 models, the engine and the repositories the service uses."""
+"""Persistence: the SQLAlchemy 2 models, the engine with its worker threads, and migrations; the
+queries live with the code that owns each table (docs/architecture.md)."""
 
 from bot.storage.db import Database
 from bot.storage.models import Base, Case, Conversation
