@@ -67,6 +67,11 @@ class Intake(IntakeConditions, IntakeReadings):
         if self.record.consented_at is None:
             self.record.consented_at = self.now
 
+    def step_back(self, event: EventData) -> None:
+        """Back to the previous question shown, through CHOOSING_NEXT (`first_asked` took the
+        case of none), so the table has one Back row, not one per pair of questions."""
+        self._back_to = self._previous_asked()
+
     def drop_answers(self, event: EventData) -> None:
         self.record.answers = {}
         self.record.revising = False

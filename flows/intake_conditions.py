@@ -11,8 +11,8 @@ from transitions import EventData
 
 from flows.diagnosis import climb
 from flows.facts import Facts
-from flows.intake_core import IntakeBase, story_pending
-from flows.intake_table import KEY_QUESTIONS, asking_state
+from flows.intake_core import IntakeBase, previous_asked, story_pending
+from flows.intake_table import KEY_QUESTIONS, TOLD_FIRST, asking_state
 from flows.questions import (
     BY_FIELD,
     NO_RECEIPT,
@@ -133,6 +133,29 @@ class IntakeConditions(IntakeBase):
         if first is None or event.transition is None:
             return False
         return event.transition.dest == first.state
+
+    def _previous_asked(self) -> str | None:
+        return previous_asked(
+            self._question().field, self.record.asked, self.record.answers, self.now, self.policy
+        )
+
+    def is_previous_asked(self, event: EventData) -> bool:
+        """Back's destination: the previous question this merchant was shown (`step_back`)."""
+        if self._back_to is None or event.transition is None:
+            return False
+        return event.transition.dest == asking_state(self._back_to)
+
+    def first_asked(self, event: EventData) -> bool:
+        return self._previous_asked() is None
+
+    def reopens_story(self, event: EventData) -> bool:
+        """Back from the first question shown after a story told before any question: the
+        merchant was at its confirmation (with what of it is still the story's)."""
+        return (
+            TOLD_FIRST in self.record.asked
+            and STORY in self.record.origins.values()
+            and self.first_asked(event)
+        )
 
     def asks_cycle(self, event: EventData) -> bool:
         """The cycle question, only where the cycle can move a due date (flows.questions)."""

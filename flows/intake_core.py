@@ -158,6 +158,27 @@ def question_number(
     )
 
 
+def previous_asked(
+    name: str, asked: Sequence[str], answers: Mapping[str, Any], now: datetime, policy: Policy
+) -> str | None:
+    """The question Back returns to from `name`: the last one before it in walk order that
+    this merchant was shown and that still counts (`question_number`'s rule, so its number is
+    one less); None from the first one shown. A question a story, a slip or earlier answers
+    settled was never shown, so Back never brings it up with a number already used."""
+    order = walk_order(policy.keys_first)
+    if name not in order:
+        return None
+    place = order.index(name)
+    before = [
+        other
+        for other in dict.fromkeys(asked)
+        if other in order
+        and order.index(other) < place
+        and _on_the_way_then(other, order, answers, now, policy)
+    ]
+    return max(before, key=order.index, default=None)
+
+
 def _on_the_way_then(
     name: str, order: Sequence[str], answers: Mapping[str, Any], now: datetime, policy: Policy
 ) -> bool:
@@ -236,6 +257,8 @@ class IntakeBase:
         self._story: Story | None = None
         #: Entering the summary says nothing (the ladder's rung follows instead).
         self._quiet = False
+        #: Back passes through CHOOSING_NEXT on its way to this question (`step_back`).
+        self._back_to: str | None = None
 
     def _question(self) -> Question:
         return self.questions[self.state]

@@ -11,6 +11,7 @@ from transitions import EventData
 from flows.intake_core import story_pending
 from flows.intake_replies import IntakeReplies
 from flows.intake_table import (
+    TOLD_FIRST,
     TYPED_KEY,
 )
 from flows.readings import ASK_KEY, SLIP, STORY, merge, took_answer
@@ -82,6 +83,21 @@ class IntakeReadings(IntakeReplies):
         if name == "when":
             self._check_age(date.fromisoformat(story.facts[name]["day"]))
 
+    def reopen_story(self, event: EventData) -> None:
+        """Back from the first question shown after a story told at the welcome: what is still
+        the story's waits for confirmation again, as before Agree; the merchant's own answers
+        stay. Declined now, the enquiry is dropped as declining it then would have."""
+        told = [name for name, origin in self.record.origins.items() if origin == STORY]
+        answers = self.record.answers
+        pending = {name: answers.pop(name) for name in told if name in answers}
+        for name in told:
+            del self.record.origins[name]
+        self.record.asked.remove(TOLD_FIRST)
+        self.record.pending_slip = pending
+        self.record.pending_source = STORY
+        self.record.fresh = True
+        self.record.open_only = False
+
     def drop_story(self, event: EventData) -> None:
         """Declined at the welcome: the story and anything read from it are erased."""
         consented = self.record.consented_at is not None
@@ -103,6 +119,8 @@ class IntakeReadings(IntakeReplies):
         pending = dict(self.record.pending_slip or {})
         typed = pending.pop(TYPED_KEY, [])
         merge(self.record.answers, self.record.origins, pending, self.record.pending_source, typed)
+        if self.record.fresh and TOLD_FIRST not in self.record.asked:
+            self.record.asked.insert(0, TOLD_FIRST)  # Back from the first question returns here
         self.record.pending_slip = None
         self.record.pending_source = SLIP
         self.record.fresh = False

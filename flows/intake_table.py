@@ -45,6 +45,9 @@ SLIP_STATES = list(ASKING)
 STORY_EXTRAS: tuple[str, ...] = ("received_amount", "received_day")
 #: Pending keys of the merchant's own corrections while confirming (they count as answers).
 TYPED_KEY = "_typed"
+#: Marks in `asked` that the enquiry began with a story confirmed before any question was shown:
+#: Back from the first question shown returns to that story's confirmation.
+TOLD_FIRST = "_told"
 #: Questions whose answers are digits a story would misread as an amount.
 KEY_QUESTIONS = frozenset({*RECEIPT_FIELDS, "order_no"})
 #: Where a slip photo is read: during the intake (after consent), on review, while confirming.
@@ -140,39 +143,21 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("answer", _s("voucher"),     REVIEWING,         before=ACCEPT),
     _t("answer", _s("order_no"),    REVIEWING,         before=ACCEPT),
     _t("answer", _s("slip_type"),   CHOOSING_NEXT,     before=ACCEPT),
-    # Back: while changing a field it returns to the review (or the slip's confirmation);
-    # otherwise to the previous question.
+    # Back: while changing a field it returns to the review (or the slip's confirmation).
     _t("back", _s("bank"),        SUMMARIZED, conditions="climbing", before="stop_climbing"),
     _t("back", SLIP_STATES,      CONFIRMING_SLIP, conditions="correcting_slip"),
     _t("back", ASKING,           REVIEWING, conditions="revising"),
-    _t("back", _s("when"),        IDLE),
-    _t("back", _s("amount"),      _s("when")),
-    _t("back", _s("method"),      _s("reference"), conditions="asked_keys_first"),
-    _t("back", _s("method"),      _s("amount")),
-    _t("back", _s("card_type"),   _s("method")),
-    _t("back", _s("terminal"),    _s("card_type"), conditions="asks_card_type"),
-    _t("back", _s("terminal"),    _s("method")),
-    _t("back", _s("records"),     _s("terminal")),
-    _t("back", _s("received"),    _s("records")),
-    _t("back", _s("cycle"),       _s("received")),
-    _t("back", _s("bank"),        _s("cycle"), conditions="asks_cycle"),
-    _t("back", _s("bank"),        _s("received")),
-    _t("back", _s("account"),     _s("bank"), conditions="asks_bank"),
-    _t("back", _s("account"),     _s("cycle"), conditions="asks_cycle"),
-    _t("back", _s("account"),     _s("received")),
-    _t("back", _s("acquirer"),    _s("account")),
-    _t("back", _s("reference"),   _s("amount"), conditions="asked_keys_first"),
-    _t("back", _s("reference"),   _s("acquirer"), conditions="asks_acquirer"),
-    _t("back", _s("reference"),   _s("account")),
-    _t("back", _s("order_no"),    _s("acquirer"), conditions="asks_acquirer"),
-    _t("back", _s("order_no"),    _s("account")),
-    _t("back", _s("terminal_id"), _s("reference")),
-    _t("back", _s("merchant_id"), _s("terminal_id")),
-    _t("back", _s("voucher"),     _s("merchant_id")),
+    # Otherwise to the previous question this merchant was shown (never one a story, a slip or
+    # an answer settled); from the first one shown, to the story's confirmation if the enquiry
+    # began with one, else to the welcome.
+    _t("back", _s("slip_type"),   CHOOSING_NEXT),
+    _t("back", ASKING,           CONFIRMING_SLIP, conditions="reopens_story",
+       before="reopen_story"),
+    _t("back", ASKING,           IDLE, conditions="first_asked"),
+    _t("back", ASKING,           CHOOSING_NEXT, before="step_back"),
     _t("back", REVIEWING,         _s("voucher"), conditions="walks_keys"),
     _t("back", REVIEWING,         _s("acquirer"), conditions="asks_acquirer"),
     _t("back", REVIEWING,         _s("account")),
-    _t("back", _s("slip_type"),   CHOOSING_NEXT),
     # The slip's "is this right?": confirm, correct one value, or set it all aside.
     # A story told at the welcome: declined, nothing of it is kept (consent was never given).
     _t("confirm_slip", CONFIRMING_SLIP, CHOOSING_NEXT, before="apply_slip"),
@@ -185,6 +170,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("correct_slip", CONFIRMING_SLIP, None, after="remove_slip_value"),
     # The next question: back to the review when changing, else the first one still open.
     _t("advance", CHOOSING_NEXT, REVIEWING, conditions="revising"),
+    # Back (above): the previous question shown.
+    *[_t("advance", CHOOSING_NEXT, question.state, conditions="is_previous_asked")
+      for question in QUESTIONS],
     # Keys first after a story or a slip too: the date and amount known, the reference next.
     _t("advance", CHOOSING_NEXT, _s("reference"), conditions="keys_next"),
     *[_t("advance", CHOOSING_NEXT, question.state, conditions="is_first_open")

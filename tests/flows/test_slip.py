@@ -481,10 +481,12 @@ def test_slip_buttons_fit_telegram_and_decode() -> None:
     assert event_from_button("r:nonsense") is None
 
 
-def test_back_skips_the_card_type_the_slip_answered() -> None:
+def test_back_skips_the_questions_the_slip_answered() -> None:
     dialogue = at(0)
     dialogue.photo(SLIP)
     dialogue.press("x:slip_ok")
     assert dialogue.state == "asking_terminal"
+    # The way of paying and the card type came from the slip, never shown: Back goes to the
+    # date, the question the photo was sent at.
     dialogue.command("back")
-    assert dialogue.state == "asking_method"
+    assert dialogue.state == "asking_when"
