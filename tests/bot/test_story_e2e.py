@@ -150,3 +150,35 @@ async def test_a_photo_before_consent_is_neither_read_nor_kept(tmp_path: Path) -
         with bot.parts.db.transaction() as session:
             row = session.scalars(select(Conversation).where(Conversation.chat_id == CHAT)).one()
             assert not row.photo_file_ids
+
+
+async def test_back_after_the_story_goes_to_questions_shown_then_to_the_story(
+    tmp_path: Path,
+) -> None:
+    """Back twice after Agree: the previous question shown (its number again), then the story's
+    "this is what I understood" (kept across updates in the row's asked record), never the way
+    of paying or the amount the story gave."""
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3") as bot,
+    ):
+        await step(api, "say", "/start")
+        await step(api, "say", STORY)
+        (first,) = await step(api, "press", "x:slip_ok")
+        assert "a:card_type:sale" in buttons(first)
+        assert "1." in first["text"]
+        (second,) = await step(api, "press", "a:card_type:sale")
+        assert "a:terminal:success" in buttons(second)
+        assert "2." in second["text"]
+        (again,) = await step(api, "press", "x:back")
+        assert "a:card_type:sale" in buttons(again)
+        assert "1." in again["text"]
+        (story,) = await step(api, "press", "x:back")
+        assert "我是这样理解的" in story["text"]
+        assert "¥5,000.00" in story["text"]
+        assert "同意并继续" not in story["text"]  # consent was given: no second privacy notice
+        assert stored(bot)["state"] == "confirming_slip"
+        (resumed,) = await step(api, "press", "x:slip_ok")
+        # The card type keeps its answer: the first question still open is the terminal, 2.
+        assert "a:terminal:success" in buttons(resumed)
+        assert "2." in resumed["text"]
