@@ -39,6 +39,8 @@ _s = asking_state  # short, for the table's columns
 ASKING = [question.state for question in QUESTIONS]
 STATES = [IDLE, *ASKING, CONFIRMING_SLIP, CHOOSING_NEXT, REVIEWING, SUMMARIZED]
 RECEIPT_STATES = [asking_state(name) for name in RECEIPT_FIELDS]
+#: Questions of the walk: all but the slip's type (never asked, only changed or corrected).
+WALKED = [state for state in ASKING if state != asking_state("slip_type")]
 #: Questions asked to correct one value of a reading (a slip's or a story's) before confirming.
 SLIP_STATES = list(ASKING)
 #: What a story tells beside the answers: kept with them, removable before confirming.
@@ -151,10 +153,10 @@ TRANSITIONS: list[dict[str, Any]] = [
     # an answer settled); from the first one shown, to the story's confirmation if the enquiry
     # began with one, else to the welcome.
     _t("back", _s("slip_type"),   CHOOSING_NEXT),
-    _t("back", ASKING,           CONFIRMING_SLIP, conditions="reopens_story",
+    _t("back", WALKED,           CONFIRMING_SLIP, conditions="reopens_story",
        before="reopen_story"),
-    _t("back", ASKING,           IDLE, conditions="first_asked"),
-    _t("back", ASKING,           CHOOSING_NEXT, before="step_back"),
+    _t("back", WALKED,           IDLE, conditions="first_asked"),
+    _t("back", WALKED,           CHOOSING_NEXT, before="step_back"),
     _t("back", REVIEWING,         _s("voucher"), conditions="walks_keys"),
     _t("back", REVIEWING,         _s("acquirer"), conditions="asks_acquirer"),
     _t("back", REVIEWING,         _s("account")),
