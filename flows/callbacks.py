@@ -58,7 +58,8 @@ ACTIONS = frozenset(
     }
 )
 CASE_VERBS = frozenset({"yes", "no", "next"})
-AGENT_VERBS = frozenset({"claim", "unclaim", "resolve"})
+#: An agent's buttons on a case card, in the order the card shows them.
+AGENT_VERBS = ("claim", "unclaim", "resolve")
 
 
 @dataclass(frozen=True)

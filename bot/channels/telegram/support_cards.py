@@ -29,12 +29,10 @@ from bot.conversation.service import ConversationService
 from bot.storage.models import Case, TranscriptLine
 from bot.support.cases import SupportEvent
 from bot.support.incidents import IncidentDesk
-from flows.callbacks import AgentAction, encode
+from flows.callbacks import AGENT_VERBS, AgentAction, encode
 from flows.replies import Button, Reply, rows
 
 log = logging.getLogger(__name__)
-#: The case card's buttons, left to right.
-AGENT_VERBS_IN_ORDER = ("claim", "unclaim", "resolve")
 T = TypeVar("T")
 
 AGENT_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
@@ -102,7 +100,7 @@ class SupportCards:
     @staticmethod
     def _buttons_of(case_id: int) -> tuple[tuple[Button, ...], ...]:
         return rows(
-            *(Button(verb, encode(AgentAction(verb, case_id))) for verb in AGENT_VERBS_IN_ORDER),
+            *(Button(verb, encode(AgentAction(verb, case_id))) for verb in AGENT_VERBS),
             per_row=3,
         )
 
