@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,7 @@ async def measure(
     latencies: list[float] = []
     database = bot.extra.get("database")
     cpu_pg = postgres_cpu(database) if database else {}
+    calls_before = Counter(call.method for call in list(api.api.calls))
     cpu_bot, cpu_api, cpu_driver = bot.cpu(), api.cpu_seconds(), time.thread_time()
     wall = time.perf_counter()
     queue = list(range(first_chat + 1, first_chat + 1 + merchants))
@@ -106,6 +108,11 @@ async def measure(
         else 0.0
     )
     updates = merchants * len(script(first_chat))
+    calls = Counter(call.method for call in list(api.api.calls)) - calls_before
+    print(
+        f"  {name}: Bot API calls per update: "
+        + ", ".join(f"{method} {count / updates:.2f}" for method, count in calls.most_common())
+    )
     return {
         "name": name,
         "updates": updates,

@@ -296,7 +296,10 @@ class Outbox:
             self._settle(session, sent, failed, release)
 
         try:
-            await self.db.run_async(record)
+            if failed or release:
+                await self.db.run_async(record)
+            elif sent:  # the usual case: one statement, no transaction around it
+                await self.db.execute_async(_SENT, {"ids": sent, "now": self.clock()})
         except DatabaseUnavailable:  # sent all the same: recorded when the database is back
             log.error("outbox: sending not recorded yet (database unavailable)")
             self._background(self._record_later(bot, chat_id, record))

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,11 +49,17 @@ LOCK_TIMEOUT_MS = 3_000
 CONNECT_TIMEOUT = 3
 POOL_TIMEOUT = 3.0
 SQLITE_BUSY_TIMEOUT = 3.0
-#: PostgreSQL pool: connections kept and extra ones under load; as many worker threads. Most
-#: are kept: an extra one is opened and closed again for each use, a new server process each
-#: time (with five kept, a busy worker spent 2-3% of its CPU connecting).
+#: PostgreSQL pool: connections kept and extra ones under load. Most are kept: an extra one is
+#: opened and closed again for each use, a new server process each time (with five kept, a busy
+#: worker spent 2-3% of its CPU connecting). More are kept than there are worker threads, so
+#: the threads never open extra ones; the rest serve the health probe and the command line.
 POOL_SIZE = 8
 MAX_OVERFLOW = 2
+#: Worker threads running transactions (PostgreSQL). A thread mostly waits on the server, but
+#: each one that wakes must take Python's interpreter lock back from the others: with ten, a
+#: six-statement transaction cost 1.5 ms of CPU against 1.05 ms with two to four
+#: (benchmarks/db_threads.py). Four keep a stuck transaction from holding up the rest.
+DB_THREADS = 4
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -189,10 +195,10 @@ def make_engine(url: str, **options: Any) -> Engine:
 
 
 def capacity(engine: Engine) -> int:
-    """How many transactions can usefully run at once: the pool's size (SQLite: one writer)."""
+    """How many transactions run at once: DB_THREADS (SQLite: its one writer)."""
     if engine.dialect.name == "sqlite":
         return 1
-    return POOL_SIZE + MAX_OVERFLOW
+    return DB_THREADS
 
 
 class Database:
@@ -203,10 +209,30 @@ class Database:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._executor: ThreadPoolExecutor | None = None
+        self._autocommit: Engine | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    @property
+    def autocommit(self) -> Engine:
+        """An engine whose statements each commit on their own: one round trip where a
+        transaction of one statement would take three (BEGIN, the statement, COMMIT). Its pool
+        also holds the webhook's chat locks (session-level, so on connections of their own)."""
+        if self._autocommit is None:
+            if self.is_sqlite:  # the same pool (an in-memory database is one connection's)
+                self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                self._autocommit = make_engine(
+                    self.url,
+                    # One per chat in flight (Telegram caps those: max_connections, 40 by
+                    # default); kept rather than opened per update (opening one cost 1.5%).
+                    pool_size=16,
+                    max_overflow=-1,
+                    isolation_level="AUTOCOMMIT",
+                )
+        return self._autocommit
 
     def ensure_schema(self, auto_upgrade: bool | None = None) -> None:
         """Bring or check the schema (Alembic); SQLite upgrades itself unless told otherwise."""
@@ -243,9 +269,24 @@ class Database:
         """`run` for coroutines: each attempt in a worker thread, the waits between attempts on
         the loop. An attempt that takes longer than `within` seconds is given up (not retried: the
         database is not answering) and never commits."""
+        return await self._retrying(self._attempt, work, within)
+
+    async def execute_async(
+        self, statement: Executable, parameters: dict[str, Any], within: float = CALL_TIMEOUT
+    ) -> None:
+        """One statement that commits on its own (`autocommit`), retried as `run_async` retries
+        a transaction: for work that needs no transaction around it and runs for every update.
+        The statement must be safe to apply twice (a retry after an unclear commit)."""
+        await self._retrying(self._execute_alone, (statement, parameters), within)
+
+    def _execute_alone(self, work: tuple[Executable, dict[str, Any]]) -> None:
+        with self.autocommit.connect() as connection:
+            connection.execute(*work)
+
+    async def _retrying(self, attempt: Callable[[Any], T], work: Any, within: float) -> T:
         for delay in (*RETRY_DELAYS, None):
             try:
-                return await self.offload(self._attempt, work, within=within)
+                return await self.offload(attempt, work, within=within)
             except (DBAPIError, OperationalError) as error:
                 _give_up_unless_retryable(error, delay)
                 assert delay is not None
@@ -280,6 +321,8 @@ class Database:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        if self._autocommit is not None and not self.is_sqlite:
+            self._autocommit.dispose()
         self.engine.dispose()
 
 

@@ -101,7 +101,7 @@ def test_the_bot_carries_on_after_a_postgresql_restart(
 async def test_webhook_answers_503_while_the_database_is_down(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def down(self: UpdateInbox, data: dict[str, Any]) -> bool:
+    async def down(self: UpdateInbox, data: dict[str, Any], parsed: Any = None) -> bool:
         raise DatabaseUnavailable("connection refused")
 
     async with FakeBotApi() as api:

@@ -225,8 +225,10 @@ async def test_an_update_stored_while_the_holder_takes_the_chat_is_run_at_once(
                 real_head = UpdateInbox._head
                 arrived: list[bool] = []
 
-                def head_then_arrival(self: UpdateInbox, connection: Any, chat_id: int) -> Any:
-                    found = real_head(self, connection, chat_id)
+                def head_then_arrival(
+                    self: UpdateInbox, connection: Any, chat_id: int, done: int | None = None
+                ) -> Any:
+                    found = real_head(self, connection, chat_id, done)
                     if self is second and not arrived:  # the holder has looked: now it comes
                         entered = first._enter(chat_id, update)
                         arrived.append(bool(entered.stored) and entered.held is None)

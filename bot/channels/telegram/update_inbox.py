@@ -14,27 +14,28 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Connection,
-    Engine,
-    Select,
-    Table,
-    bindparam,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram.door import redact_update
 from bot.channels.telegram.handlers import REDELIVERED
+from bot.channels.telegram.inbox_statements import (
+    ANY_PENDING,
+    CLAIM,
+    LOCK,
+    NEXT_AFTER,
+    NEXT_PENDING,
+    SEQUENCE_WINDOW,
+    UNLOCK,
+    Pending,
+    inbox_row,
+    is_done,
+    mark_done,
+)
 from bot.channels.telegram.webhook_body import chat_of
 from bot.monitoring.metrics import (
     DUPLICATES,
@@ -43,68 +44,10 @@ from bot.monitoring.metrics import (
     UPDATES,
     update_type,
 )
-from bot.storage.db import Database, make_engine, watched
+from bot.storage.db import Database, watched
 from bot.storage.models import InboxUpdate, utcnow
 
 log = logging.getLogger(__name__)
-
-
-_INBOX = cast(Table, InboxUpdate.__table__)
-_MARK_DONE = (
-    update(_INBOX)
-    .where(_INBOX.c.update_id == bindparam("done_id"), _INBOX.c.status == "pending")
-    .values(status="done", processed_at=bindparam("now"), payload={})
-)
-
-
-# Statements that run for every update, built once (building one costs more than running it).
-_STATUS = select(_INBOX.c.status).where(_INBOX.c.update_id == bindparam("update_id"))
-_ANY_PENDING = (
-    select(_INBOX.c.update_id)
-    .where(_INBOX.c.chat_id == bindparam("chat_id"), _INBOX.c.status == "pending")
-    .limit(1)
-)
-#: Store an update unless it is there already (PostgreSQL; RETURNING says whether it was added).
-_CLAIM = postgresql_insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.update_id)
-_LOCK = select(func.pg_try_advisory_lock(bindparam("chat_id", type_=BigInteger)))
-_UNLOCK = select(func.pg_advisory_unlock(bindparam("chat_id", type_=BigInteger)))
-
-
-def _inbox_row(data: dict[str, Any]) -> dict[str, Any]:
-    """The inbox row of a (redacted) update, as it arrives."""
-    return {
-        "update_id": int(data["update_id"]),
-        "chat_id": chat_of(data),
-        "payload": data,
-        "status": "pending",
-        "received_at": utcnow(),
-    }
-
-
-def _mark_done(connection: Connection, update_id: int) -> None:
-    """Processed: kept as a redelivery guard, without what the merchant typed (a no-op when
-    the transaction that processed it already said so)."""
-    connection.execute(_MARK_DONE, {"done_id": update_id, "now": utcnow()})
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A chat's oldest unprocessed update, and whether all updates before it have arrived."""
-
-    update_id: int
-    payload: dict[str, Any]
-    received_at: datetime
-    in_sequence: bool
-
-    def waited(self) -> float:
-        received = self.received_at
-        if received.tzinfo is None:
-            received = received.replace(tzinfo=UTC)
-        return (datetime.now(UTC) - received).total_seconds()
-
-
-def _is_done(connection: Connection, update_id: int) -> bool:
-    return connection.scalar(_STATUS, {"update_id": update_id}) == "done"
 
 
 class ChatLocks:
@@ -121,7 +64,6 @@ class ChatLocks:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._local: dict[int, asyncio.Lock] = {}
-        self._lock_engine: Engine | None = None
         #: Chats that got an update while this process's holder was draining them.
         self.again: set[int] = set()
 
@@ -131,30 +73,19 @@ class ChatLocks:
         return self._local.setdefault(chat_id, asyncio.Lock())
 
     def connect(self) -> Connection:
-        """A connection for holding one chat's lock (autocommit: each statement stands alone)."""
-        if self._lock_engine is None:
-            self._lock_engine = make_engine(
-                self.db.url,
-                # One per chat in flight; Telegram caps those (max_connections, 40 by default).
-                # Kept rather than opened per update: opening one cost about 1.5% of the CPU.
-                pool_size=16,
-                max_overflow=-1,
-                isolation_level="AUTOCOMMIT",
-            )
-        return self._lock_engine.connect()
-
-    def dispose(self) -> None:
-        if self._lock_engine is not None:
-            self._lock_engine.dispose()
+        """A connection for holding one chat's lock (autocommit: each statement stands alone;
+        not the handlers' pool, so lock traffic never starves handlers of connections)."""
+        return self.db.autocommit.connect()
 
 
 @dataclass
 class Entered:
     """What `UpdateInbox._enter` did: `stored` the update (None: a redelivery of one already
-    done, or no update given), `held` the chat with `head` to run, or found the chat held
-    elsewhere or empty; `more`: an update came while it let go."""
+    done, or no update given) as `safe` (redacted), `held` the chat with `head` to run, or
+    found the chat held elsewhere or empty; `more`: an update came while it let go."""
 
     stored: bool | None
+    safe: dict[str, Any] | None = None
     held: Held | None = None
     head: Pending | None = None
     more: bool = False
@@ -175,7 +106,7 @@ class Held:
         self.released = True
         try:
             with watched(self.connection):
-                self.connection.scalar(_UNLOCK, {"chat_id": self.chat_id})
+                self.connection.scalar(UNLOCK, {"chat_id": self.chat_id})
         except BaseException:
             self.connection.invalidate()
             raise
@@ -192,42 +123,13 @@ class Held:
 
 #: How often a worker takes up updates left unprocessed (by a crash or a database outage).
 SWEEP_SECONDS = 30.0
-#: How far back the sequence check looks: Telegram has at most 100 deliveries in flight.
-SEQUENCE_WINDOW = 100
 #: Longest wait for an earlier update that has not arrived (it may never: ids can skip).
 GAP_WAIT = 2.0
 #: While waiting for one, how often the database is asked (it may reach another worker);
 #: an update stored by this worker wakes the wait at once.
 GAP_RECHECK = 0.05
-
-
-def _next_pending() -> Select[Any]:
-    """A chat's oldest pending update, and how many of the ids just below it have arrived.
-    One statement, so the head and the count see the same committed rows; built once (it runs
-    for every update)."""
-    inbox = cast(Table, InboxUpdate.__table__)
-    head = (
-        select(inbox.c.update_id, inbox.c.payload, inbox.c.received_at)
-        .where(inbox.c.chat_id == bindparam("chat_id"), inbox.c.status == "pending")
-        .order_by(inbox.c.update_id)
-        .limit(1)
-        .subquery()
-    )
-    earlier = inbox.alias("earlier")
-    present = (
-        select(func.count())
-        .select_from(earlier)
-        .where(
-            earlier.c.update_id >= head.c.update_id - SEQUENCE_WINDOW,
-            earlier.c.update_id >= bindparam("floor"),
-            earlier.c.update_id < head.c.update_id,
-        )
-        .scalar_subquery()
-    )
-    return select(head, present.label("present"))
-
-
-NEXT_PENDING = _next_pending()
+#: Updates kept as read by the webhook until they run (`UpdateInbox._keep`).
+PARSED_KEPT = 256
 
 
 class UpdateInbox:
@@ -248,8 +150,22 @@ class UpdateInbox:
         self._first_id: int | None = None
         #: Ids below this that never came are not waited for again (a jump in the sequence).
         self._floor = 0
+        #: Updates stored here as they came, as the webhook read them (`_keep`), by update_id.
+        self._parsed: dict[int, Update] = {}
         #: Set (and replaced) whenever this worker stores an update: wakes drains waiting for it.
         self._arrival = asyncio.Event()
+
+    def _keep(
+        self, raw: dict[str, Any] | None, safe: dict[str, Any] | None, parsed: Update | None
+    ) -> None:
+        """Keep the webhook's reading of a stored update for its run (reading one again from
+        the stored JSON was 4% of a worker's CPU), when the door stored it as it came; a few
+        at most, since another worker may be the one that runs it."""
+        if parsed is None or raw is None or safe != raw:
+            return
+        self._parsed[parsed.update_id] = parsed
+        if len(self._parsed) > PARSED_KEPT:
+            del self._parsed[next(iter(self._parsed))]
 
     def _arrived(self) -> None:
         self._arrival.set()
@@ -266,9 +182,12 @@ class UpdateInbox:
 
     def claim(self, data: dict[str, Any]) -> bool:
         """Record the update; False when it was seen before (Telegram redelivered it)."""
+        if not self.db.is_sqlite:  # one statement on its own: no BEGIN and COMMIT round trips
+            with self.db.autocommit.connect() as connection:
+                return connection.scalar(CLAIM, inbox_row(data)) is not None
         try:
             with self.db.engine.begin() as connection:
-                connection.execute(insert(InboxUpdate).values(**_inbox_row(data)))
+                connection.execute(insert(InboxUpdate).values(**inbox_row(data)))
         except IntegrityError:
             return False
         return True
@@ -278,11 +197,20 @@ class UpdateInbox:
             self._first_id = connection.scalar(select(func.min(InboxUpdate.update_id)))
         return max(self._first_id or 0, self._floor)
 
-    def _head(self, connection: Connection, chat_id: int) -> Pending | None:
+    def _head(
+        self, connection: Connection, chat_id: int, done: int | None = None
+    ) -> Pending | None:
         """The chat's oldest pending update, with whether every update before it (within the
-        window) has arrived: one statement, so the head and the count see the same rows."""
+        window) has arrived: one statement, so the head and the count see the same rows.
+        `done` (PostgreSQL): marked done by the same statement."""
         floor = self._floor_of(connection)
-        row = connection.execute(NEXT_PENDING, {"chat_id": chat_id, "floor": floor}).first()
+        if done is None:
+            row = connection.execute(NEXT_PENDING, {"head_chat": chat_id, "floor": floor}).first()
+        else:
+            row = connection.execute(
+                NEXT_AFTER,
+                {"head_chat": chat_id, "floor": floor, "done_id": done, "now": utcnow()},
+            ).first()
         if row is None:
             return None
         low = max(row.update_id - SEQUENCE_WINDOW, floor)
@@ -297,7 +225,7 @@ class UpdateInbox:
         """Mark `done` processed and fetch the chat's oldest pending update, in one transaction."""
         with self.db.engine.begin() as connection:
             if done is not None:
-                _mark_done(connection, done)
+                mark_done(connection, done)
             return self._head(connection, chat_id)
 
     def _store(self, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
@@ -313,16 +241,17 @@ class UpdateInbox:
         let go at once and look whether an update came meanwhile (as `_next` does)."""
         connection = self.locks.connect()
         stored = None if data is None else False
+        safe = None
         try:
             if data is not None:
                 safe = redact_update(data, self.db)  # nothing raw is ever stored
-                stored = connection.scalar(_CLAIM, _inbox_row(safe)) is not None
-                if not stored and _is_done(connection, int(data["update_id"])):
+                stored = connection.scalar(CLAIM, inbox_row(safe)) is not None
+                if not stored and is_done(connection, int(data["update_id"])):
                     connection.close()
                     return Entered(None)
-            if not connection.scalar(_LOCK, {"chat_id": chat_id}):
+            if not connection.scalar(LOCK, {"chat_id": chat_id}):
                 connection.close()  # the holder drains ours, and looks again after letting go
-                return Entered(stored)
+                return Entered(stored, safe)
             held = Held(connection, chat_id)
             head = self._head(connection, chat_id)
         except BaseException:  # closing the session lets go of the lock too
@@ -330,9 +259,9 @@ class UpdateInbox:
             connection.close()
             raise
         if head is not None:
-            return Entered(stored, held, head)
+            return Entered(stored, safe, held, head)
         held.release()  # another holder ran ours before we took the chat; one may have come since
-        return Entered(stored, more=self._pending(chat_id))
+        return Entered(stored, safe, more=self._pending(chat_id))
 
     def _next(self, held: Held, done: int | None) -> tuple[Pending | None, bool]:
         """After running `done`: mark it, read the chat's next pending update, and when there
@@ -340,9 +269,7 @@ class UpdateInbox:
         to us), all in one worker-thread call on the lock's connection. (head, more)."""
         try:
             with watched(held.connection):
-                if done is not None:
-                    _mark_done(held.connection, done)
-                head = self._head(held.connection, held.chat_id)
+                head = self._head(held.connection, held.chat_id, done)
         except BaseException:
             held.broken()
             raise
@@ -353,30 +280,33 @@ class UpdateInbox:
 
     def _mark(self, update_id: int) -> None:
         with self.db.engine.begin() as connection:
-            _mark_done(connection, update_id)
+            mark_done(connection, update_id)
 
     def _done(self, update_id: int) -> bool:
-        with self.db.engine.connect() as connection:
-            return _is_done(connection, update_id)
+        with self.db.autocommit.connect() as connection:
+            return is_done(connection, update_id)
 
     def _pending(self, chat_id: int) -> bool:
-        with self.db.engine.connect() as connection:
-            return connection.scalar(_ANY_PENDING, {"chat_id": chat_id}) is not None
+        with self.db.autocommit.connect() as connection:
+            return connection.scalar(ANY_PENDING, {"chat_id": chat_id}) is not None
 
-    async def deliver(self, data: dict[str, Any]) -> bool:
+    async def deliver(self, data: dict[str, Any], parsed: Update | None = None) -> bool:
         """Store, then drain the chat's pending updates unless another task is draining it.
         False for a redelivery of an update already processed; a redelivery of one stored but
-        never processed (its first delivery failed) runs it."""
+        never processed (its first delivery failed) runs it. `parsed`: `data` as the Update the
+        webhook already read it as, run as it is when the door changed nothing in it."""
         UPDATES.labels(update_type(data)).inc()
         update_id, chat_id = int(data["update_id"]), chat_of(data)
         if chat_id is not None and not self.db.is_sqlite and not self.locks.local(chat_id).locked():
             # The usual case: store, lock and look in one hand-off (see `_enter`).
-            if not await self._drain(chat_id, data):
+            if not await self._drain(chat_id, data, parsed):
                 DUPLICATES.inc()
                 return False
             return True
+        raw = data
         stored, data = await self.db.offload(self._store, data)
         if stored:
+            self._keep(raw, data, parsed)
             self._arrived()
         elif await self.db.offload(self._done, update_id):
             DUPLICATES.inc()
@@ -410,11 +340,17 @@ class UpdateInbox:
                 )
             )
 
-    async def _drain(self, chat_id: int, arriving: dict[str, Any] | None = None) -> bool:
+    async def _drain(
+        self,
+        chat_id: int,
+        arriving: dict[str, Any] | None = None,
+        parsed: Update | None = None,
+    ) -> bool:
         """Run the chat's pending updates in order, unless another task is already doing so
         (it then runs ours too: it looks again before letting go). `arriving` (PostgreSQL, the
         chat not held here): an update to store first, in the same hand-off as taking the
-        chat. False when it was a redelivery of an update already done."""
+        chat (`parsed`: as `deliver`). False when it was a redelivery of an update already
+        done."""
         lock = self.locks.local(chat_id)
         while True:
             if lock.locked():
@@ -431,9 +367,10 @@ class UpdateInbox:
                     entered = await self.db.offload(self._enter, chat_id, arriving)
                     if entered.stored is None and arriving is not None:
                         return False
-                    arriving = None
                     if entered.stored:
+                        self._keep(arriving, entered.safe, parsed)
                         self._arrived()
+                    arriving = None
                     more = entered.more
                     if entered.held is not None and entered.head is not None:
                         more = await self._run_held(entered.held, entered.head)
@@ -489,8 +426,11 @@ class UpdateInbox:
         started = time.perf_counter()
         outage: list[BaseException] = []
         token = REDELIVERED.set(outage)
+        update = self._parsed.pop(update_id, None)
+        if update is None:
+            update = Update.de_json(data, self.application.bot)
         try:
-            await self.application.process_update(Update.de_json(data, self.application.bot))
+            await self.application.process_update(update)
         except Exception:  # logged by PTB's error handler; the update still counts as done
             log.exception("update failed update_id=%s", update_id)
         finally:

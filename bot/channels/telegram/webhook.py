@@ -35,8 +35,8 @@ from bot.channels.telegram.webhook_body import (
     MAX_BODY_BYTES,
     BadUpdate,
     BodyTooLarge,
-    parse_update,
     read_body,
+    read_update,
 )
 from bot.config import Settings
 from bot.monitoring.metrics import (
@@ -113,7 +113,6 @@ def create_app(
             if application.post_shutdown:
                 await application.post_shutdown(application)
             await application.shutdown()
-            state["inbox"].locks.dispose()
             parts.db.dispose()
 
     async def receive(request: Request) -> Response:
@@ -121,7 +120,7 @@ def create_app(
         if not hmac.compare_digest(given.encode(), settings.webhook_secret.encode()):
             return PlainTextResponse("forbidden", status_code=403)
         try:
-            data = parse_update(await read_body(request), state["inbox"].application.bot)
+            data, parsed = read_update(await read_body(request), state["inbox"].application.bot)
         except BodyTooLarge:
             log.warning("update refused: body over %d bytes", MAX_BODY_BYTES)
             return PlainTextResponse("too large", status_code=413)
@@ -129,7 +128,7 @@ def create_app(
             log.warning("update refused: %s", error)
             return PlainTextResponse("bad update", status_code=400)
         try:
-            await state["inbox"].deliver(data)
+            await state["inbox"].deliver(data, parsed)
         except (DBAPIError, DatabaseUnavailable) as error:
             # Not stored (or not finished): Telegram delivers it again later, and a stored but
             # unfinished update is taken up by the chat's next update or the periodic sweep.

@@ -68,6 +68,12 @@ def _finite(text: str) -> float:
 
 def parse_update(body: bytes, bot: Bot) -> dict[str, Any]:
     """The update as JSON data, cleaned and checked; BadUpdate says why not."""
+    return read_update(body, bot)[0]
+
+
+def read_update(body: bytes, bot: Bot) -> tuple[dict[str, Any], Update]:
+    """The update as JSON data, cleaned and checked, and as python-telegram-bot reads it (the
+    check is that reading); BadUpdate says why not."""
     try:
         data = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
@@ -80,10 +86,10 @@ def parse_update(body: bytes, bot: Bot) -> dict[str, Any]:
     data = _cleaned(data)
     _check_shape(data)
     try:
-        Update.de_json(data, bot)
+        update = Update.de_json(data, bot)
     except Exception as error:  # whatever python-telegram-bot cannot read
         raise BadUpdate(f"not an Update ({type(error).__name__})") from None
-    return data
+    return data, update
 
 
 def _check_depth(data: Any) -> None:
