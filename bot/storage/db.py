@@ -280,7 +280,8 @@ class Database:
         await self._retrying(self._execute_alone, (statement, parameters), within)
 
     def _execute_alone(self, work: tuple[Executable, dict[str, Any]]) -> None:
-        with self.autocommit.connect() as connection:
+        # SQLite: a transaction costs no round trip, and its own connection keeps its settings.
+        with (self.engine if self.is_sqlite else self.autocommit).begin() as connection:
             connection.execute(*work)
 
     async def _retrying(self, attempt: Callable[[Any], T], work: Any, within: float) -> T:
