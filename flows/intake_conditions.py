@@ -11,7 +11,7 @@ from transitions import EventData
 
 from flows.diagnosis import climb
 from flows.facts import Facts
-from flows.intake_core import IntakeBase, previous_asked, story_pending
+from flows.intake_core import IntakeBase, last_asked, previous_asked, story_pending
 from flows.intake_table import KEY_QUESTIONS, TOLD_FIRST, asking_state
 from flows.questions import (
     BY_FIELD,
@@ -144,6 +144,14 @@ class IntakeConditions(IntakeBase):
         if self._back_to is None or event.transition is None:
             return False
         return event.transition.dest == asking_state(self._back_to)
+
+    def is_last_shown(self, event: EventData) -> bool:
+        """The review's Back: the destination is the last question this merchant was shown
+        (never one a story, a slip or the keys-first order put out of the way)."""
+        last = last_asked(self.record.asked, self.record.answers, self.now, self.policy)
+        if last is None or event.transition is None:
+            return False
+        return event.transition.dest == asking_state(last)
 
     def first_asked(self, event: EventData) -> bool:
         return self._previous_asked() is None

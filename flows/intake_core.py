@@ -168,7 +168,27 @@ def previous_asked(
     order = walk_order(policy.keys_first)
     if name not in order:
         return None
-    place = order.index(name)
+    return _last_shown_before(order.index(name), order, asked, answers, now, policy)
+
+
+def last_asked(
+    asked: Sequence[str], answers: Mapping[str, Any], now: datetime, policy: Policy
+) -> str | None:
+    """The question the review's Back returns to: the last one in walk order this merchant was
+    shown and that still counts (as `previous_asked` from past the last question); None when
+    a story or a slip answered every one."""
+    order = walk_order(policy.keys_first)
+    return _last_shown_before(len(order), order, asked, answers, now, policy)
+
+
+def _last_shown_before(
+    place: int,
+    order: Sequence[str],
+    asked: Sequence[str],
+    answers: Mapping[str, Any],
+    now: datetime,
+    policy: Policy,
+) -> str | None:
     before = [
         other
         for other in dict.fromkeys(asked)

@@ -157,6 +157,8 @@ TRANSITIONS: list[dict[str, Any]] = [
        before="reopen_story"),
     _t("back", WALKED,           IDLE, conditions="first_asked"),
     _t("back", WALKED,           CHOOSING_NEXT, before="step_back"),
+    # From the review: the last question shown; when none was, the last one on the way.
+    *[_t("back", REVIEWING, question.state, conditions="is_last_shown") for question in QUESTIONS],
     _t("back", REVIEWING,         _s("voucher"), conditions="walks_keys"),
     _t("back", REVIEWING,         _s("acquirer"), conditions="asks_acquirer"),
     _t("back", REVIEWING,         _s("account")),

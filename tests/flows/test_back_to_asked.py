@@ -143,8 +143,9 @@ CASES = {
             ("received", 8, ("records", 7)),
             ("cycle", 9, ("received", 8)),
             ("account", 10, ("cycle", 9)),
-            # The review's Back is unchanged: the last question on its way.
-            ("reviewing", None, ("voucher", None)),
+            # The review's Back: the last question shown (the keys came first, so not one of
+            # them), as from every review.
+            ("reviewing", None, ("account", None)),
         ],
     ),
     "story (date, amount, card, nothing arrived)": (
@@ -240,3 +241,30 @@ def test_back_twice_from_the_story_drops_it_as_declining_would() -> None:
     assert dialogue.state == IDLE
     assert dialogue.record.answers == {}
     assert "story_discarded" in dialogue.templates()
+
+
+def test_the_reviews_back_goes_to_the_last_question_shown_not_one_a_story_answered() -> None:
+    """A story that said the settlement card was changed leaves an earlier question as the
+    last one shown: the review's Back goes there, not to the account question never asked."""
+    dialogue = welcomed()
+    dialogue.tell("昨天下午3点刷卡5000元，显示成功，钱一直没到，上个月换了结算卡")
+    dialogue.press(AGREE)
+    answered = set(dialogue.record.answers)
+    assert "account" in answered, answered
+    while dialogue.state != "reviewing":
+        give(dialogue, CARD)
+    last = dialogue.record.asked[-1]
+    assert last != "account"
+    dialogue.press(BACK)
+    assert shown(dialogue) == (last, None)
+
+
+def test_the_reviews_back_with_nothing_shown_goes_where_it_always_did() -> None:
+    """Every answer from a story: no question was shown, so the review's Back keeps its old
+    destination (the last question on the way)."""
+    dialogue = plain()
+    dialogue.record.asked = []
+    dialogue.record.answers = dict(CARD)
+    dialogue.record.state = "reviewing"
+    dialogue.press(BACK)
+    assert shown(dialogue)[0] == "account"
