@@ -112,6 +112,13 @@ class IntakeReadings(IntakeReplies):
         self.replies.append(Reply("slip_unread", {"problem": problem, "attached": attached}))
         self.announce(event)
 
+    def report_slip_at_bank(self, event: EventData) -> None:
+        """A photo at the ladder's bank question: a slip prints the paying card's bank, never
+        the one the settlement account is at, so it cannot answer; say so, then ask again."""
+        attached = bool(event.kwargs.get("attached"))
+        self.replies.append(Reply("slip_unread", {"problem": "not_the_bank", "attached": attached}))
+        self.announce(event)
+
     def apply_slip(self, event: EventData) -> None:
         """The merchant confirmed a slip's or a story's values: they become answers through
         the one merge (flows.readings); only open questions remain. Confirming a story told

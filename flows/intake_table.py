@@ -80,7 +80,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("cancel",  _s("bank"), SUMMARIZED, conditions="climbing", before="stop_climbing"),
     _t("cancel",  [*ASKING, CONFIRMING_SLIP, REVIEWING], IDLE, before="drop_answers"),
     # A photo of the slip: what was read waits for "is this right?"; nothing read, re-ask.
-    _t("read_slip", _s("bank"), None, conditions="climbing", after="announce"),
+    _t("read_slip", _s("bank"), None, conditions="climbing", after="report_slip_at_bank"),
     _t("read_slip", SLIP_SOURCES, None, unless="slip_has_answers", after="report_unread_slip"),
     _t("read_slip", SLIP_SOURCES, CONFIRMING_SLIP, before="hold_slip"),
     # A story typed at the welcome or after a summary: what was understood waits for "is this

@@ -116,3 +116,20 @@ def test_a_bank_known_from_the_start_is_never_asked() -> None:
         steps.append(step_of(dialogue.press(MISSING)))
         assert dialogue.state == SUMMARIZED
     assert "call_bank" in steps
+
+
+def test_a_slip_photo_at_the_bank_question_says_why_it_cannot_answer_then_asks_again() -> None:
+    """A slip prints the paying card's bank, not the settlement bank: the photo is not read
+    for it, the merchant is told so, and the question (still off the walk) comes again."""
+    from tests.flows.test_slip import SLIP
+
+    dialogue = summarized()
+    climb_to_the_bank_rung(dialogue)
+    replies = dialogue.photo(SLIP)
+    assert [r.template for r in replies] == ["slip_unread", "ask_bank"]
+    assert replies[0].context["problem"] == "not_the_bank"
+    assert replies[1].context["ladder"] is True
+    assert dialogue.state == asking_state("bank")
+    assert "bank" not in dialogue.record.answers
+    (reply,) = dialogue.press(encode(Answer("bank", "icbc")))
+    assert reply.context["step"].key == "call_bank"

@@ -158,7 +158,14 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
     slip = Dialogue()
     slip.command("start")
     slip.answer_all(CARD_SALE[:3])
-    for problem in ("unavailable", "too_large", "not_an_image", "unreadable", "download_failed"):
+    for problem in (
+        "unavailable",
+        "too_large",
+        "not_an_image",
+        "unreadable",
+        "download_failed",
+        "not_the_bank",
+    ):
         for attached in (True, False):
             collect(slip.photo(None, problem, attached=attached))
     collect(slip.photo(SlipFields()))
