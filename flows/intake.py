@@ -281,6 +281,15 @@ class Intake(IntakeConditions, IntakeReadings):
         )
 
 
+def _not_here(event: Event, state: str) -> Reply:
+    """What to say of an event with no place in `state`: a typed command is not an old button,
+    so it is not called one. (Photos where no slip is read never get here: the service answers
+    them itself, `photo_received`.)"""
+    if event.kwargs.get("typed"):
+        return Reply("command_not_now", {"trigger": event.trigger, "state": state})
+    return Reply("stale_button")
+
+
 class IntakeFlow:
     """Runs one event of one conversation through the shared machine."""
 
@@ -316,7 +325,7 @@ class IntakeFlow:
         finally:
             record.state = model.state
         if not fired:
-            return [Reply("stale_button"), *self.replay(record, now, desk)]
+            return [_not_here(event, record.state), *self.replay(record, now, desk)]
         return model.replies
 
     def tell(

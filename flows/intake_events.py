@@ -70,7 +70,9 @@ def event_from_command(name: str, args: str) -> Event | None:
     trigger = COMMANDS.get(name.lower())
     if trigger is None:
         return None
-    kwargs: dict[str, Any] = {}
+    # Typed, not pressed: where it has no place, the merchant is told so, not that a button
+    # expired (IntakeFlow.handle).
+    kwargs: dict[str, Any] = {"typed": True}
     if trigger == "set_language" and args.strip():
         kwargs["locale"] = args.strip().lower()[:2]
     return Event(trigger, kwargs)

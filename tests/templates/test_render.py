@@ -314,6 +314,11 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         )
     for name in ("unknown_command", "non_text", "error", "stale_button"):
         samples.setdefault(name, []).append({})
+    samples["command_not_now"] = [  # a typed command with no place where the merchant is
+        {"state": state, "trigger": trigger}
+        for state in ("idle", "summarized", "asking_amount")
+        for trigger in ("back", "cancel", "ask_person")
+    ]
     samples["photo_received"] = [
         {"state": state, "attached": attached}
         for state in ("idle", "summarized", "asking_amount")
