@@ -299,7 +299,12 @@ def sample_contexts() -> dict[str, list[dict[str, object]]]:
         summary["answers"] = {**summary["answers"], "bank": bank}  # type: ignore[dict-item]
         samples["summary"].append(summary)
     samples.setdefault("off_topic", []).extend(
-        [{"state": "idle"}, {"state": "summarized"}, {"state": "confirming_story"}]
+        [
+            {"state": "idle"},
+            {"state": "summarized"},
+            {"state": "confirming_story"},
+            {"state": "reviewing"},
+        ]
     )
     for number in (1, 12):  # the number this merchant is at (flows.intake_core)
         samples["ask_amount"].append(
