@@ -47,6 +47,10 @@ from harness import (
 
 #: --wait-for-http: a merchant's next update waits for the webhook's HTTP answer too.
 WAIT_FOR_HTTP = False
+#: --think-ms: how long a merchant reads a reply before the next step (0: at once). With a
+#: pause, a chat is idle when its next update comes, as with people, and the webhook takes
+#: its idle-chat path (store, lock, look; let go, look again) for every update.
+THINK_SECONDS = 0.0
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Script = Callable[[int], list[tuple[str, str]]]
@@ -67,6 +71,8 @@ async def merchant(
         count += 1
         await replies.wait(chat, count)
         latencies.append(replies.by_chat[chat][count - 1][1] - started)
+        if THINK_SECONDS:
+            await asyncio.sleep(THINK_SECONDS)
 
 
 async def measure(
@@ -231,9 +237,17 @@ async def main() -> None:
         help="webhook: the next update also waits for the previous one's HTTP answer "
         "(how the driver worked before; Telegram's merchants do not)",
     )
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="a merchant's pause after each reply (the chat is idle when its next update "
+        "comes, as with people); compare CPU per update, not updates/s",
+    )
     args = parser.parse_args()
-    global WAIT_FOR_HTTP
+    global WAIT_FOR_HTTP, THINK_SECONDS
     WAIT_FOR_HTTP = args.wait_for_http
+    THINK_SECONDS = args.think_ms / 1000
     workdir = Path(tempfile.mkdtemp(prefix="posbot-bench-"))
     rows = {}
     for setup in args.setups.split(","):
