@@ -216,6 +216,8 @@ class Scan:
         filler, value = m.group("filler"), m.group("value")
         if not FILLER.fullmatch(filler) or NOT_A_CODE_AFTER.match(self.text, m.end()):
             return None
+        if self._card_from(m.start("value")):
+            return None
         if GAP_THEN_DIGIT.match(self.text, m.end()):  # part of a longer number: not a code
             return None
         groups = value.split(" ")
@@ -225,6 +227,12 @@ class Scan:
         if len(groups) > 1 and any(len(g) > SPACED_CODE_GROUP for g in groups):
             return None
         return m.span("value")
+
+    def _card_from(self, start: int) -> bool:
+        """A card-length number starts here, its groups joined by any separators ("6200 0100
+        0100.0100 0"): left whole to the card rule, never cut into a code and a remainder."""
+        run = MIXED_SEQUENCE.match(self.text, start)
+        return run is not None and CARD_MIN <= len(digits_of(run.group())) <= CARD_MAX
 
     def _before_label(
         self, pattern: re.Pattern[str], fewest: int, most: int
@@ -280,6 +288,8 @@ class Scan:
             for run_start, run_end in _uniform_runs(self.text, start, punct.end())
         ):
             return None  # "6222.0214.3456.7892" after "PIN" is still a card
+        if self._card_from(start):
+            return None
         groups: list[tuple[int, int]] = []
         run = NUMBER_RUN.match(self.text, start)
         if run is not None:

@@ -492,3 +492,23 @@ def test_what_merchants_must_type_is_never_a_finding(
     result = redact(text)
     assert result.findings == frozenset(), (text, result)
     assert result.text == text
+
+
+# A card written with mixed separators right after a code's label (found by the property test
+# above: "0000 就是验证码\n6200 0100 0100.0100 0" gave the code rule the card's first group and
+# left "0100.0100 0" in the clear). The whole number goes to the card rule, as with spaces alone.
+CARD_AFTER_CODE_LABEL = [
+    "0000 就是验证码\n6200 0100 0100.0100 0",
+    "验证码 6200 0100 0100.0100 0",
+    "验证码我收到了 6200.0100 0100 0100 0",
+    "PIN 6222.0214 3456-7892 123",
+    "密码：6222 0214.3456 7892",
+]
+
+
+@pytest.mark.parametrize("text", CARD_AFTER_CODE_LABEL)
+def test_a_card_with_mixed_separators_after_a_code_label_is_masked_whole(text: str) -> None:
+    result = redact(text)
+    assert CARD in result.findings, result
+    leftover = "".join(ch for ch in result.text if ch.isdigit())
+    assert len(leftover) <= 4 + 4, result  # the label's own code and the card's last four
