@@ -8,6 +8,7 @@ from flows.callbacks import Action, Answer, encode
 from flows.intake_table import SUMMARIZED, asking_state
 from flows.replies import Reply
 from tests.flows.dialogue import Dialogue
+from tests.flows.test_slip import SLIP
 from tests.flows.test_story_intake import STORY_TEXT, welcomed
 
 MISSING = encode(Action("missing"))
@@ -121,8 +122,6 @@ def test_a_bank_known_from_the_start_is_never_asked() -> None:
 def test_a_slip_photo_at_the_bank_question_says_why_it_cannot_answer_then_asks_again() -> None:
     """A slip prints the paying card's bank, not the settlement bank: the photo is not read
     for it, the merchant is told so, and the question (still off the walk) comes again."""
-    from tests.flows.test_slip import SLIP
-
     dialogue = summarized()
     climb_to_the_bank_rung(dialogue)
     replies = dialogue.photo(SLIP)

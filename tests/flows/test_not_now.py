@@ -9,6 +9,7 @@ import pytest
 
 from flows.replies import Reply
 from tests.flows.dialogue import Dialogue
+from tests.flows.test_back_to_asked import CARD, give, plain
 from tests.flows.test_bank_rung import summarized
 from tests.flows.test_story_intake import welcomed
 
@@ -69,23 +70,9 @@ def test_cancel_with_nothing_to_cancel_says_so() -> None:
 def test_typed_text_at_the_review_points_at_the_review_not_at_the_start() -> None:
     """The review is no question: text there is pointed at the review's buttons (it used to get
     the welcome's "press Start", as if no enquiry were under way)."""
-    dialogue = summarized()
-    dialogue.command("start")
-    dialogue.press("x:begin")
-    for answer in ("昨天下午3点", "5000"):
-        dialogue.say(answer)
-    for field, value in (
-        ("method", "card"),
-        ("card_type", "sale"),
-        ("terminal", "success"),
-        ("records", "success"),
-        ("received", "none"),
-        ("cycle", "t1"),
-        ("account", "none"),
-    ):
-        if dialogue.state == "reviewing":
-            break
-        dialogue.press(f"a:{field}:{value}")
+    dialogue = plain()
+    while dialogue.state != "reviewing":
+        give(dialogue, CARD)
     assert dialogue.state == "reviewing"
     (said,) = dialogue.say("还是没到账")
     assert (said.template, said.context) == ("off_topic", {"state": "reviewing"})
