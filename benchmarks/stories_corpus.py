@@ -1012,9 +1012,11 @@ HOLDOUT: tuple[CorpusStory, ...] = (
     ),
     S(
         "hi",
+        intents=("small_talk",),
     ),
     S(
         "ok thanks",
+        intents=("small_talk",),
     ),
 )
 
@@ -1048,6 +1050,7 @@ HOLDOUT_2: tuple[CorpusStory, ...] = (
     ),
     S(
         "在吗？？？",
+        intents=("small_talk",),
     ),
     S(
         "😭😭钱没到啊 昨天刷了一万 T+1 拉卡拉",

@@ -359,6 +359,12 @@ class IntakeFlow:
             return None
         if summarized and Intent.ARRIVED in story.intents:
             return self.handle(record, Event("arrived"), now, desk)
+        if summarized and Intent.NOTED in story.intents:  # "noted", or "the money came"?
+            buttons = rows(
+                Button("arrived", encode(Action("arrived"))),
+                Button("still_missing", encode(Action("missing"))),
+            )
+            return [Reply("noted_ask", {}, buttons)]
         if summarized and Intent.STILL_MISSING in story.intents:
             return self.handle(record, Event("still_missing"), now, desk)
         if Intent.RESTART in story.intents and record.state in (IDLE, SUMMARIZED):

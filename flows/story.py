@@ -59,7 +59,7 @@ from flows.story_clauses import (
     typed,
 )
 
-__all__ = ["Ambiguity", "Intent", "Story", "read_story"]
+__all__ = ["Ambiguity", "Intent", "Story", "only_small_talk", "read_story"]
 
 
 class Intent(StrEnum):
@@ -70,6 +70,10 @@ class Intent(StrEnum):
     STILL_MISSING = "still_missing"
     CANCEL = "cancel"
     RESTART = "restart"
+    #: Only a greeting, thanks or "ok": nothing to act on (a resolved case stays resolved).
+    SMALL_TALK = "small_talk"
+    #: Only "收到" / "received": "noted", or "the money came"; asked, never taken.
+    NOTED = "noted"
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ class Story:
             self.facts
             or self.received_amount
             or self.received_day
-            or self.intents
+            or self.intents - {Intent.SMALL_TALK}
             or self.ambiguous
         )
 
@@ -601,6 +605,10 @@ class _Reader:
         short = len(letters) <= 10 or (self.s.isascii() and len(self.s.split()) <= 6)
         if not short:
             return intents
+        talk = _small_talk(self.s)
+        if talk is not None and not intents:
+            intents.add(talk)
+            return intents
         if facts.get("received") == Received.NOTHING.value:
             intents.add(Intent.STILL_MISSING)
         elif "received" not in facts:
@@ -608,6 +616,25 @@ class _Reader:
                 if not negated(self.s, self.clause(match.start()), match.start()):
                     intents.add(Intent.ARRIVED)
         return intents
+
+
+def only_small_talk(text: str) -> bool:
+    """Whether a message only greets, thanks or acknowledges ("谢谢", "收到", "ok 👍"): on a
+    resolved case it is not a reason to reopen it."""
+    return _small_talk(words.prepare(text)) is not None
+
+
+def _small_talk(text: str) -> Intent | None:
+    """SMALL_TALK when `text` (as `words.prepare` leaves it) is nothing but greetings, thanks,
+    acknowledgements, punctuation and emoji; NOTED when one of them is "收到" or "received".
+    Taken out word by word, so a message with anything else in it ("好几天了") is not."""
+    noted = words.NOTED.search(text) is not None
+    rest = words.NOTED.sub(" ", text)
+    talked = noted or words.SMALL_TALK.search(rest) is not None
+    rest = re.sub(r"[\s\W_]", "", words.SMALL_TALK.sub("", rest))
+    if rest or not (talked or re.fullmatch(r"[^?？\w]+", text)):
+        return None
+    return Intent.NOTED if noted else Intent.SMALL_TALK
 
 
 def _single(found: list[Found], reader: _Reader, field: str) -> Any:

@@ -307,6 +307,17 @@ INTENT_ARRIVED = re.compile(
 )
 
 
+#: What a whole message says when it only greets, thanks or acknowledges (`small_talk`).
+SMALL_TALK = re.compile(
+    r"你好|您好|哈喽|嗨|在吗|在不在|在么|谢谢(?:你|您|啦|了)?|多谢|感谢|辛苦(?:了|啦)?|麻烦(?:你|您)?了"
+    r"|好的|好滴|好吧|好|行|可以|嗯+|哦+|噢+|喔+|明白了?|知道了?|了解|懂了|再见|拜拜"
+    r"|ok(?:ay)?|k+|hi|hello|hey|thank you|thanks|thank|thx|ty|cheers|got it|understood|noted"
+    r"|sure|fine|great|good|cool|bye"
+)
+#: Acknowledgements that may as well say the money came: "收到" is a chat's "noted".
+NOTED = re.compile(r"收到(?:了|啦)?|received")
+
+
 INTENT_CANCEL = re.compile(
     r"取消|算了(?!\s*一?下)|不查了|不用了|不弄了|\bcancel\b|\bnever ?mind\b|\bforget it\b"
 )

@@ -50,6 +50,7 @@ from flows.questions import BY_STATE, keys_wanted
 from flows.records_lookup import LookupKeys, keys_ready
 from flows.redaction import Finding, redact
 from flows.replies import Button, Reply, rows
+from flows.story import only_small_talk
 
 if TYPE_CHECKING:
     from bot.records.http import RecordsClient
@@ -275,7 +276,7 @@ class ConversationService:
                 if told is not None:
                     return told
                 if record.state != CONFIRMING_SLIP:
-                    return self._free_text(ops, row, live)
+                    return self._free_text(ops, row, live, incoming.text)
             event = Event("answer", {"value": incoming.text, "pressed": False})
         elif incoming.kind == "photo":
             if record.consented_at is None and live is None:  # nothing kept before consent
@@ -381,13 +382,17 @@ class ConversationService:
             case_record(latest), ops.now, self.case_policy.reopen_window
         )
 
-    def _free_text(self, ops: CaseOps, row: Conversation, live: Case | None) -> list[Reply]:
+    def _free_text(
+        self, ops: CaseOps, row: Conversation, live: Case | None, text: str
+    ) -> list[Reply]:
         if live is not None:
             return [Reply("relayed", {"case_number": live.number})]
         latest = ops.latest_case(row.channel, row.chat_id)
         if latest is not None and can_reopen(
             case_record(latest), ops.now, self.case_policy.reopen_window
         ):
+            if only_small_talk(text):  # "谢谢" after the money came reopens nothing
+                return [Reply("resolved_note", {"case_number": latest.number})]
             ops.fire(latest, "reopen", actor="merchant", reason="merchant wrote again")
             # A reopened case goes to people, whether or not they saw it before.
             latest.escalation_reason = latest.escalation_reason or "reopened"

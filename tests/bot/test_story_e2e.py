@@ -14,6 +14,7 @@ from tests.bot.telegram_harness import CHAT, Running, buttons, running_bot, step
 from tests.console_script import run_console
 from tests.fake_bot_api import FakeBotApi
 
+SUPPORT = -1001234
 STORY = "我昨天下午刷了一笔5000块的，到现在还没到账，怎么回事"
 #: What is still open after that story: everything but the date, amount, method and arrival.
 OPEN = [
@@ -182,3 +183,59 @@ async def test_back_after_the_story_goes_to_questions_shown_then_to_the_story(
         # The card type keeps its answer: the first question still open is the terminal, 2.
         assert "a:terminal:success" in buttons(resumed)
         assert "2." in resumed["text"]
+
+
+async def _summarized(api: FakeBotApi) -> dict[str, Any]:
+    await step(api, "say", "/start")
+    await step(api, "say", STORY)
+    await step(api, "press", "x:slip_ok")
+    for data in OPEN:
+        await step(api, "press", data)
+    (summary,) = await step(api, "press", "x:confirm")
+    return summary
+
+
+def case_status(bot: Running) -> str:
+    with bot.parts.db.transaction() as session:
+        return session.scalars(select(Case.status)).one()
+
+
+async def test_noted_at_the_summary_is_asked_not_taken_as_arrived(tmp_path: Path) -> None:
+    """A "收到" is a chat's "noted" as often as "the money came": the bot asks which."""
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3") as bot,
+    ):
+        await _summarized(api)
+        opened = case_status(bot)
+        (asked,) = await step(api, "say", "收到了")
+        assert "钱已经到账" in asked["text"], asked["text"]
+        assert buttons(asked) == ["x:arrived", "x:missing"]
+        assert case_status(bot) == opened
+        (thanks,) = await step(api, "say", "ok got it, thanks")  # small talk: a hint
+        assert "已标记为解决" not in thanks["text"]
+        assert case_status(bot) == opened
+        (arrived,) = await step(api, "press", "x:arrived")
+        assert "已标记为解决" in arrived["text"]
+        assert case_status(bot) == "resolved"
+
+
+async def test_small_talk_after_resolution_does_not_reopen_the_case(tmp_path: Path) -> None:
+    """Thanks or a greeting on a resolved case says how to reopen it; "still missing" does."""
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3", support_chat_id=SUPPORT) as bot,
+    ):
+        await _summarized(api)
+        await step(api, "press", "x:arrived")
+        mark = api.mark()
+        for text in ("谢谢", "你好", "收到", "👍"):
+            (reply,) = await step(api, "say", text)
+            assert "PB-20261125-0001" in reply["text"], (text, reply["text"])
+            assert "重新打开" not in reply["text"] or "还是没到账" in reply["text"], reply["text"]
+            assert case_status(bot) == "resolved", text
+        assert not api.sent_messages(SUPPORT, since=mark), "support was told of small talk"
+        (reopened,) = await step(api, "say", "还是没到账")
+        assert "已重新打开" in reopened["text"]
+        assert case_status(bot) != "resolved"
+        assert await api.wait_for_messages(SUPPORT, 1, since=mark), "support was not told"

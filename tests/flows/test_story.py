@@ -437,6 +437,29 @@ def test_sources_name_the_words() -> None:
         ("交易被取消了", set()),
         ("还是没到账", {Intent.STILL_MISSING}),
         ("还没到账吗", set()),
+        # Small talk: greetings, thanks and acknowledgements, nothing to act on.
+        ("你好", {Intent.SMALL_TALK}),
+        ("在吗？", {Intent.SMALL_TALK}),
+        ("谢谢", {Intent.SMALL_TALK}),
+        ("好的，辛苦了", {Intent.SMALL_TALK}),
+        ("明白了 👍", {Intent.SMALL_TALK}),
+        ("👍", {Intent.SMALL_TALK}),
+        ("hi", {Intent.SMALL_TALK}),
+        ("ok got it", {Intent.SMALL_TALK}),
+        ("Got it, thanks!", {Intent.SMALL_TALK}),
+        ("Thank you", {Intent.SMALL_TALK}),
+        # "收到" is how a chat says "noted" as much as "it arrived": asked, never taken.
+        ("收到", {Intent.NOTED}),
+        ("收到了", {Intent.NOTED}),
+        ("好的收到，谢谢", {Intent.NOTED}),
+        ("received", {Intent.NOTED}),
+        ("钱收到了", {Intent.ARRIVED}),
+        ("收到钱了，谢谢", {Intent.ARRIVED}),
+        # Words of small talk inside a message do not make it small talk.
+        ("好几天了还没到", {Intent.STILL_MISSING}),
+        ("谢谢，但是钱还没到", {Intent.STILL_MISSING}),
+        ("?", set()),
+        ("this", set()),
     ],
 )
 def test_intents(text: str, intents: set[Intent]) -> None:
@@ -450,7 +473,8 @@ def test_a_wall_of_dates_is_read_and_asked() -> None:
 
 
 def test_empty_story() -> None:
-    assert read("你好").empty
+    assert read("你好").empty  # small talk is not a story
+    assert not read("收到").empty  # "noted" or "it arrived": asked
     assert not read("转人工").empty
 
 

@@ -397,6 +397,8 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         ],
         "possible_duplicate": [{"case_number": "PB-20261125-0002", "other": "PB-20261125-0001"}],
         "reopened": [{"case_number": "PB-20261125-0001"}],
+        "resolved_note": [{"case_number": "PB-20261125-0001"}],
+        "noted_ask": [{}],
         "status_list": [{"cases": [case, bare]}, {"cases": []}],
         "case_detail": [
             {"case": case},
