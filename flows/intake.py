@@ -359,12 +359,14 @@ class IntakeFlow:
             return None
         if summarized and Intent.ARRIVED in story.intents:
             return self.handle(record, Event("arrived"), now, desk)
-        if summarized and Intent.NOTED in story.intents:  # "noted", or "the money came"?
+        doubt = story.intents & {Intent.NOTED, Intent.ASKS_IF_ARRIVED}
+        if summarized and doubt:  # "收到" ("noted", or "it came"?), "到了吗": asked, not taken
             buttons = rows(
                 Button("arrived", encode(Action("arrived"))),
                 Button("still_missing", encode(Action("missing"))),
             )
-            return [Reply("noted_ask", {}, buttons)]
+            asked = Intent.ASKS_IF_ARRIVED in doubt
+            return [Reply("arrival_question" if asked else "noted_ask", {}, buttons)]
         if summarized and Intent.STILL_MISSING in story.intents:
             return self.handle(record, Event("still_missing"), now, desk)
         if Intent.RESTART in story.intents and record.state in (IDLE, SUMMARIZED):

@@ -74,6 +74,8 @@ class Intent(StrEnum):
     SMALL_TALK = "small_talk"
     #: Only "收到" / "received": "noted", or "the money came"; asked, never taken.
     NOTED = "noted"
+    #: "钱到了吗": whether it came, which the bot cannot see; never taken as "it arrived".
+    ASKS_IF_ARRIVED = "asks_if_arrived"
 
 
 @dataclass(frozen=True)
@@ -613,9 +615,19 @@ class _Reader:
             intents.add(Intent.STILL_MISSING)
         elif "received" not in facts:
             for match in words.INTENT_ARRIVED.finditer(self.s):
-                if not negated(self.s, self.clause(match.start()), match.start()):
-                    intents.add(Intent.ARRIVED)
+                if negated(self.s, self.clause(match.start()), match.start()):
+                    continue
+                asked = self.asked(match)
+                intents.add(Intent.ASKS_IF_ARRIVED if asked else Intent.ARRIVED)
+            if Intent.ASKS_IF_ARRIVED in intents:  # "到了吗": what came is not known
+                intents.discard(Intent.ARRIVED)
         return intents
+
+    def asked(self, match: re.Match[str]) -> bool:
+        """The words matched are asked about ("到了吗", "到账了没有?", "it arrived?")."""
+        clause = self.clause(match.start())
+        rest = self.s[match.end() : min(len(self.s), clause.end + 1)]
+        return self.yes_no_question(clause, match.end()) or bool(words.ASKED_AFTER.fullmatch(rest))
 
 
 def only_small_talk(text: str) -> bool:

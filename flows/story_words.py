@@ -431,6 +431,8 @@ PAYMENT_OF = re.compile(
 YES_NO_QUESTION = re.compile(
     r"(?:吗|么|嘛)\s*\??\s*$|^\s*(?:is|was|did|does|has|have|are|were|can|could|will)\b[^?]*\?\s*$"
 )
+# What follows words to make them a question: "了没有?", "没", "?" ("到了没", "it arrived?").
+ASKED_AFTER = re.compile(r"\s*了?\s*(?:没有?|没|不)?\s*\?+\s*|\s*了?\s*没有?\s*")
 # A notice of money paid out (bank SMS, acquirer's settlement notice): its amounts arrived.
 NOTICE = re.compile(r"入账|存入|转入|代付|收入|到账|已?结算至|划款|划入|汇入")
 # A notice's date of the trades it settles ("12月4日的交易款") is not when the money arrived.

@@ -212,6 +212,10 @@ async def test_noted_at_the_summary_is_asked_not_taken_as_arrived(tmp_path: Path
         assert "钱已经到账" in asked["text"], asked["text"]
         assert buttons(asked) == ["x:arrived", "x:missing"]
         assert case_status(bot) == opened
+        (question,) = await step(api, "say", "钱到了吗？")  # asked, not told
+        assert "看不到" in question["text"], question["text"]
+        assert buttons(question) == ["x:arrived", "x:missing"]
+        assert case_status(bot) == opened
         (thanks,) = await step(api, "say", "ok got it, thanks")  # small talk: a hint
         assert "已标记为解决" not in thanks["text"]
         assert case_status(bot) == opened

@@ -455,6 +455,15 @@ def test_sources_name_the_words() -> None:
         ("received", {Intent.NOTED}),
         ("钱收到了", {Intent.ARRIVED}),
         ("收到钱了，谢谢", {Intent.ARRIVED}),
+        # Asking whether it came is not saying it did: the bot cannot see the account.
+        ("钱到了吗", {Intent.ASKS_IF_ARRIVED}),
+        ("到账了吗？", {Intent.ASKS_IF_ARRIVED}),
+        ("到了没", {Intent.ASKS_IF_ARRIVED}),
+        ("钱到账了没有?", {Intent.ASKS_IF_ARRIVED}),
+        ("has it arrived?", {Intent.ASKS_IF_ARRIVED}),
+        ("it arrived?", {Intent.ASKS_IF_ARRIVED}),
+        ("到了", {Intent.ARRIVED}),
+        ("到账了！", {Intent.ARRIVED}),
         # Words of small talk inside a message do not make it small talk.
         ("好几天了还没到", {Intent.STILL_MISSING}),
         ("谢谢，但是钱还没到", {Intent.STILL_MISSING}),

@@ -399,6 +399,7 @@ def support_samples() -> dict[str, list[dict[str, object]]]:
         "reopened": [{"case_number": "PB-20261125-0001"}],
         "resolved_note": [{"case_number": "PB-20261125-0001"}],
         "noted_ask": [{}],
+        "arrival_question": [{}],
         "status_list": [{"cases": [case, bare]}, {"cases": []}],
         "case_detail": [
             {"case": case},
