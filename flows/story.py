@@ -624,10 +624,17 @@ class _Reader:
         return intents
 
     def asked(self, match: re.Match[str]) -> bool:
-        """The words matched are asked about ("到了吗", "到账了没有?", "it arrived?")."""
+        """The words matched are asked about or guessed ("到了吗", "到账了没有?", "it arrived?",
+        "应该到了吧"), not told."""
         clause = self.clause(match.start())
         rest = self.s[match.end() : min(len(self.s), clause.end + 1)]
-        return self.yes_no_question(clause, match.end()) or bool(words.ASKED_AFTER.fullmatch(rest))
+        before = self.s[clause.start : match.start()]
+        return (
+            self.yes_no_question(clause, match.end())
+            or hedged(self.s, clause, *match.span())
+            or bool(words.ASKED_AFTER.fullmatch(rest))
+            or bool(words.GUESSED_BEFORE.search(before))
+        )
 
 
 def only_small_talk(text: str) -> bool:

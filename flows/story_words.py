@@ -302,8 +302,9 @@ INTENT_PERSON = re.compile(
 
 
 INTENT_ARRIVED = re.compile(
-    r"到账了|已到账|已经到账|钱到了|到了|收到了|收到钱了|\barrived\b|\bcame in\b|\bgot it\b"
-    r"|\breceived it\b|\bgot the money\b"
+    r"到账了|已到账|已经到账|钱到了|到了|收到了|收到(?:钱|款)了?|(?:钱|款)(?:已经?)?收到了?"
+    r"|\barrived\b|\bcame in\b|\bgot it\b|\breceived it\b"
+    r"|\b(?:got|received) the (?:money|payment|funds)\b|\b(?:money|payment|funds) received\b"
 )
 
 
@@ -432,7 +433,14 @@ YES_NO_QUESTION = re.compile(
     r"(?:吗|么|嘛)\s*\??\s*$|^\s*(?:is|was|did|does|has|have|are|were|can|could|will)\b[^?]*\?\s*$"
 )
 # What follows words to make them a question: "了没有?", "没", "?" ("到了没", "it arrived?").
-ASKED_AFTER = re.compile(r"\s*了?\s*(?:没有?|没|不)?\s*\?+\s*|\s*了?\s*没有?\s*")
+ASKED_AFTER = re.compile(
+    r"\s*了?\s*(?:没有?|不)?\s*(?:啊|呀|呢|吧)?\s*\?+\s*|\s*了?\s*(?:没有?\s*(?:啊|呀|呢)?|吧)\s*"
+)
+# Words that make an arrival a guess ("应该到了吧", "好像到了"): asked, never taken.
+GUESSED_BEFORE = re.compile(
+    r"(?:应该|好像|大概|估计|似乎|也许|可能)\s*(?:已经|都)?\s*$"
+    r"|\b(?:probably|maybe|perhaps|should have|i think)\b(?:\s+\w+){0,2}\s*$"
+)
 # A notice of money paid out (bank SMS, acquirer's settlement notice): its amounts arrived.
 NOTICE = re.compile(r"入账|存入|转入|代付|收入|到账|已?结算至|划款|划入|汇入")
 # A notice's date of the trades it settles ("12月4日的交易款") is not when the money arrived.
