@@ -624,8 +624,8 @@ class _Reader:
         return intents
 
     def asked(self, match: re.Match[str]) -> bool:
-        """The words matched are asked about or guessed ("到了吗", "到账了没有?", "it arrived?",
-        "应该到了吧"), not told."""
+        """The words matched are asked about, guessed or somebody else's ("到了吗", "到账了没有?",
+        "it arrived?", "应该到了吧", "银行说到了"), not what the merchant saw."""
         clause = self.clause(match.start())
         rest = self.s[match.end() : min(len(self.s), clause.end + 1)]
         before = self.s[clause.start : match.start()]
@@ -634,6 +634,7 @@ class _Reader:
             or hedged(self.s, clause, *match.span())
             or bool(words.ASKED_AFTER.fullmatch(rest))
             or bool(words.GUESSED_BEFORE.search(before))
+            or bool(words.SAID_BEFORE.search(before))
         )
 
 

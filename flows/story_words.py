@@ -249,6 +249,7 @@ RECEIVED_CUES = (
         "received",
         Received.PARTIAL,
         r"少了|少到|只到|只收到|到了一部分|到账了?一部分|部分到账|一笔到了|有的到了|到了一笔|部分到了"
+        r"|(?:到了?|到账了?|收到了?)一半|一半(?:到了|到账)"
         r"|\bsome (?:of it |of them )?arrived\b|\bonly (?:got|received)\b"
         r"|\bonly [0-9][0-9,.]* (?:yuan )?(?:arrived|came)\b|\bshort by\b",
     ),
@@ -302,7 +303,8 @@ INTENT_PERSON = re.compile(
 
 
 INTENT_ARRIVED = re.compile(
-    r"到账了|已到账|已经到账|钱到了|到了|收到了|收到(?:钱|款)了?|(?:钱|款)(?:已经?)?收到了?"
+    # "到了" ends its phrase (a particle may follow): "我到了银行" is a person arriving.
+    r"到账了|已到账|已经到账|钱到了|到了(?![^\W啊呀哈哦啦吧吗么嘛呢没])|收到了|收到(?:钱|款)了?|(?:钱|款)(?:已经?)?收到了?"
     r"|\barrived\b|\bcame in\b|\bgot it\b|\breceived it\b"
     r"|\b(?:got|received) the (?:money|payment|funds)\b|\b(?:money|payment|funds) received\b"
 )
@@ -435,6 +437,11 @@ YES_NO_QUESTION = re.compile(
 # What follows words to make them a question: "了没有?", "没", "?" ("到了没", "it arrived?").
 ASKED_AFTER = re.compile(
     r"\s*了?\s*(?:没有?|不)?\s*(?:啊|呀|呢|吧)?\s*\?+\s*|\s*了?\s*(?:没有?\s*(?:啊|呀|呢)?|吧)\s*"
+)
+# Somebody else saying it arrived ("银行说到了", "app显示已到账"): the merchant has not seen it.
+SAID_BEFORE = re.compile(
+    r"(?:说|讲|显示|告诉我|通知)\s*(?:是|的是)?\s*(?:钱|款)?\s*(?:已经?)?\s*$"
+    r"|\b(?:says?|said|shows?|showed|told me)\b(?:\s+\w+){0,3}\s*$"
 )
 # Words that make an arrival a guess ("应该到了吧", "好像到了"): asked, never taken.
 GUESSED_BEFORE = re.compile(
