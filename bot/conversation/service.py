@@ -405,8 +405,8 @@ class ConversationService:
 
     def _status(self, ops: CaseOps, row: Conversation, command: str, args: str) -> list[Reply]:
         cases = Cases(ops.session)
-        if command == "case":
-            case = cases.by_number(args.strip().upper()) if args.strip() else None
+        if command == "case" and args.strip():  # a bare /case lists them, as /status
+            case = cases.by_number(args.strip().upper())
             if case is None or (case.channel, case.chat_id) != (row.channel, row.chat_id):
                 return [Reply("case_not_found", {"number": args.strip()[:32]})]
             return [Reply("case_detail", {"case": case_view(case)})]

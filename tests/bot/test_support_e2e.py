@@ -241,6 +241,9 @@ async def test_person_request_card_buttons_authority_and_sla_without_topics(
             assert CASE in status["text"]
             (other,) = await step(api, "say", "/case PB-20261125-0002")
             assert "PB-20261125-0002" in other["text"]
+            # /case without a number lists them, as /status does (no "case “” not found").
+            (bare,) = await step(api, "say", "/case")
+            assert bare["text"] == status["text"]
 
 
 async def test_blocked_merchant_is_marked_and_support_told(tmp_path: Path) -> None:
