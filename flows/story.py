@@ -127,7 +127,7 @@ class _Reader:
     def __init__(
         self, text: str, now: datetime, banks: BankDirectory, cycles: Collection[Cycle]
     ) -> None:
-        self.s = words.prepare(text)
+        self.s = words.corrected(words.prepare(text))
         self.now = now
         self.banks = banks
         self.questions = tailored(cycles, banks)

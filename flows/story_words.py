@@ -79,7 +79,7 @@ HEDGE_BEFORE = re.compile(
     r"|\bif|\bwhether|\bmaybe)\s*$"
 )
 
-HEDGE_AFTER = re.compile(r"^\s*(?:了|的)?\s*(?:吗|么|嘛|没有?\s*$|\?)")
+HEDGE_AFTER = re.compile(r"^\s*(?:了|的)?\s*(?:吗|么|嘛|吧|没有?\s*$|\?)")
 # "T+1还是D+1", "wechat or alipay": one of two is neither.
 ALTERNATIVE_BEFORE = re.compile(r"(?:还是|或者|或是|\bor)\s*$")
 ALTERNATIVE_AFTER = re.compile(r"^\s*(?:的)?\s*(?:还是|或者|或是|\bor\b)")
@@ -434,6 +434,40 @@ PAYMENT_OF = re.compile(
 YES_NO_QUESTION = re.compile(
     r"(?:吗|么|嘛)\s*\??\s*$|^\s*(?:is|was|did|does|has|have|are|were|can|could|will)\b[^?]*\?\s*$"
 )
+# A correction: the field, "wrong", the right value ("金额不对，是5800", "时间错了 应该是前天",
+# "the amount is wrong, it's 5800"), or the field and what it should be; read as the field
+# stated ("金额是5800"). The time is the payment's ("交易时间是", which the date reader takes).
+_FIELD = r"(金额|钱数|数额|时间|日期|银行|结算周期|周期)"
+_WRONG = r"(?:不对|错了|有误|写错了?|搞错了|弄错了)"
+_SHOULD = r"(?:应该|应|实际上?|其实)"
+CORRECTIONS = (
+    re.compile(rf"{_FIELD}\s*{_WRONG}[\s，,。;；!！]*{_SHOULD}?\s*(?:是|为)"),
+    re.compile(rf"{_FIELD}\s*{_SHOULD}\s*(?:是|为)"),
+    re.compile(rf"^\s*{_FIELD}\s*(?:是|为)"),
+)
+EN_CORRECTIONS = (
+    re.compile(
+        r"\b(amount|sum|time|date|bank|cycle)\s+(?:is|was)\s+(?:wrong|not right|incorrect)"
+        r"[\s,.;!]*(?:it(?:'s|\s+is|\s+was|\s+should\s+be)|should\s+be)?"
+    ),
+    re.compile(r"\b(amount|sum|time|date|bank|cycle)\s+should\s+(?:be|have\s+been)"),
+)
+CANONICAL_FIELD = {"钱数": "金额", "数额": "金额", "时间": "交易时间", "日期": "交易时间"}
+EN_CANONICAL_FIELD = {"sum": "amount", "time": "payment time", "date": "payment date"}
+# "不是5000，是5800": the second plain number is the amount (plain: no key's length).
+_PLAIN = r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,2}|[0-9]{1,7})(?:\.[0-9]{1,2})?(?![0-9]|,[0-9])"
+NOT_BUT = re.compile(rf"不是\s*{_PLAIN}\s*(?:元|块)?[\s，,]*而?是\s*(?={_PLAIN})")
+
+
+def corrected(text: str) -> str:
+    """`text` (as `prepare` leaves it) with each correction rewritten as the field stated."""
+    for pattern in CORRECTIONS:
+        text = pattern.sub(lambda m: CANONICAL_FIELD.get(m[1], m[1]) + "是", text)
+    for pattern in EN_CORRECTIONS:
+        text = pattern.sub(lambda m: EN_CANONICAL_FIELD.get(m[1], m[1]) + " is", text)
+    return NOT_BUT.sub("金额是", text)
+
+
 # What follows words to make them a question: "了没有?", "没", "?" ("到了没", "it arrived?").
 ASKED_AFTER = re.compile(
     r"\s*了?\s*(?:没有?|不)?\s*(?:啊|呀|呢|吧)?\s*\?+\s*|\s*了?\s*(?:没有?\s*(?:啊|呀|呢)?|吧)\s*"

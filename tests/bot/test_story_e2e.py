@@ -243,3 +243,18 @@ async def test_small_talk_after_resolution_does_not_reopen_the_case(tmp_path: Pa
         assert "已重新打开" in reopened["text"]
         assert case_status(bot) != "resolved"
         assert await api.wait_for_messages(SUPPORT, 1, since=mark), "support was not told"
+
+
+async def test_a_typed_correction_updates_what_was_understood(tmp_path: Path) -> None:
+    """At "this is what I understood", "金额不对，是5800" corrects the amount shown."""
+    async with (
+        FakeBotApi() as api,
+        running_bot(api, f"sqlite:///{tmp_path}/bot.sqlite3"),
+    ):
+        await step(api, "say", "/start")
+        (understood,) = await step(api, "say", STORY)
+        assert "¥5,000.00" in understood["text"]
+        (corrected,) = await step(api, "say", "金额不对，是5800")
+        assert "¥5,800.00" in corrected["text"], corrected["text"]
+        assert "¥5,000.00" not in corrected["text"]
+        assert buttons(corrected)[0] == "x:slip_ok"

@@ -145,6 +145,22 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
     ("商户号：898310012345678", {"merchant_id": "898310012345678"}),
     ("凭证号000123", {"voucher": "000123"}),
     ("reference number 332812345678", {"reference": "332812345678"}),
+    # Corrections, typed at "this is what I understood": the field, "wrong", the right value.
+    ("金额不对，是5800", {"amount": "5800.00"}),
+    ("金额错了 应该是5800", {"amount": "5800.00"}),
+    ("金额应该是5800元", {"amount": "5800.00"}),
+    ("不是5000，是5800", {"amount": "5800.00"}),
+    ("不是5000块是5800", {"amount": "5800.00"}),
+    ("时间不对，是前天下午3点", {"when": {"day": "2026-12-03", "time": "15:00"}}),
+    ("时间是前天下午3点", {"when": {"day": "2026-12-03", "time": "15:00"}}),
+    ("日期错了，应该是12月2日", {"when": {"day": "2026-12-02", "time": None}}),
+    ("银行不对，是建行", {"bank": {"code": "ccb"}}),
+    ("the amount is wrong, it's 5800", {"amount": "5800.00"}),
+    ("amount should be 5800", {"amount": "5800.00"}),
+    (
+        "the time is wrong, it was yesterday at 3pm",
+        {"when": {"day": "2026-12-04", "time": "15:00"}},
+    ),
 ]
 
 
@@ -152,6 +168,20 @@ FACTS: list[tuple[str, dict[str, Any]]] = [
 def test_each_fact_is_read(text: str, expected: dict[str, Any]) -> None:
     facts = read(text).facts
     assert {key: facts.get(key) for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "金额不对",  # wrong, but no value: the ✏ button asks it
+        "不是5000",
+        "不是12345678，是12345679",  # a key's digits, not an amount
+        "应该是T+1吧",  # a guess stays a guess
+    ],
+)
+def test_a_correction_without_a_plain_value_takes_nothing_it_did_not_say(text: str) -> None:
+    assert "amount" not in read(text).facts
+    assert "cycle" not in read(text).facts
 
 
 def test_the_issue_story_gives_every_fact_in_the_intake_shape() -> None:
