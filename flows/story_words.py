@@ -440,10 +440,11 @@ YES_NO_QUESTION = re.compile(
 _FIELD = r"(金额|钱数|数额|时间|日期|银行|结算周期|周期)"
 _WRONG = r"(?:不对|错了|有误|写错了?|搞错了|弄错了)"
 _SHOULD = r"(?:应该|应|实际上?|其实)"
+_IS = r"(?:是|为)(?!什么)"  # "为什么" asks why, it states nothing
 CORRECTIONS = (
-    re.compile(rf"{_FIELD}\s*{_WRONG}[\s，,。;；!！]*{_SHOULD}?\s*(?:是|为)"),
-    re.compile(rf"{_FIELD}\s*{_SHOULD}\s*(?:是|为)"),
-    re.compile(rf"^\s*{_FIELD}\s*(?:是|为)"),
+    re.compile(rf"{_FIELD}\s*{_WRONG}[\s，,。;；!！]*{_SHOULD}?\s*{_IS}"),
+    re.compile(rf"{_FIELD}\s*{_SHOULD}\s*{_IS}"),
+    re.compile(rf"^\s*{_FIELD}\s*{_IS}"),
 )
 EN_CORRECTIONS = (
     re.compile(
