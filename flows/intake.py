@@ -25,7 +25,7 @@ from flows.intake_conditions import IntakeConditions
 from flows.intake_core import CaseDesk, IntakeRecord, has_content
 from flows.intake_events import Event
 from flows.intake_readings import IntakeReadings
-from flows.intake_replies import still_missing_reply
+from flows.intake_replies import arrival_doubt_reply, still_missing_reply
 from flows.intake_table import (
     CONFIRMING_SLIP,
     FAILURES_BEFORE_HELP,
@@ -361,12 +361,7 @@ class IntakeFlow:
             return self.handle(record, Event("arrived"), now, desk)
         doubt = story.intents & {Intent.NOTED, Intent.ASKS_IF_ARRIVED}
         if summarized and doubt:  # "收到" ("noted", or "it came"?), "到了吗": asked, not taken
-            buttons = rows(
-                Button("arrived", encode(Action("arrived"))),
-                Button("still_missing", encode(Action("missing"))),
-            )
-            asked = Intent.ASKS_IF_ARRIVED in doubt
-            return [Reply("arrival_question" if asked else "noted_ask", {}, buttons)]
+            return [arrival_doubt_reply(Intent.ASKS_IF_ARRIVED in doubt)]
         if summarized and Intent.STILL_MISSING in story.intents:
             return self.handle(record, Event("still_missing"), now, desk)
         if Intent.RESTART in story.intents and record.state in (IDLE, SUMMARIZED):

@@ -230,10 +230,7 @@ class IntakeReplies(IntakeBase):
 
     def _summary_reply(self, facts: Facts, diagnosis: Diagnosis, recheck: bool = False) -> Reply:
         buttons: tuple[tuple[Button, ...], ...] = (
-            (
-                Button("arrived", encode(Action("arrived"))),
-                Button("still_missing", encode(Action("missing"))),
-            ),
+            ARRIVED_OR_MISSING,
             (
                 Button("person", encode(Action("person"))),
                 Button("new_case", encode(Action("begin"))),
@@ -295,6 +292,19 @@ def summary_reply(
         },
         buttons,
     )
+
+
+#: The summary's answer to "did it arrive?", also offered where a typed answer is in doubt.
+ARRIVED_OR_MISSING = (
+    Button("arrived", encode(Action("arrived"))),
+    Button("still_missing", encode(Action("missing"))),
+)
+
+
+def arrival_doubt_reply(asked: bool) -> Reply:
+    """After a summary, "收到" (noted, or the money came?) or "到了吗" (asked, which the bot
+    cannot see): the summary's two buttons, never an arrival taken from the words."""
+    return Reply("arrival_question" if asked else "noted_ask", {}, (ARRIVED_OR_MISSING,))
 
 
 def still_missing_reply(
